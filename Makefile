@@ -1,0 +1,40 @@
+# The two commands a new machine needs: `make demo` and `make test`.
+# Both install into .venv/ first when it is missing or out of date.
+PYTHON ?= python3.11
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+GARAGE_SPEC = garage==2021.3.0
+PY = $(VENV)/bin/python
+PIP = $(PY) -m pip
+STAMP = $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-all clean
+
+install: $(STAMP)
+
+# Re-installs only when setup.py or this Makefile change (a stamp file).
+# pip < 25.1: newer pip refuses garage 2021.3.0's metadata (a URL dependency
+# in its "dev" extra) even with --no-deps.
+$(STAMP): setup.py Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet 'pip>=24.2,<25.1' 'setuptools>=64' wheel
+	$(PIP) install --quiet '$(TORCH_SPEC)'
+	$(PIP) install --quiet --no-deps '$(GARAGE_SPEC)'
+	$(PIP) install --quiet -e '.[test]'
+	$(PY) -c "import tcl_garage, garage.torch.algos"
+	touch $(STAMP)
+
+demo: install
+	$(PY) experiments/point_demo.py
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Also the opt-in slow tests (longer runs, all 50 Meta-World envs).
+test-all: install
+	$(PY) -m pytest --run-slow $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,39 @@
+"""Installs tcl_garage. Use `make install`: garage must go in with --no-deps."""
+from setuptools import find_packages, setup
+
+setup(
+    name='tcl_garage',
+    version='0.1.0',
+    description=('Trajectory Contrastive Learning (TCL) for context-based '
+                 'meta-RL, on garage\'s PEARL'),
+    long_description=open('README.md', encoding='utf-8').read(),
+    long_description_content_type='text/markdown',
+    license='MIT',
+    python_requires='>=3.10,<3.13',
+    packages=find_packages(include=['tcl_garage', 'tcl_garage.*']),
+    # garage==2021.3.0 is required too, but its metadata pins torch<1.8,
+    # TensorFlow and gym 0.17: `make install` installs it with --no-deps.
+    install_requires=[
+        'torch>=2',
+        'numpy>=1.24,<2',
+        'akro>=0.0.8',
+        'dowel>=0.0.4',
+        'cloudpickle>=2',
+        'click>=8',
+        'psutil>=5',
+        'python-dateutil>=2.8',
+        'scipy>=1.10',
+        'setproctitle>=1.3',
+        'cma>=3',
+        'ray>=2.9',
+        'gym==0.26.2',
+        'mujoco>=3.1,<4',
+        'gymnasium[mujoco]>=1.0,<2',
+        'metaworld>=3.1,<3.2',
+        'packaging',
+        'pyyaml>=6',
+        'matplotlib>=3.7',
+        'tensorboardX>=2.6',
+    ],
+    extras_require={'test': ['pytest>=7']},
+)

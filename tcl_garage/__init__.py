@@ -1,0 +1,61 @@
+"""tcl_garage: Trajectory Contrastive Learning for context-based meta-RL.
+
+The core (importable without garage's algorithms):
+
+* :func:`trajectory_contrastive_loss`, :func:`contrastive_accuracy` — the TCL
+  objective over Gaussian window posteriors;
+* :class:`MomentumEncoder` — the EMA key encoder;
+* :func:`sample_window_pairs` — query/key windows of the same trajectories
+  from garage ``PathBuffer``s;
+* :func:`product_of_gaussians` — a window's posterior from its factors.
+
+Algorithms, loaded on first use (garage's import takes seconds):
+``tcl_garage.TCLPEARL`` and ``tcl_garage.PEARL`` (garage's PEARL with the
+fixes of DESIGN section 5), also in :mod:`tcl_garage.algos`.
+
+Importing this package applies :mod:`tcl_garage.garage_compat` and fails with
+the install command if garage 2021.3.0 is missing.
+"""
+import importlib
+
+from tcl_garage import garage_compat
+
+garage_compat.install()
+
+# pylint: disable=wrong-import-position
+from tcl_garage.gaussian import product_of_gaussians  # noqa: E402
+from tcl_garage.loss import (contrastive_accuracy, contrastive_logits,  # noqa
+                             trajectory_contrastive_loss,
+                             wasserstein_similarity)
+from tcl_garage.momentum import MomentumEncoder  # noqa: E402
+from tcl_garage.windows import sample_window_pairs, WindowPairs  # noqa: E402
+
+__version__ = '0.1.0'
+
+_LAZY = {'TCLPEARL': 'tcl_garage.algos', 'PEARL': 'tcl_garage.algos',
+         'PEARLWorker': 'tcl_garage.algos'}
+
+__all__ = [
+    'contrastive_accuracy', 'contrastive_logits', 'MomentumEncoder',
+    'product_of_gaussians', 'sample_window_pairs',
+    'trajectory_contrastive_loss', 'wasserstein_similarity', 'WindowPairs',
+    *_LAZY
+]
+
+
+def __getattr__(name):
+    """Load the algorithms on first access.
+
+    Args:
+        name (str): Attribute name.
+
+    Returns:
+        object: The attribute.
+
+    Raises:
+        AttributeError: For names this package does not have.
+
+    """
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f'module tcl_garage has no attribute {name!r}')

@@ -1,0 +1,135 @@
+"""Assemble a PEARL or TCL-PEARL run: networks, sampler and algorithm.
+
+One code path for every launcher, test and demo: give it the training tasks,
+the test task sampler and the sizes, get back the algorithm and the
+environment to hand to garage's ``Trainer``.
+"""
+from typing import Sequence, Tuple, Type, Union
+
+from garage.sampler import LocalSampler, RaySampler
+from garage.torch import set_gpu_mode
+from garage.torch.policies import TanhGaussianMLPPolicy
+from garage.torch.q_functions import ContinuousMLPQFunction
+import torch
+
+from tcl_garage import garage_compat
+from tcl_garage.algos import PEARL, PEARLWorker, TCLPEARL
+
+#: Names accepted by :func:`build_pearl` for its ``algo`` argument.
+ALGORITHMS = {'pearl': PEARL, 'tcl-pearl': TCLPEARL}
+
+
+def resolve_device(device: str) -> Tuple[bool, int]:
+    """Check a device name and turn it into garage's ``set_gpu_mode`` args.
+
+    Args:
+        device (str): ``cpu``, ``cuda`` or ``cuda:<index>``.
+
+    Returns:
+        tuple[bool, int]: Whether to use the GPU, and its index.
+
+    Raises:
+        ValueError: If the name is not one of those, or CUDA is not there.
+
+    """
+    if device == 'cpu':
+        return False, 0
+    kind, _, index = device.partition(':')
+    if kind != 'cuda' or (index and not index.isdigit()):
+        raise ValueError(f'unknown device {device!r}: use cpu, cuda or '
+                         'cuda:<index>')
+    if not torch.cuda.is_available():
+        raise ValueError(f'device {device!r} asked for, but this torch has '
+                         'no CUDA GPU: use --device cpu, or install a CUDA '
+                         'build (make install TORCH_SPEC=...)')
+    gpu_id = int(index or 0)
+    if gpu_id >= torch.cuda.device_count():
+        raise ValueError(f'device {device!r}: only '
+                         f'{torch.cuda.device_count()} GPU(s) visible')
+    return True, gpu_id
+
+
+def build_pearl(algo: Union[str, Type[PEARL]],
+                train_envs: Sequence,
+                test_task_sampler,
+                *,
+                num_test_tasks: int,
+                latent_dim: int,
+                net_sizes: Sequence[int],
+                encoder_hidden_sizes: Sequence[int],
+                device: str = 'cpu',
+                sampler: str = 'local',
+                n_workers: int = 1,
+                **algo_kwargs):
+    """Build PEARL or TCL-PEARL with garage's networks, on a device.
+
+    Args:
+        algo (str or type): ``'pearl'``, ``'tcl-pearl'``, or a subclass of
+            :class:`~tcl_garage.algos.PEARL`.
+        train_envs (Sequence[EnvUpdate]): One update per training task.
+        test_task_sampler (garage.experiment.TaskSampler): Test tasks.
+        num_test_tasks (int): Test tasks per evaluation.
+        latent_dim (int): Size of z.
+        net_sizes (Sequence[int]): Hidden sizes of the policy, Q- and value
+            functions.
+        encoder_hidden_sizes (Sequence[int]): Hidden sizes of the encoder.
+        device (str): ``cpu``, ``cuda`` or ``cuda:<index>``.
+        sampler (str): ``local`` (in this process) or ``ray`` (worker
+            processes; call :func:`tcl_garage.garage_compat.ray_init` first
+            to join an existing cluster).
+        n_workers (int): Sampler workers (``ray`` only).
+        **algo_kwargs: Other arguments of the algorithm.
+
+    Returns:
+        tuple: The algorithm and one environment (for ``Trainer.setup``).
+
+    Raises:
+        ValueError: On an unknown algorithm, sampler or device.
+
+    """
+    if isinstance(algo, str):
+        if algo not in ALGORITHMS:
+            raise ValueError(f'unknown algorithm {algo!r}: choose one of '
+                             f'{", ".join(ALGORITHMS)}')
+        algo = ALGORITHMS[algo]
+    use_gpu, gpu_id = resolve_device(device)
+    env = train_envs[0]()
+    augmented_spec = algo.augment_env_spec(env, latent_dim)
+    qf = ContinuousMLPQFunction(env_spec=augmented_spec,
+                                hidden_sizes=list(net_sizes))
+    vf = ContinuousMLPQFunction(env_spec=algo.get_env_spec(
+        env, latent_dim, 'vf'),
+                                hidden_sizes=list(net_sizes))
+    inner_policy = TanhGaussianMLPPolicy(env_spec=augmented_spec,
+                                         hidden_sizes=list(net_sizes))
+    if sampler == 'local':
+        sampler_obj = LocalSampler(agents=None,
+                                   envs=env,
+                                   max_episode_length=env.spec.
+                                   max_episode_length,
+                                   n_workers=1,
+                                   worker_class=PEARLWorker)
+    elif sampler == 'ray':
+        garage_compat.ray_init()
+        sampler_obj = RaySampler(agents=None,
+                                 envs=env,
+                                 max_episode_length=env.spec.
+                                 max_episode_length,
+                                 n_workers=n_workers,
+                                 worker_class=PEARLWorker)
+    else:
+        raise ValueError(f'unknown sampler {sampler!r}: use local or ray')
+    algorithm = algo(env=train_envs,
+                     inner_policy=inner_policy,
+                     qf=qf,
+                     vf=vf,
+                     sampler=sampler_obj,
+                     num_train_tasks=len(train_envs),
+                     num_test_tasks=num_test_tasks,
+                     latent_dim=latent_dim,
+                     encoder_hidden_sizes=list(encoder_hidden_sizes),
+                     test_env_sampler=test_task_sampler,
+                     **algo_kwargs)
+    set_gpu_mode(use_gpu, gpu_id=gpu_id)
+    algorithm.to()
+    return algorithm, env

@@ -1,0 +1,138 @@
+"""Every adaptation of garage 2021.3.0 to today's Python stack, in one place.
+
+garage 2021.3.0 was published for Python 3.6-3.8, TensorFlow 2, gym 0.17 and
+numpy < 1.24. Its PyTorch algorithms run on Python 3.11, torch 2 and numpy 1.26
+once the few places below are adapted. Each adaptation is applied by
+:func:`install` (idempotent, run on ``import tcl_garage``), touches only what
+garage itself needs, and has a test in ``tests/test_garage_compat.py`` that
+fails if it stops working.
+
+1. ``garage.tf.samplers`` without TensorFlow. ``garage.sampler.worker_factory``
+   imports ``TFWorkerClassWrapper`` from ``garage.tf.samplers`` (which imports
+   TensorFlow) although torch algorithms never use it. When TensorFlow is not
+   installed, a stand-in ``garage.tf`` package provides that one name; using
+   it (``is_tf_worker=True``) raises an error that says to install TensorFlow.
+   When TensorFlow is installed, the real package is used and nothing is done.
+2. ``numpy.bool``: removed in numpy 1.24, used by
+   ``garage.np.explained_variance_1d`` (logged by garage's policy-gradient
+   algorithms). It is restored as an alias of the builtin ``bool``, exactly
+   what it was in numpy < 1.24.
+3. Ray workers. garage's ``RaySampler`` workers are fresh processes that import
+   ``garage.sampler`` before anything of ours, so (1) must run there too:
+   :func:`ray_init` starts Ray with :func:`install` as the
+   ``worker_process_setup_hook`` of its runtime environment.
+"""
+import importlib.util
+import sys
+import types
+from typing import Any
+
+import numpy as np
+
+GARAGE_VERSION = '2021.3.0'
+INSTALL_HINT = ('run `make install` (or `pip install --no-deps '
+                f'garage=={GARAGE_VERSION}` in an environment made by it)')
+
+
+def tensorflow_available() -> bool:
+    """Tell whether TensorFlow can be imported.
+
+    Returns:
+        bool: True when a ``tensorflow`` package is installed.
+
+    """
+    return importlib.util.find_spec('tensorflow') is not None
+
+
+class _TFWorkerClassWrapperUnavailable:
+    """Stands in for ``garage.tf.samplers.TFWorkerClassWrapper``.
+
+    Args:
+        wrapped_class (type): The worker class garage asked to wrap.
+
+    Raises:
+        ImportError: Always: TensorFlow workers need TensorFlow.
+
+    """
+
+    def __init__(self, wrapped_class: type) -> None:
+        raise ImportError(
+            f'{wrapped_class.__name__} was asked to run as a TensorFlow '
+            'worker (is_tf_worker=True), but TensorFlow is not installed; '
+            'install it (pip install tensorflow) or use a PyTorch algorithm.')
+
+
+def _install_tensorflow_free_samplers() -> None:
+    """Provide ``garage.tf.samplers`` when TensorFlow is missing."""
+    if 'garage.tf' in sys.modules or tensorflow_available():
+        return
+    tf_package = types.ModuleType('garage.tf')
+    tf_package.__doc__ = ('Stand-in made by tcl_garage.garage_compat: '
+                          'TensorFlow is not installed.')
+    tf_package.__path__ = []  # A package with no importable submodules.
+    samplers = types.ModuleType('garage.tf.samplers')
+    samplers.TFWorkerClassWrapper = _TFWorkerClassWrapperUnavailable
+    tf_package.samplers = samplers
+    sys.modules['garage.tf'] = tf_package
+    sys.modules['garage.tf.samplers'] = samplers
+
+
+def _install_numpy_aliases() -> None:
+    """Restore ``np.bool``, which garage 2021.3.0 still uses."""
+    if 'bool' not in np.__dict__:
+        np.bool = bool  # pylint: disable=attribute-defined-outside-init
+
+
+def _check_garage_version() -> None:
+    """Fail with the install command when garage is missing or another one.
+
+    Raises:
+        ImportError: garage is not installed, or not version 2021.3.0.
+
+    """
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+        installed = version('garage')
+    except PackageNotFoundError as error:
+        raise ImportError(f'tcl_garage needs garage=={GARAGE_VERSION}, which '
+                          f'is not installed: {INSTALL_HINT}.') from error
+    if installed != GARAGE_VERSION:
+        raise ImportError(f'tcl_garage needs garage=={GARAGE_VERSION}, found '
+                          f'garage=={installed}: {INSTALL_HINT}.')
+
+
+def install() -> None:
+    """Apply every adaptation; safe to call any number of times.
+
+    Raises:
+        ImportError: garage is not installed, or not version 2021.3.0.
+
+    """
+    _check_garage_version()
+    _install_numpy_aliases()
+    _install_tensorflow_free_samplers()
+
+
+def ray_init(**kwargs: Any) -> Any:
+    """Start Ray so that its workers import garage through :func:`install`.
+
+    Call it before building a ``garage.sampler.RaySampler`` (which otherwise
+    starts Ray itself, without the hook). Does nothing if Ray is running.
+
+    Args:
+        **kwargs: Passed to ``ray.init`` (e.g. ``address``, ``num_cpus``).
+            A ``runtime_env`` given here keeps its other fields.
+
+    Returns:
+        ray.RayContext or None: What ``ray.init`` returned, or None when Ray
+            was already initialised.
+
+    """
+    import ray  # Imported here: Ray is slow to import and optional at runtime.
+    if ray.is_initialized():
+        return None
+    runtime_env = dict(kwargs.pop('runtime_env', None) or {})
+    runtime_env['worker_process_setup_hook'] = (
+        'tcl_garage.garage_compat.install')
+    kwargs.setdefault('log_to_driver', False)
+    return ray.init(runtime_env=runtime_env, **kwargs)

@@ -1,0 +1,178 @@
+"""The TCL objective: InfoNCE over window posteriors, scored by 2-Wasserstein.
+
+Each window of a trajectory is encoded as a diagonal Gaussian posterior
+``N(mean, diag(std**2))``. Two windows of the same trajectory are a positive
+pair; windows of other trajectories are negatives. The similarity of two
+posteriors is the negative squared 2-Wasserstein distance between them (paper
+eq. 7), and the loss is InfoNCE with the positives on the diagonal (eq. 8).
+
+Nothing here knows about PEARL: any encoder that produces Gaussian posteriors
+can use these functions.
+"""
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+
+
+def wasserstein_similarity(query_mean: torch.Tensor, query_std: torch.Tensor,
+                           key_mean: torch.Tensor,
+                           key_std: torch.Tensor) -> torch.Tensor:
+    r"""Negative squared 2-Wasserstein distance of every query to every key.
+
+    For diagonal Gaussians the distance has the closed form
+    :math:`W_2^2 = \|\mu_q - \mu_k\|^2 + \|\sigma_q - \sigma_k\|^2`.
+    Differences are taken element-wise (not through the expansion
+    :math:`\|a\|^2 - 2a\cdot b + \|b\|^2`), so large means lose no precision.
+
+    Args:
+        query_mean (torch.Tensor): Means of the queries, shape :math:`(N, L)`.
+        query_std (torch.Tensor): Standard deviations of the queries,
+            shape :math:`(N, L)`.
+        key_mean (torch.Tensor): Means of the keys, shape :math:`(M, L)`.
+        key_std (torch.Tensor): Standard deviations of the keys,
+            shape :math:`(M, L)`.
+
+    Returns:
+        torch.Tensor: Similarities, shape :math:`(N, M)`.
+
+    """
+    _check_shapes(query_mean, query_std, key_mean, key_std)
+    mean_distance = (query_mean[:, None, :] - key_mean[None, :, :]).square()
+    std_distance = (query_std[:, None, :] - key_std[None, :, :]).square()
+    return -(mean_distance + std_distance).sum(dim=-1)
+
+
+def contrastive_logits(query_mean: torch.Tensor,
+                       query_std: torch.Tensor,
+                       key_mean: torch.Tensor,
+                       key_std: torch.Tensor,
+                       temperature: float = 1.0,
+                       trajectory_ids: Optional[torch.Tensor] = None
+                       ) -> torch.Tensor:
+    """Similarities divided by the temperature, false negatives masked out.
+
+    Args:
+        query_mean (torch.Tensor): Means of the queries, shape :math:`(N, L)`.
+        query_std (torch.Tensor): Standard deviations of the queries.
+        key_mean (torch.Tensor): Means of the keys, shape :math:`(N, L)`; key
+            ``i`` is the positive of query ``i``.
+        key_std (torch.Tensor): Standard deviations of the keys.
+        temperature (float): Softmax temperature, > 0 (paper: 1).
+        trajectory_ids (torch.Tensor or None): Shape :math:`(N,)`: the
+            trajectory each query/key pair was cut from. A key from the same
+            trajectory as query ``i`` but not its own positive is not a
+            negative, and is left out of query ``i``'s softmax. None means
+            every pair comes from a different trajectory.
+
+    Returns:
+        torch.Tensor: Logits of shape :math:`(N, N)`; masked entries are
+            ``-inf``.
+
+    Raises:
+        ValueError: If the temperature is not positive, the number of keys
+            differs from the number of queries, or trajectory_ids has the
+            wrong shape.
+
+    """
+    if not temperature > 0:
+        raise ValueError(f'temperature must be > 0, got {temperature}')
+    if key_mean.shape[0] != query_mean.shape[0]:
+        raise ValueError('one key per query is needed (positives on the '
+                         f'diagonal): got {query_mean.shape[0]} queries and '
+                         f'{key_mean.shape[0]} keys')
+    logits = wasserstein_similarity(query_mean, query_std, key_mean,
+                                    key_std) / temperature
+    if trajectory_ids is not None:
+        n = query_mean.shape[0]
+        if trajectory_ids.shape != (n, ):
+            raise ValueError(f'trajectory_ids must have shape ({n},), got '
+                             f'{tuple(trajectory_ids.shape)}')
+        trajectory_ids = trajectory_ids.to(logits.device)
+        same_trajectory = trajectory_ids[:, None] == trajectory_ids[None, :]
+        not_own_key = ~torch.eye(n, dtype=torch.bool, device=logits.device)
+        logits = logits.masked_fill(same_trajectory & not_own_key,
+                                    float('-inf'))
+    return logits
+
+
+def trajectory_contrastive_loss(query_mean: torch.Tensor,
+                                query_std: torch.Tensor,
+                                key_mean: torch.Tensor,
+                                key_std: torch.Tensor,
+                                temperature: float = 1.0,
+                                trajectory_ids: Optional[torch.Tensor] = None
+                                ) -> torch.Tensor:
+    r"""The TCL loss: InfoNCE of paper eq. 8 with the similarity of eq. 7.
+
+    .. math::
+        L = -\frac{1}{N}\sum_i \log
+            \frac{\exp(s(q_i, k_i)/T)}{\sum_j \exp(s(q_i, k_j)/T)},\quad
+        s(q, k) = -\|\mu_q-\mu_k\|^2 - \|\sigma_q-\sigma_k\|^2
+
+    The log-softmax subtracts each row's maximum first, so distances in the
+    thousands give finite losses and gradients.
+
+    Args:
+        query_mean (torch.Tensor): Means of the queries, shape :math:`(N, L)`.
+        query_std (torch.Tensor): Standard deviations of the queries.
+        key_mean (torch.Tensor): Means of the keys, shape :math:`(N, L)`.
+        key_std (torch.Tensor): Standard deviations of the keys.
+        temperature (float): Softmax temperature, > 0 (paper: 1).
+        trajectory_ids (torch.Tensor or None): Trajectory of each pair, to
+            leave same-trajectory keys out of the negatives; see
+            :func:`contrastive_logits`.
+
+    Returns:
+        torch.Tensor: The scalar loss.
+
+    """
+    logits = contrastive_logits(query_mean, query_std, key_mean, key_std,
+                                temperature, trajectory_ids)
+    targets = torch.arange(logits.shape[0], device=logits.device)
+    return F.cross_entropy(logits, targets)
+
+
+@torch.no_grad()
+def contrastive_accuracy(query_mean: torch.Tensor,
+                         query_std: torch.Tensor,
+                         key_mean: torch.Tensor,
+                         key_std: torch.Tensor,
+                         trajectory_ids: Optional[torch.Tensor] = None
+                         ) -> torch.Tensor:
+    """Top-1 accuracy: how often a query's most similar key is its own.
+
+    Args:
+        query_mean (torch.Tensor): Means of the queries, shape :math:`(N, L)`.
+        query_std (torch.Tensor): Standard deviations of the queries.
+        key_mean (torch.Tensor): Means of the keys, shape :math:`(N, L)`.
+        key_std (torch.Tensor): Standard deviations of the keys.
+        trajectory_ids (torch.Tensor or None): As in
+            :func:`contrastive_logits`.
+
+    Returns:
+        torch.Tensor: Scalar fraction in [0, 1].
+
+    """
+    logits = contrastive_logits(query_mean, query_std, key_mean, key_std,
+                                1.0, trajectory_ids)
+    targets = torch.arange(logits.shape[0], device=logits.device)
+    return (logits.argmax(dim=1) == targets).float().mean()
+
+
+def _check_shapes(query_mean, query_std, key_mean, key_std):
+    """Check the four inputs are matching 2-D (count, latent) tensors.
+
+    Raises:
+        ValueError: On any mismatch.
+
+    """
+    if query_mean.dim() != 2 or key_mean.dim() != 2:
+        raise ValueError('means must have shape (count, latent_dim), got '
+                         f'{tuple(query_mean.shape)} and '
+                         f'{tuple(key_mean.shape)}')
+    if query_std.shape != query_mean.shape or key_std.shape != key_mean.shape:
+        raise ValueError('each std must have the shape of its mean')
+    if query_mean.shape[1] != key_mean.shape[1]:
+        raise ValueError('queries and keys must have the same latent size, '
+                         f'got {query_mean.shape[1]} and {key_mean.shape[1]}')

@@ -1,0 +1,180 @@
+"""Windows of consecutive transitions cut from whole trajectories.
+
+TCL's positive pairs are two windows of the SAME trajectory; windows of other
+trajectories are its negatives. The trajectories live in garage
+``PathBuffer``s, one per task, which keep episode boundaries. This module cuts
+windows out of them with one vectorised gather per buffer (no Python loop over
+transitions) and says which trajectory every window came from, so that a loss
+can tell a false negative (another window of the same trajectory) from a real
+one.
+
+Only ``PathBuffer``'s storage layout is relied on: a ring buffer of capacity
+``C`` whose episodes occupy consecutive slots modulo ``C``.
+"""
+import dataclasses
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+Batch = Dict[str, np.ndarray]
+
+
+@dataclasses.dataclass(frozen=True)
+class WindowPairs:
+    """Query and key windows cut from the same trajectories.
+
+    ``N`` windows of ``W`` transitions; row ``i`` of ``query`` and of ``key``
+    come from the same trajectory, at different starts where the episode is
+    longer than the window.
+
+    Attributes:
+        query (dict[str, np.ndarray]): Every field of the buffer (e.g.
+            ``observations``), each of shape :math:`(N, W, \\dim)`.
+        key (dict[str, np.ndarray] or None): The same fields for the key
+            windows; None when only queries were asked for.
+        trajectory_ids (np.ndarray): Shape :math:`(N,)`; equal ids mean the
+            same trajectory (same buffer object and same episode in it).
+        query_starts (np.ndarray): Shape :math:`(N,)`: each query window's
+            first step within its episode.
+        key_starts (np.ndarray or None): Likewise for the keys.
+
+    """
+
+    query: Batch
+    key: Optional[Batch]
+    trajectory_ids: np.ndarray
+    query_starts: np.ndarray
+    key_starts: Optional[np.ndarray]
+
+
+def episode_spans(buffer) -> Tuple[np.ndarray, np.ndarray]:
+    """Where each episode of a ``PathBuffer`` lies in its storage.
+
+    Args:
+        buffer (garage.replay_buffer.PathBuffer): The buffer.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: First storage slot of each episode and
+            its length, oldest episode first; slot ``(first + t) % capacity``
+            holds step ``t``.
+
+    """
+    # pylint: disable=protected-access
+    segments = buffer._path_segments
+    firsts = np.fromiter((first.start for first, _ in segments), np.int64,
+                         len(segments))
+    lengths = np.fromiter((len(first) + len(second)
+                           for first, second in segments), np.int64,
+                          len(segments))
+    return firsts, lengths
+
+
+def sample_window_pairs(buffers: Sequence,
+                        window_size: int,
+                        windows_per_buffer: int = 1,
+                        with_keys: bool = True,
+                        rng: Optional[np.random.Generator] = None
+                        ) -> WindowPairs:
+    """Cut query (and key) windows from trajectories of each buffer.
+
+    For each buffer in ``buffers`` (the same buffer may appear more than once,
+    as tasks do in a PEARL meta-batch), ``windows_per_buffer`` trajectories at
+    least ``window_size`` long are drawn, distinct within that draw where the
+    buffer holds enough. From each, a query window starts at ``t`` uniform in
+    ``[0, len - W]`` and a key window at a different ``t'`` uniform in the
+    same range (the same start only when ``len == W``).
+
+    Rows are ordered buffer by buffer: rows ``b * K`` to ``b * K + K - 1``
+    come from ``buffers[b]`` (``K = windows_per_buffer``).
+
+    Args:
+        buffers (Sequence[garage.replay_buffer.PathBuffer]): One buffer per
+            row group.
+        window_size (int): W, the number of consecutive transitions.
+        windows_per_buffer (int): K, trajectories drawn from each buffer.
+        with_keys (bool): Also cut key windows.
+        rng (np.random.Generator or None): Randomness; None uses
+            ``np.random`` (seeded by garage's ``set_seed``).
+
+    Returns:
+        WindowPairs: The windows, :math:`N = K \\cdot len(buffers)` rows.
+
+    Raises:
+        ValueError: If the sizes are not positive, or a buffer is empty or
+            holds no episode of at least ``window_size`` steps.
+
+    """
+    if window_size < 1 or windows_per_buffer < 1:
+        raise ValueError('window_size and windows_per_buffer must be >= 1, '
+                         f'got {window_size} and {windows_per_buffer}')
+    if len(buffers) == 0:
+        raise ValueError('sample_window_pairs needs at least one buffer')
+    randint = rng.integers if rng is not None else np.random.randint
+    choice = rng.choice if rng is not None else np.random.choice
+    n_rows = len(buffers) * windows_per_buffer
+    buffer_ids: Dict[int, int] = {}
+    query_parts: List[Batch] = []
+    key_parts: List[Batch] = []
+    trajectory_ids = np.empty(n_rows, np.int64)
+    query_starts = np.empty(n_rows, np.int64)
+    key_starts = np.empty(n_rows, np.int64)
+    offsets = np.arange(window_size)
+    for b, buffer in enumerate(buffers):
+        firsts, lengths = episode_spans(buffer)
+        long_enough = np.flatnonzero(lengths >= window_size)
+        if long_enough.size == 0:
+            longest = int(lengths.max()) if lengths.size else 0
+            raise ValueError(
+                f'buffer {b} holds no episode of at least window_size='
+                f'{window_size} steps (its longest has {longest}): lower '
+                'window_size, or collect longer episodes first')
+        episodes = choice(long_enough,
+                          size=windows_per_buffer,
+                          replace=long_enough.size < windows_per_buffer)
+        n_starts = lengths[episodes] - window_size + 1
+        starts = randint(0, n_starts)
+        rows = slice(b * windows_per_buffer, (b + 1) * windows_per_buffer)
+        query_starts[rows] = starts
+        # Trajectory ids: the first row group that used this buffer object,
+        # times a stride larger than any episode index.
+        group = buffer_ids.setdefault(id(buffer), b)
+        trajectory_ids[rows] = group * (1 << 32) + episodes
+        # pylint: disable=protected-access
+        capacity = buffer._capacity
+        storage = buffer._buffer
+        slots = (firsts[episodes, None] + starts[:, None] +
+                 offsets) % capacity
+        query_parts.append({k: v[slots] for k, v in storage.items()})
+        if with_keys:
+            # A different start, uniform over the others, where one exists.
+            shift = 1 + randint(0, np.maximum(n_starts - 1, 1))
+            other = np.where(n_starts > 1, (starts + shift) % n_starts,
+                             starts)
+            key_starts[rows] = other
+            slots = (firsts[episodes, None] + other[:, None] +
+                     offsets) % capacity
+            key_parts.append({k: v[slots] for k, v in storage.items()})
+    return WindowPairs(query=_concatenate(query_parts),
+                       key=_concatenate(key_parts) if with_keys else None,
+                       trajectory_ids=trajectory_ids,
+                       query_starts=query_starts,
+                       key_starts=key_starts if with_keys else None)
+
+
+def _concatenate(parts: List[Batch]) -> Batch:
+    """Join per-buffer window batches field by field.
+
+    Args:
+        parts (list[dict[str, np.ndarray]]): Batches with the same fields.
+
+    Returns:
+        dict[str, np.ndarray]: One batch.
+
+    Raises:
+        ValueError: If the buffers do not hold the same fields.
+
+    """
+    fields = parts[0].keys()
+    if any(part.keys() != fields for part in parts):
+        raise ValueError('all buffers must hold the same fields')
+    return {k: np.concatenate([part[k] for part in parts]) for k in fields}

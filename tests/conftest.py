@@ -1,0 +1,100 @@
+"""Shared fixtures: tiny PEARL/TCL-PEARL runs on point-goal tasks."""
+import numpy as np
+import pytest
+import torch
+
+import tcl_garage  # noqa: F401  (applies garage_compat before garage loads)
+from garage.experiment import SnapshotConfig
+from garage.experiment.deterministic import set_seed
+from garage.trainer import Trainer
+
+from tcl_garage.build import build_pearl
+from tcl_garage.envs import make_point_benchmark
+
+#: Sizes that make a PEARL step take milliseconds.
+TINY = dict(latent_dim=3,
+            net_sizes=(16, 16),
+            encoder_hidden_sizes=(16, 16),
+            meta_batch_size=4,
+            batch_size=16,
+            num_steps_per_epoch=5,
+            num_initial_steps=40,
+            num_tasks_sample=2,
+            num_steps_prior=40,
+            num_steps_posterior=0,
+            num_extra_rl_steps_posterior=20,
+            num_exploration_episodes=1)
+
+
+def pytest_addoption(parser):
+    parser.addoption('--run-slow', action='store_true',
+                     help='also run tests marked slow')
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption('--run-slow'):
+        return
+    skip = pytest.mark.skip(reason='slow: run with --run-slow')
+    for item in items:
+        if 'slow' in item.keywords:
+            item.add_marker(skip)
+
+
+def make_point_algo(algo='tcl-pearl', seed=0, **overrides):
+    """A tiny algorithm on 4 point-goal training tasks.
+
+    Returns:
+        tuple: (algorithm, env).
+    """
+    set_seed(seed)
+    train_envs, test_sampler, _, n_test = make_point_benchmark(
+        seed=seed, num_train_tasks=4, num_test_tasks=2)
+    kwargs = dict(TINY)
+    if algo == 'tcl-pearl':
+        kwargs.update(window_size=8, windows_per_task=2)
+    else:
+        kwargs.update(embedding_batch_size=16, embedding_mini_batch_size=16)
+    kwargs.update(overrides)
+    return build_pearl(algo, train_envs, test_sampler,
+                       num_test_tasks=n_test, **kwargs)
+
+
+def fill_buffers(algo, episodes_per_task=3, episode_length=20, seed=0):
+    """Put synthetic episodes into every task's RL and context buffers.
+
+    Step t of episode e of task i has reward 100*i + 10*e + t/100, so every
+    transition tells where it came from.
+    """
+    rng = np.random.default_rng(seed)
+    env = algo._single_env
+    obs_dim = env.observation_space.flat_dim
+    act_dim = env.action_space.flat_dim
+    for task in range(algo._num_train_tasks):
+        for e in range(episodes_per_task):
+            t = np.arange(episode_length)
+            path = {
+                'observations': rng.normal(size=(episode_length, obs_dim)),
+                'actions': rng.uniform(-1, 1, (episode_length, act_dim)),
+                'rewards': (100. * task + 10. * e + t / 100.)[:, None],
+                'next_observations': rng.normal(size=(episode_length,
+                                                      obs_dim)),
+                'dones': np.zeros((episode_length, 1), bool),
+            }
+            algo._replay_buffers[task].add_path(path)
+            algo._context_replay_buffers[task].add_path(path)
+
+
+def train(algo, env, log_dir, n_epochs=2):
+    """Train with garage's Trainer, snapshots in log_dir."""
+    trainer = Trainer(SnapshotConfig(snapshot_dir=str(log_dir),
+                                     snapshot_mode='last',
+                                     snapshot_gap=1))
+    trainer.setup(algo=algo, env=env)
+    trainer.train(n_epochs=n_epochs, batch_size=algo._batch_size)
+    return trainer
+
+
+@pytest.fixture(autouse=True)
+def _cpu_and_threads():
+    torch.set_num_threads(1)
+    yield

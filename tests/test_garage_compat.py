@@ -1,0 +1,87 @@
+"""Each adaptation of garage 2021.3.0 in tcl_garage.garage_compat works."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tcl_garage import garage_compat
+
+
+def run_python(code):
+    return subprocess.run([sys.executable, '-c', code], capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.mark.skipif(garage_compat.tensorflow_available(),
+                    reason='TensorFlow installed: the real garage.tf is used')
+def test_garage_sampler_needs_the_adaptation_and_imports_with_it():
+    bare = run_python('import garage.sampler')
+    assert bare.returncode != 0 and 'tensorflow' in bare.stderr
+    adapted = run_python(
+        'import tcl_garage, garage.sampler, garage.torch.algos\n'
+        'from garage.tf.samplers import TFWorkerClassWrapper\n'
+        'print(TFWorkerClassWrapper.__name__)')
+    assert adapted.returncode == 0, adapted.stderr
+    assert '_TFWorkerClassWrapperUnavailable' in adapted.stdout
+
+
+@pytest.mark.skipif(garage_compat.tensorflow_available(),
+                    reason='TensorFlow installed: the real garage.tf is used')
+def test_tensorflow_worker_without_tensorflow_says_what_to_install():
+    from garage.sampler import DefaultWorker, WorkerFactory
+    with pytest.raises(ImportError, match='pip install tensorflow'):
+        WorkerFactory(max_episode_length=5, is_tf_worker=True,
+                      worker_class=DefaultWorker)
+
+
+def test_numpy_bool_alias_lets_garage_explained_variance_run():
+    from garage.np import explained_variance_1d
+    y = np.array([1., 2., 3., 4.])
+    value = explained_variance_1d(y, y + 0.1, valids=np.ones(4))
+    assert value == pytest.approx(1.0)
+
+
+def test_import_is_lazy_about_garage_algorithms():
+    probe = run_python('import sys, tcl_garage\n'
+                       'print("garage.torch.algos" in sys.modules)\n'
+                       'print(tcl_garage.TCLPEARL.__name__)')
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.split() == ['False', 'TCLPEARL']
+
+
+@pytest.mark.parametrize('found, message', [
+    (None, 'is not installed'),
+    ('2020.6.0', 'found garage==2020.6.0'),
+])
+def test_missing_or_other_garage_names_the_install_command(
+        monkeypatch, found, message):
+    import importlib.metadata as metadata
+
+    def fake_version(name):
+        if found is None:
+            raise metadata.PackageNotFoundError(name)
+        return found
+
+    monkeypatch.setattr(metadata, 'version', fake_version)
+    with pytest.raises(ImportError, match=message) as error:
+        garage_compat.install()
+    assert 'make install' in str(error.value)
+
+
+def test_ray_sampler_workers_import_garage_through_the_adaptation(tmp_path):
+    """A 2-worker Ray sampler collects PEARL episodes."""
+    import ray
+    from conftest import make_point_algo
+
+    garage_compat.ray_init(num_cpus=2, include_dashboard=False)
+    try:
+        algo, env = make_point_algo('pearl', sampler='ray', n_workers=2)
+        sampler = algo._sampler
+        episodes = sampler.obtain_samples(0, 40, algo.get_exploration_policy(),
+                                          algo._env[0])
+        assert sum(episodes.lengths) >= 40
+        assert len(sampler._all_workers) == 2
+        sampler.shutdown_worker()
+    finally:
+        ray.shutdown()

@@ -1,0 +1,112 @@
+"""Query/key windows cut from whole trajectories of PathBuffers."""
+import numpy as np
+import pytest
+
+from garage.replay_buffer import PathBuffer
+
+from tcl_garage import sample_window_pairs
+from tcl_garage.windows import episode_spans
+
+
+def episode(buffer_id, episode_id, length):
+    """Transitions whose value tells buffer, episode and step."""
+    step = np.arange(length, dtype=np.float64)
+    ident = np.stack([np.full(length, buffer_id, float),
+                      np.full(length, episode_id, float), step], axis=1)
+    return {'observations': ident, 'rewards': step[:, None]}
+
+
+def filled_buffer(buffer_id, lengths, capacity=10_000):
+    buffer = PathBuffer(capacity)
+    for e, length in enumerate(lengths):
+        buffer.add_path(episode(buffer_id, e, length))
+    return buffer
+
+
+def test_pairs_come_from_the_same_trajectory_and_are_contiguous():
+    buffers = [filled_buffer(b, [30, 25, 40, 8]) for b in range(5)]
+    pairs = sample_window_pairs(buffers, window_size=10, windows_per_buffer=3,
+                                rng=np.random.default_rng(0))
+    q, k = pairs.query['observations'], pairs.key['observations']
+    assert q.shape == k.shape == (15, 10, 3)
+    # Same buffer and episode in every step of a query and its key.
+    np.testing.assert_array_equal(q[:, :, :2], k[:, :, :2])
+    assert (q[:, :, :2] == q[:, :1, :2]).all()
+    # Row groups follow the buffers.
+    np.testing.assert_array_equal(q[:, 0, 0], np.repeat(np.arange(5), 3))
+    # Consecutive steps.
+    assert (np.diff(q[:, :, 2], axis=1) == 1).all()
+    assert (np.diff(k[:, :, 2], axis=1) == 1).all()
+    np.testing.assert_array_equal(q[:, 0, 2], pairs.query_starts)
+    np.testing.assert_array_equal(k[:, 0, 2], pairs.key_starts)
+    # Starts differ (every episode used is longer than the window).
+    assert (pairs.query_starts != pairs.key_starts).all()
+    # Never the episode shorter than the window (episode 3, 8 steps).
+    assert (q[:, :, 1] != 3).all()
+
+
+def test_short_episodes_are_skipped_and_equal_length_gives_equal_starts():
+    buffer = filled_buffer(0, [5, 8, 3])
+    pairs = sample_window_pairs([buffer], window_size=8, windows_per_buffer=4,
+                                rng=np.random.default_rng(1))
+    assert (pairs.query['observations'][:, :, 1] == 1).all()
+    assert (pairs.query_starts == 0).all() and (pairs.key_starts == 0).all()
+
+
+def test_distinct_trajectories_within_a_buffer_and_repeated_buffers_share_ids():
+    buffer = filled_buffer(0, [20] * 6)
+    pairs = sample_window_pairs([buffer, buffer], window_size=5,
+                                windows_per_buffer=3,
+                                rng=np.random.default_rng(2))
+    episodes = pairs.query['observations'][:, 0, 1]
+    assert len(set(episodes[:3])) == 3 and len(set(episodes[3:])) == 3
+    ids = pairs.trajectory_ids
+    for i in range(6):
+        for j in range(6):
+            assert (ids[i] == ids[j]) == (episodes[i] == episodes[j])
+
+
+def test_wrapping_episodes_in_a_ring_buffer_stay_contiguous():
+    buffer = PathBuffer(50)
+    for e in range(5):  # 5 * 17 = 85 > 50: episodes wrap around the end.
+        buffer.add_path(episode(0, e, 17))
+    firsts, lengths = episode_spans(buffer)
+    assert (lengths == 17).all()
+    pairs = sample_window_pairs([buffer], window_size=17,
+                                windows_per_buffer=2,
+                                rng=np.random.default_rng(3))
+    steps = pairs.query['observations'][:, :, 2]
+    np.testing.assert_array_equal(steps, np.tile(np.arange(17), (2, 1)))
+    # Matches what PathBuffer itself returns for the episode.
+    assert len(firsts) == 2
+
+
+def test_window_longer_than_every_episode_is_a_clear_error():
+    buffer = filled_buffer(0, [10, 12])
+    with pytest.raises(ValueError, match='longest has 12'):
+        sample_window_pairs([buffer], window_size=64)
+
+
+def test_empty_buffer_and_bad_sizes_are_errors():
+    with pytest.raises(ValueError, match='no episode'):
+        sample_window_pairs([PathBuffer(100)], window_size=4)
+    with pytest.raises(ValueError, match='>= 1'):
+        sample_window_pairs([filled_buffer(0, [10])], window_size=0)
+
+
+def test_queries_only():
+    pairs = sample_window_pairs([filled_buffer(0, [10])], window_size=4,
+                                with_keys=False)
+    assert pairs.key is None and pairs.key_starts is None
+    assert pairs.query['rewards'].shape == (1, 4, 1)
+
+
+def test_seeded_global_numpy_reproduces():
+    buffers = [filled_buffer(b, [30, 40]) for b in range(3)]
+    np.random.seed(5)
+    a = sample_window_pairs(buffers, window_size=7)
+    np.random.seed(5)
+    b = sample_window_pairs(buffers, window_size=7)
+    np.testing.assert_array_equal(a.query['observations'],
+                                  b.query['observations'])
+    np.testing.assert_array_equal(a.key_starts, b.key_starts)
