@@ -62,8 +62,9 @@ def make_point_algo(algo='tcl-pearl', seed=0, **overrides):
 def fill_buffers(algo, episodes_per_task=3, episode_length=20, seed=0):
     """Put synthetic episodes into every task's RL and context buffers.
 
-    Step t of episode e of task i has reward 100*i + 10*e + t/100, so every
-    transition tells where it came from.
+    Step t of episode e of task i has reward 0.1*i + 0.01*e + 0.0001*t, so
+    every transition tells where it came from (in small numbers, so that
+    the contrastive task is not trivially easy).
     """
     rng = np.random.default_rng(seed)
     env = algo._single_env
@@ -75,7 +76,7 @@ def fill_buffers(algo, episodes_per_task=3, episode_length=20, seed=0):
             path = {
                 'observations': rng.normal(size=(episode_length, obs_dim)),
                 'actions': rng.uniform(-1, 1, (episode_length, act_dim)),
-                'rewards': (100. * task + 10. * e + t / 100.)[:, None],
+                'rewards': (0.1 * task + 0.01 * e + 1e-4 * t)[:, None],
                 'next_observations': rng.normal(size=(episode_length,
                                                       obs_dim)),
                 'dones': np.zeros((episode_length, 1), bool),

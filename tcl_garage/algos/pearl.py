@@ -169,8 +169,10 @@ class PEARL(GaragePEARL):
         use_next_obs = kwargs.get('use_next_obs_in_context', False)
         use_ib = kwargs.get('use_information_bottleneck', True)
         if use_next_obs or not use_ib:
-            obs_dim, action_dim = self._observation_action_dims(
-                inner_policy, kwargs['latent_dim'])
+            probe = env[0]()
+            obs_dim = probe.observation_space.flat_dim
+            action_dim = probe.action_space.flat_dim
+            probe.close()
             kwargs['encoder_class'] = _EncoderWithDims(
                 kwargs.get('encoder_class', MLPEncoder),
                 input_dim=2 * obs_dim + action_dim + 1
@@ -184,22 +186,6 @@ class PEARL(GaragePEARL):
             test_env_sampler,
             kwargs.get('num_test_tasks') or test_env_sampler.n_tasks)
         self._train_stats: Dict[str, List[torch.Tensor]] = {}
-
-    @staticmethod
-    def _observation_action_dims(inner_policy, latent_dim):
-        """Observation and action sizes, from the policy's (o, z) spec.
-
-        Args:
-            inner_policy (garage.torch.policies.Policy): The inner policy.
-            latent_dim (int): Size of z.
-
-        Returns:
-            tuple[int, int]: Observation size and action size.
-
-        """
-        spec = inner_policy.env_spec
-        return (spec.observation_space.flat_dim - latent_dim,
-                spec.action_space.flat_dim)
 
     def _make_evaluator(self, test_env_sampler, n_test_tasks):
         """Build the meta-test evaluator (overridable).
@@ -335,6 +321,20 @@ class PEARL(GaragePEARL):
             name: torch.stack(values).float().mean().item()
             for name, values in self._train_stats.items()
         }
+
+    @property
+    def context_encoder(self) -> torch.nn.Module:
+        """torch.nn.Module: The context encoder (inference network)."""
+        return self._policy.networks[0]
+
+    @property
+    def context_encoder_input_dim(self) -> int:
+        """int: Features of one context transition: (o, a, r[, o'])."""
+        env = self._single_env
+        dim = env.observation_space.flat_dim + env.action_space.flat_dim + 1
+        if self._use_next_obs_in_context:
+            dim += env.observation_space.flat_dim
+        return dim
 
     @property
     def num_exploration_episodes(self) -> int:

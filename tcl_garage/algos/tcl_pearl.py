@@ -284,11 +284,6 @@ class TCLPEARL(PEARL):
 
     # ----------------------------------------------------------- interface
     @property
-    def context_encoder(self) -> torch.nn.Module:
-        """torch.nn.Module: The (query) context encoder."""
-        return self._policy.networks[0]
-
-    @property
     def key_encoder(self) -> MomentumEncoder:
         """MomentumEncoder: The momentum copy that encodes the keys."""
         return self._key_encoder

@@ -1,0 +1,86 @@
+"""The fixes of garage's PEARL defects (DESIGN section 5) in our PEARL."""
+import numpy as np
+import pytest
+import torch
+
+from conftest import fill_buffers, make_point_algo
+
+from tcl_garage.algos import PEARLWorker
+
+
+def rollout(algo, env, deterministic, seed, certain_belief=False):
+    worker = PEARLWorker(seed=seed, max_episode_length=10, worker_number=0,
+                         deterministic=deterministic)
+    policy = algo.get_exploration_policy()
+    if certain_belief:  # z ~ N(0, 1e-12): the same z in every rollout.
+        policy.z_vars = torch.full_like(policy.z_vars, 1e-12)
+    worker.update_agent(policy)
+    worker.update_env(env)
+    torch.manual_seed(seed)
+    return worker.rollout()
+
+
+@pytest.mark.parametrize('algo_name', ['pearl', 'tcl-pearl'])
+def test_deterministic_evaluation_acts_with_the_mean(algo_name):
+    algo, env = make_point_algo(algo_name)
+    a = rollout(algo, env, deterministic=True, seed=1, certain_belief=True)
+    b = rollout(algo, env, deterministic=True, seed=2, certain_belief=True)
+    np.testing.assert_allclose(a.actions, b.actions, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(a.actions, a.agent_infos['mean'])
+    c = rollout(algo, env, deterministic=False, seed=3, certain_belief=True)
+    assert not np.allclose(c.actions, c.agent_infos['mean'])
+
+
+def test_evaluator_explores_the_configured_number_of_episodes():
+    algo, _ = make_point_algo('pearl', num_exploration_episodes=3)
+    counts = []
+    real_adapt = algo.adapt_policy
+
+    def adapt(policy, episodes):
+        counts.append(len(episodes.lengths))
+        # Each test task's exploration starts from the prior.
+        return real_adapt(policy, episodes)
+
+    algo.adapt_policy = adapt
+    algo._evaluator.evaluate(algo)
+    assert counts == [3, 3]
+    with pytest.raises(ValueError, match='num_exploration_episodes'):
+        make_point_algo('pearl', num_exploration_episodes=0)
+
+
+def test_exploration_policy_starts_from_the_prior():
+    algo, _ = make_point_algo('pearl')
+    fill_buffers(algo)
+    algo._policy.infer_posterior(algo._sample_context([1]))
+    assert not torch.allclose(algo._policy.z_vars, torch.ones(1, 3))
+    policy = algo.get_exploration_policy()
+    torch.testing.assert_close(policy.z_means, torch.zeros(1, 3))
+    torch.testing.assert_close(policy.z_vars, torch.ones(1, 3))
+
+
+@pytest.mark.parametrize('algo_name', ['pearl', 'tcl-pearl'])
+def test_next_observations_in_context(algo_name):
+    algo, env = make_point_algo(algo_name, use_next_obs_in_context=True)
+    obs_dim = env.observation_space.flat_dim
+    act_dim = env.action_space.flat_dim
+    assert algo.context_encoder_input_dim == 2 * obs_dim + act_dim + 1
+    fill_buffers(algo)
+    np.random.seed(0)
+    algo._optimize_policy(np.array([0, 1, 2, 3]))
+    assert np.isfinite(algo.train_statistics['QLoss'])
+    episodes = rollout(algo, env, deterministic=True, seed=0)
+    policy = algo.adapt_policy(algo.get_exploration_policy(), episodes)
+    assert torch.isfinite(policy.z_means).all()
+    assert not torch.allclose(policy.z_vars, torch.ones_like(policy.z_vars))
+
+
+@pytest.mark.parametrize('algo_name', ['pearl', 'tcl-pearl'])
+def test_deterministic_latent_without_information_bottleneck(algo_name):
+    algo, _ = make_point_algo(algo_name, use_information_bottleneck=False)
+    fill_buffers(algo)
+    np.random.seed(0)
+    algo._optimize_policy(np.array([0, 1, 2, 3]))
+    stats = algo.train_statistics
+    assert 'KLLoss' not in stats and np.isfinite(stats['QLoss'])
+    assert algo._policy.z.shape == (4, 3)
+    torch.testing.assert_close(algo._policy.z, algo._policy.z_means)
