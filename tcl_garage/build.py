@@ -4,7 +4,7 @@ One code path for every launcher, test and demo: give it the training tasks,
 the test task sampler and the sizes, get back the algorithm and the
 environment to hand to garage's ``Trainer``.
 """
-from typing import Sequence, Tuple, Type, Union
+from typing import Sequence, Tuple, Union
 
 from garage.sampler import LocalSampler, RaySampler
 from garage.torch import set_gpu_mode
@@ -49,7 +49,7 @@ def resolve_device(device: str) -> Tuple[bool, int]:
     return True, gpu_id
 
 
-def build_pearl(algo: Union[str, Type[PEARL]],
+def build_pearl(algo: Union[str, type],
                 train_envs: Sequence,
                 test_task_sampler,
                 *,
@@ -64,8 +64,8 @@ def build_pearl(algo: Union[str, Type[PEARL]],
     """Build PEARL or TCL-PEARL with garage's networks, on a device.
 
     Args:
-        algo (str or type): ``'pearl'``, ``'tcl-pearl'``, or a subclass of
-            :class:`~tcl_garage.algos.PEARL`.
+        algo (str or type): ``'pearl'``, ``'tcl-pearl'``, or a PEARL class
+            (ours, or garage's own ``garage.torch.algos.PEARL``).
         train_envs (Sequence[EnvUpdate]): One update per training task.
         test_task_sampler (garage.experiment.TaskSampler): Test tasks.
         num_test_tasks (int): Test tasks per evaluation.

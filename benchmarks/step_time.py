@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Seconds per gradient step: stock garage PEARL vs TCL-PEARL, one process.
+
+Builds, at the paper's sizes, (a) garage's own ``garage.torch.algos.PEARL``,
+(b) our ``TCLPEARL`` and (c) our ``TCLPEARL`` with contrastive scale 0 (its
+PEARL path), fills every task's buffers with the same synthetic 200-step
+episodes, and times ``_optimize_policy`` (one gradient step of every network)
+round-robin: each round runs ``--steps`` steps of each algorithm after
+``--warmup`` untimed ones, so drifts in machine speed hit all three alike.
+Prints the median seconds per step and the ratios.
+
+Environment physics is not involved: a gradient step only sees the
+observation and action sizes (Meta-World: 39 and 4; HalfCheetah: 20 and 6).
+
+    python benchmarks/step_time.py --preset metaworld
+    python benchmarks/step_time.py --preset cheetah-vel --rounds 5
+"""
+import argparse
+import statistics
+import time
+
+import akro
+import numpy as np
+import torch
+
+import tcl_garage  # noqa: F401  (adapts garage before it is imported)
+from garage import EnvSpec, Environment, EnvStep, StepType
+from garage.experiment.deterministic import set_seed
+from garage.torch.algos import PEARL as GaragePEARL
+
+from tcl_garage.build import build_pearl
+
+PRESETS = {
+    # DESIGN section 4: Meta-World ML1 (paper sizes).
+    'metaworld': dict(obs_dim=39, act_dim=4, latent_dim=7,
+                      net_sizes=(400, 400, 400),
+                      encoder_hidden_sizes=(400, 400, 400),
+                      meta_batch_size=16, batch_size=256, context=128,
+                      window_size=64, num_train_tasks=50),
+    # PEARL's Cheetah-Vel sizes; TCL window 64 (one window of 64 = context).
+    'cheetah-vel': dict(obs_dim=20, act_dim=6, latent_dim=5,
+                        net_sizes=(300, 300, 300),
+                        encoder_hidden_sizes=(200, 200, 200),
+                        meta_batch_size=16, batch_size=256, context=100,
+                        window_size=64, num_train_tasks=100),
+}
+EPISODE_LENGTH = 200
+
+
+class SpecOnlyEnv(Environment):
+    """An environment with only spaces: enough to build PEARL's networks."""
+
+    def __init__(self, obs_dim=39, act_dim=4):
+        self._obs = akro.Box(-np.inf, np.inf, (obs_dim, ), np.float32)
+        self._act = akro.Box(-1., 1., (act_dim, ), np.float32)
+        self._spec = EnvSpec(self._obs, self._act, EPISODE_LENGTH)
+
+    @property
+    def action_space(self):
+        return self._act
+
+    @property
+    def observation_space(self):
+        return self._obs
+
+    @property
+    def spec(self):
+        return self._spec
+
+    @property
+    def render_modes(self):
+        return []
+
+    def reset(self):
+        return np.zeros(self._obs.shape, np.float32), {}
+
+    def step(self, action):
+        return EnvStep(self._spec, action, 0.0,
+                       np.zeros(self._obs.shape, np.float32), {},
+                       StepType.MID)
+
+    def render(self, mode):
+        return None
+
+    def visualize(self):
+        pass
+
+    def close(self):
+        pass
+
+
+class SpecOnlyUpdate:
+    """Stands in for a task's EnvUpdate."""
+
+    def __init__(self, obs_dim, act_dim):
+        self._dims = (obs_dim, act_dim)
+
+    def __call__(self, old_env=None):
+        return SpecOnlyEnv(*self._dims)
+
+
+class OneTaskSampler:
+    """Stands in for the test task sampler (never sampled here)."""
+    n_tasks = 1
+
+
+def build(kind, preset):
+    """Build one of the three variants with its buffers filled."""
+    set_seed(0)
+    p = dict(preset)
+    obs_dim, act_dim = p.pop('obs_dim'), p.pop('act_dim')
+    context, window = p.pop('context'), p.pop('window_size')
+    n_tasks = p.pop('num_train_tasks')
+    envs = [SpecOnlyUpdate(obs_dim, act_dim)] * n_tasks
+    if kind == 'stock':
+        algo_class = GaragePEARL
+        p.update(embedding_batch_size=context,
+                 embedding_mini_batch_size=context)
+    else:
+        algo_class = 'tcl-pearl'
+        p.update(window_size=window,
+                 windows_per_task=max(1, round(context / window)),
+                 contrastive_loss_scale=1.0 if kind == 'tcl' else 0.0)
+    algo, _ = build_pearl(algo_class, envs, OneTaskSampler(),
+                          num_test_tasks=1, **p)
+    rng = np.random.default_rng(0)
+    for task in range(n_tasks):
+        for _ in range(8):
+            path = {
+                'observations': rng.normal(size=(EPISODE_LENGTH, obs_dim)),
+                'actions': rng.uniform(-1, 1, (EPISODE_LENGTH, act_dim)),
+                'rewards': rng.normal(size=(EPISODE_LENGTH, 1)),
+                'next_observations': rng.normal(size=(EPISODE_LENGTH,
+                                                      obs_dim)),
+                'dones': np.zeros((EPISODE_LENGTH, 1), bool),
+            }
+            algo._replay_buffers[task].add_path(path)
+            algo._context_replay_buffers[task].add_path(path)
+    return algo
+
+
+def time_steps(algo, steps, meta_batch_size, num_tasks):
+    """Seconds per step over ``steps`` steps."""
+    start = time.perf_counter()
+    for _ in range(steps):
+        algo._optimize_policy(np.random.choice(num_tasks, meta_batch_size))
+    return (time.perf_counter() - start) / steps
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--preset', choices=sorted(PRESETS),
+                        default='metaworld')
+    parser.add_argument('--steps', type=int, default=10)
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--rounds', type=int, default=3)
+    args = parser.parse_args()
+    preset = PRESETS[args.preset]
+    kinds = {'stock': 'stock garage PEARL',
+             'tcl': 'TCLPEARL',
+             'tcl0': 'TCLPEARL, contrastive scale 0'}
+    algos = {kind: build(kind, preset) for kind in kinds}
+    times = {kind: [] for kind in kinds}
+    np.random.seed(0)
+    for _ in range(args.rounds):
+        for kind, algo in algos.items():
+            time_steps(algo, args.warmup, preset['meta_batch_size'],
+                       preset['num_train_tasks'])
+            times[kind].append(
+                time_steps(algo, args.steps, preset['meta_batch_size'],
+                           preset['num_train_tasks']))
+    median = {kind: statistics.median(t) for kind, t in times.items()}
+    print(f'preset {args.preset}: torch {torch.__version__}, '
+          f'{torch.get_num_threads()} threads, {args.rounds} rounds x '
+          f'{args.steps} steps')
+    for kind, label in kinds.items():
+        print(f'  {label:32s} {median[kind]:.4f} s/step')
+    print(f'  TCLPEARL / TCLPEARL scale 0      '
+          f'{median["tcl"] / median["tcl0"]:.3f}')
+    print(f'  stock PEARL / TCLPEARL           '
+          f'{median["stock"] / median["tcl"]:.3f}')
+
+
+if __name__ == '__main__':
+    main()
