@@ -16,7 +16,7 @@ from garage.experiment.deterministic import set_seed
 from garage.trainer import Trainer
 
 from tcl_garage.build import build_pearl
-from tcl_garage.envs import make_point_benchmark
+from tcl_garage.envs import make_benchmark
 
 
 def parse_args():
@@ -45,8 +45,7 @@ def main():
                      archive_launch_repo=False)
     def point_demo(ctxt, algo, seed, epochs, device):
         set_seed(seed)
-        train_envs, test_sampler, _, n_test = make_point_benchmark(
-            seed=seed, num_train_tasks=10, num_test_tasks=4)
+        benchmark = make_benchmark('point', seed=seed)
         sizes = dict(latent_dim=5,
                      net_sizes=(64, 64),
                      encoder_hidden_sizes=(64, 64),
@@ -64,8 +63,10 @@ def main():
             sizes.update(window_size=10, windows_per_task=2)
         else:
             sizes.update(embedding_batch_size=20, embedding_mini_batch_size=20)
-        algorithm, env = build_pearl(algo, train_envs, test_sampler,
-                                     num_test_tasks=n_test, device=device,
+        algorithm, env = build_pearl(algo, benchmark.train_envs(),
+                                     benchmark.test_sampler,
+                                     num_test_tasks=benchmark.num_test_tasks,
+                                     device=device,
                                      **sizes)
         trainer = Trainer(ctxt)
         trainer.setup(algo=algorithm, env=env)

@@ -9,7 +9,7 @@ from garage.experiment.deterministic import set_seed
 from garage.trainer import Trainer
 
 from tcl_garage.build import build_pearl
-from tcl_garage.envs import make_point_benchmark
+from tcl_garage.envs import make_benchmark
 
 #: Sizes that make a PEARL step take milliseconds.
 TINY = dict(latent_dim=3,
@@ -41,22 +41,22 @@ def pytest_collection_modifyitems(config, items):
 
 
 def make_point_algo(algo='tcl-pearl', seed=0, **overrides):
-    """A tiny algorithm on 4 point-goal training tasks.
+    """A tiny algorithm on 4 point-goal training tasks, 2 test tasks.
 
     Returns:
         tuple: (algorithm, env).
     """
     set_seed(seed)
-    train_envs, test_sampler, _, n_test = make_point_benchmark(
-        seed=seed, num_train_tasks=4, num_test_tasks=2)
+    benchmark = make_benchmark('point', seed=seed)
+    train_envs = benchmark.train_envs()[:4]
     kwargs = dict(TINY)
     if algo == 'tcl-pearl':
         kwargs.update(window_size=8, windows_per_task=2)
     else:
         kwargs.update(embedding_batch_size=16, embedding_mini_batch_size=16)
     kwargs.update(overrides)
-    return build_pearl(algo, train_envs, test_sampler,
-                       num_test_tasks=n_test, **kwargs)
+    return build_pearl(algo, train_envs, benchmark.test_sampler,
+                       num_test_tasks=2, **kwargs)
 
 
 def fill_buffers(algo, episodes_per_task=3, episode_length=20, seed=0):

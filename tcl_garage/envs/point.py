@@ -1,13 +1,10 @@
 """garage's 2-D point-goal tasks with a finite horizon: the small default.
 
-``garage.envs.PointEnv`` moves a point towards a goal drawn per task; its
-default episode length is unbounded, and ``SetTaskSampler`` builds each task's
-environment with no arguments, so the horizon is fixed by this subclass.
+``garage.envs.PointEnv`` moves a point towards a goal drawn per task
+(``sample_tasks``, ``set_task``); its default episode length is unbounded, so
+this subclass fixes it. ``make_benchmark('point')`` splits its tasks.
 """
-from typing import Tuple
-
 from garage.envs import PointEnv
-from garage.experiment.task_sampler import SetTaskSampler
 import numpy as np
 
 #: Episode length of :class:`PointTaskEnv`.
@@ -35,30 +32,4 @@ class PointTaskEnv(PointEnv):
                          done_bonus=done_bonus,
                          never_done=never_done,
                          max_episode_length=POINT_MAX_EPISODE_LENGTH)
-
-
-def make_point_benchmark(
-        seed: int = 0,
-        num_train_tasks: int = 8,
-        num_test_tasks: int = 4
-) -> Tuple[list, SetTaskSampler, int, int]:
-    """Point-goal train tasks and a test task sampler.
-
-    Args:
-        seed (int): Seeds the goals drawn for the training tasks.
-        num_train_tasks (int): Number of training tasks.
-        num_test_tasks (int): Test tasks per evaluation.
-
-    Returns:
-        tuple: Training environment updates (list), test task sampler,
-            number of train tasks, number of test tasks.
-
-    """
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        train_envs = SetTaskSampler(PointTaskEnv).sample(num_train_tasks)
-    finally:
-        np.random.set_state(state)
-    return (train_envs, SetTaskSampler(PointTaskEnv), num_train_tasks,
-            num_test_tasks)
+        self.env_kwargs = {}

@@ -1,0 +1,130 @@
+"""One entry point for every benchmark of the paper: :func:`make_benchmark`.
+
+Names: ``cheetah-vel``, ``cheetah-dir``, ``ant-dir``, ``ant-goal``,
+``humanoid-dir``, ``walker-rand-params`` (MuJoCo Controls), ``ml1/<env>``
+(Meta-World ML1, e.g. ``ml1/push-v3``) and ``point`` (garage's point-goal
+tasks, the small default).
+"""
+import dataclasses
+from typing import Optional
+
+import numpy as np
+
+from tcl_garage.envs.metaworld_ml1 import (check_env_name, METAWORLD_MAX_EPISODE_LENGTH,
+                                           MetaWorldML1Env, ml1_tasks)
+from tcl_garage.envs.mujoco_tasks import (MUJOCO_FAMILIES,
+                                          MUJOCO_MAX_EPISODE_LENGTH)
+from tcl_garage.envs.point import PointTaskEnv, POINT_MAX_EPISODE_LENGTH
+from tcl_garage.envs.tasks import FixedTaskSampler
+
+BENCHMARK_NAMES = (*MUJOCO_FAMILIES, 'ml1/<env>', 'point')
+
+
+@dataclasses.dataclass(frozen=True)
+class Benchmark:
+    """The tasks of a benchmark, split into train and test.
+
+    Attributes:
+        name (str): Benchmark name.
+        train_sampler (FixedTaskSampler): Training tasks;
+            ``train_sampler.sample(num_train_tasks)`` gives them in order.
+        test_sampler (FixedTaskSampler): Held-out test tasks.
+        num_train_tasks (int): Number of training tasks.
+        num_test_tasks (int): Number of test tasks.
+        max_episode_length (int): Episode length.
+
+    """
+
+    name: str
+    train_sampler: FixedTaskSampler
+    test_sampler: FixedTaskSampler
+    num_train_tasks: int
+    num_test_tasks: int
+    max_episode_length: int
+
+    def train_envs(self) -> list:
+        """Environment updates of the training tasks, in order.
+
+        Returns:
+            list[TaskUpdate]: One per training task.
+
+        """
+        return self.train_sampler.sample(self.num_train_tasks)
+
+
+def make_benchmark(name: str,
+                   seed: int = 0,
+                   max_episode_length: Optional[int] = None) -> Benchmark:
+    """Build a benchmark's train and test task samplers.
+
+    Tasks are drawn with a generator seeded by ``seed`` (the global
+    ``np.random`` state is left as it was), so the train/test split is fixed
+    for a seed.
+
+    Args:
+        name (str): A name of :data:`BENCHMARK_NAMES` (``ml1/<env>`` with any
+            of Meta-World's 50 v3 names).
+        seed (int): Seed of the task draw.
+        max_episode_length (int or None): Episode length; None uses the
+            benchmark's (200, or 20 for ``point``).
+
+    Returns:
+        Benchmark: Samplers and counts.
+
+    Raises:
+        ValueError: For an unknown name, listing the valid ones.
+
+    """
+    if name.startswith('ml1/'):
+        env_name = name[len('ml1/'):]
+        check_env_name(env_name)
+        length = max_episode_length or METAWORLD_MAX_EPISODE_LENGTH
+        train, test = ml1_tasks(env_name, seed)
+        kwargs = dict(env_name=env_name, max_episode_length=length)
+        return Benchmark(name, FixedTaskSampler(MetaWorldML1Env, train, kwargs),
+                         FixedTaskSampler(MetaWorldML1Env, test, kwargs),
+                         len(train), len(test), length)
+    if name == 'point':
+        if max_episode_length not in (None, POINT_MAX_EPISODE_LENGTH):
+            raise ValueError('point tasks have a fixed episode length of '
+                             f'{POINT_MAX_EPISODE_LENGTH}')
+        tasks = _draw(PointTaskEnv(), 8 + 4, seed)
+        return Benchmark(name, FixedTaskSampler(PointTaskEnv, tasks[:8]),
+                         FixedTaskSampler(PointTaskEnv, tasks[8:]), 8, 4,
+                         POINT_MAX_EPISODE_LENGTH)
+    if name not in MUJOCO_FAMILIES:
+        raise ValueError(f'unknown benchmark {name!r}: choose one of '
+                         f'{", ".join(BENCHMARK_NAMES)}')
+    env_class, n_train, n_test = MUJOCO_FAMILIES[name]
+    length = max_episode_length or MUJOCO_MAX_EPISODE_LENGTH
+    kwargs = dict(max_episode_length=length)
+    if hasattr(env_class, 'ALL_TASKS'):
+        train = test = list(env_class.ALL_TASKS)
+    else:
+        env = env_class(**kwargs)
+        tasks = _draw(env, n_train + n_test, seed)
+        env.close()
+        train, test = tasks[:n_train], tasks[n_train:]
+    return Benchmark(name, FixedTaskSampler(env_class, train, kwargs),
+                     FixedTaskSampler(env_class, test, kwargs), len(train),
+                     len(test), length)
+
+
+def _draw(env, num_tasks: int, seed: int) -> list:
+    """``env.sample_tasks`` under a seed, restoring ``np.random`` after.
+
+    Args:
+        env (garage.Environment): Has ``sample_tasks``.
+        num_tasks (int): How many.
+        seed (int): Seed.
+
+    Returns:
+        list: The tasks.
+
+    """
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        return env.sample_tasks(num_tasks)
+    finally:
+        np.random.set_state(state)

@@ -1,0 +1,114 @@
+"""A fixed set of tasks as a garage ``TaskSampler``, and its env updates.
+
+garage's ``SetTaskSampler`` draws new tasks at every call and builds
+environments without arguments; a benchmark needs a train/test split fixed
+by its seed and environments built with arguments (episode length, env name).
+"""
+from typing import Any, Dict, Optional, Sequence
+
+from garage.experiment.task_sampler import TaskSampler
+from garage.sampler.env_update import EnvUpdate
+import numpy as np
+
+
+class TaskUpdate(EnvUpdate):
+    """Builds (or reuses) an environment and sets one task on it.
+
+    Args:
+        env_type (type): Environment class with ``set_task(task)``.
+        task (object): The task.
+        env_kwargs (dict or None): Constructor arguments of ``env_type``.
+
+    """
+
+    def __init__(self,
+                 env_type: type,
+                 task: Any,
+                 env_kwargs: Optional[Dict[str, Any]] = None) -> None:
+        self._env_type = env_type
+        self._task = task
+        self._env_kwargs = dict(env_kwargs or {})
+
+    @property
+    def task(self) -> Any:
+        """object: The task this update sets."""
+        return self._task
+
+    def __call__(self, old_env=None):
+        """Set the task, on ``old_env`` when it was built the same way.
+
+        Args:
+            old_env (garage.Environment or None): Environment to reuse.
+
+        Returns:
+            garage.Environment: The environment, set to the task.
+
+        """
+        if (old_env is None or type(old_env) is not self._env_type
+                or getattr(old_env, 'env_kwargs', None) != self._env_kwargs):
+            if old_env is not None:
+                old_env.close()
+            old_env = self._env_type(**self._env_kwargs)
+        old_env.set_task(self._task)
+        return old_env
+
+
+class FixedTaskSampler(TaskSampler):
+    """Samples from a fixed list of tasks.
+
+    Asked for all its tasks, it returns them in order (so the meta-test set
+    is the same at every evaluation); asked for fewer, a random subset
+    without replacement.
+
+    Args:
+        env_type (type): Environment class with ``set_task(task)``.
+        tasks (Sequence): The tasks.
+        env_kwargs (dict or None): Constructor arguments of ``env_type``.
+
+    """
+
+    def __init__(self,
+                 env_type: type,
+                 tasks: Sequence[Any],
+                 env_kwargs: Optional[Dict[str, Any]] = None) -> None:
+        if len(tasks) == 0:
+            raise ValueError('FixedTaskSampler needs at least one task')
+        self._env_type = env_type
+        self._tasks = list(tasks)
+        self._env_kwargs = dict(env_kwargs or {})
+
+    @property
+    def n_tasks(self) -> int:
+        """int: Number of tasks."""
+        return len(self._tasks)
+
+    @property
+    def tasks(self) -> list:
+        """list: The tasks, in order."""
+        return list(self._tasks)
+
+    def sample(self, n_tasks: int, with_replacement: bool = False) -> list:
+        """Environment updates for ``n_tasks`` of the tasks.
+
+        Args:
+            n_tasks (int): How many.
+            with_replacement (bool): Draw with replacement (when fewer than
+                all are asked for).
+
+        Returns:
+            list[TaskUpdate]: The updates.
+
+        """
+        if n_tasks == len(self._tasks):
+            chosen = self._tasks
+        elif n_tasks > len(self._tasks) and not with_replacement:
+            raise ValueError(f'asked for {n_tasks} tasks of '
+                             f'{len(self._tasks)} without replacement')
+        else:
+            indices = np.random.choice(len(self._tasks), n_tasks,
+                                       replace=with_replacement)
+            chosen = [self._tasks[i] for i in indices]
+        return [
+            TaskUpdate(self._env_type, task, self._env_kwargs)
+            for task in chosen
+        ]
