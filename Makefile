@@ -26,7 +26,7 @@ $(STAMP): setup.py Makefile
 	touch $(STAMP)
 
 demo: install
-	$(PY) experiments/point_demo.py
+	$(PY) experiments/demo.py
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -17,12 +17,18 @@ fails if it stops working.
    ``garage.np.explained_variance_1d`` (logged by garage's policy-gradient
    algorithms). It is restored as an alias of the builtin ``bool``, exactly
    what it was in numpy < 1.24.
-3. Ray workers. garage's ``RaySampler`` workers are fresh processes that import
+3. gym's import notice. garage (through akro) imports gym 0.26, whose
+   import prints a multi-line notice to stderr that it is unmaintained. gym
+   is imported once here with that notice swallowed, so a command's stderr
+   holds only what the command says.
+4. Ray workers. garage's ``RaySampler`` workers are fresh processes that import
    ``garage.sampler`` before anything of ours, so (1) must run there too:
    :func:`ray_init` starts Ray with :func:`install` as the
    ``worker_process_setup_hook`` of its runtime environment.
 """
+import contextlib
 import importlib.util
+import io
 import sys
 import types
 from typing import Any
@@ -83,6 +89,14 @@ def _install_numpy_aliases() -> None:
         np.bool = bool  # pylint: disable=attribute-defined-outside-init
 
 
+def _import_gym_quietly() -> None:
+    """Import gym (needed by garage) without its stderr notice."""
+    if 'gym' in sys.modules:
+        return
+    with contextlib.redirect_stderr(io.StringIO()):
+        import gym  # noqa: F401  pylint: disable=import-outside-toplevel
+
+
 def _check_garage_version() -> None:
     """Fail with the install command when garage is missing or another one.
 
@@ -111,6 +125,7 @@ def install() -> None:
     _check_garage_version()
     _install_numpy_aliases()
     _install_tensorflow_free_samplers()
+    _import_gym_quietly()
 
 
 def ray_init(**kwargs: Any) -> Any:

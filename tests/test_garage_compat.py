@@ -42,6 +42,13 @@ def test_numpy_bool_alias_lets_garage_explained_variance_run():
     assert value == pytest.approx(1.0)
 
 
+def test_gym_notice_is_not_printed():
+    bare = run_python('import gym')
+    assert 'unmaintained' in bare.stderr  # what the adaptation hides
+    adapted = run_python('import tcl_garage, garage.torch.algos')
+    assert adapted.returncode == 0 and adapted.stderr == ''
+
+
 def test_import_is_lazy_about_garage_algorithms():
     probe = run_python('import sys, tcl_garage\n'
                        'print("garage.torch.algos" in sys.modules)\n'

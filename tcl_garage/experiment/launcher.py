@@ -1,0 +1,339 @@
+"""Build and run an experiment from a resolved config; the launchers' CLI.
+
+Every launcher in ``experiments/`` calls :func:`main` with its benchmark, so
+all of them share this one code path: config -> benchmark -> networks and
+algorithm (:func:`tcl_garage.build.build_pearl`) -> garage's ``Trainer``.
+A run directory holds garage's outputs (``debug.log``, ``progress.csv``,
+TensorBoard events, ``variant.json`` with the resolved config under
+``config``, the last snapshot ``params.pkl``) and is never overwritten.
+"""
+import argparse
+import json
+import os
+import pathlib
+import sys
+import time
+from typing import Any, Dict, Optional, Sequence
+
+from dowel import logger, StdOutput, TensorBoardOutput, TextOutput
+
+from tcl_garage.experiment.config import (ConfigError, load_config,
+                                          parse_overrides)
+from tcl_garage.experiment.progress import ProgressLine, ResumableCsvOutput
+
+#: Keys of the config passed to the algorithm as they are.
+_PEARL_KEYS = ('meta_batch_size', 'batch_size', 'num_steps_per_epoch',
+               'num_initial_steps', 'num_tasks_sample', 'num_steps_prior',
+               'num_steps_posterior', 'num_extra_rl_steps_posterior',
+               'num_exploration_episodes', 'reward_scale', 'kl_lambda',
+               'discount', 'soft_target_tau', 'policy_lr', 'qf_lr', 'vf_lr',
+               'context_lr', 'replay_buffer_size', 'use_next_obs_in_context',
+               'use_information_bottleneck')
+_TCL_KEYS = ('window_size', 'contrastive_loss_scale', 'temperature',
+             'key_encoder_tau')
+#: Where runs go by default: runs/<benchmark>/<algo>/seed<seed>.
+DEFAULT_RUNS_DIR = 'runs'
+
+
+def windows_per_task(config: Dict[str, Any]) -> int:
+    """TCL windows per task: the config's, or context size / window size.
+
+    Args:
+        config (dict): Resolved config.
+
+    Returns:
+        int: Windows per task.
+
+    """
+    if config['windows_per_task'] is not None:
+        return config['windows_per_task']
+    return max(1, round(config['embedding_batch_size'] / config['window_size']))
+
+
+def build_run(config: Dict[str, Any]):
+    """Build the benchmark and the algorithm of a config.
+
+    Args:
+        config (dict): Resolved config (:func:`load_config`).
+
+    Returns:
+        tuple: The algorithm, an environment (for ``Trainer.setup``) and the
+            :class:`~tcl_garage.envs.Benchmark`.
+
+    Raises:
+        ConfigError: If the config asks for more tasks than there are.
+
+    """
+    from tcl_garage.build import build_pearl  # garage: slow to import
+    from tcl_garage.envs import make_benchmark
+    benchmark = make_benchmark(config['benchmark'],
+                               seed=config['seed'],
+                               max_episode_length=config['max_episode_length'])
+    n_train = config['num_train_tasks'] or benchmark.num_train_tasks
+    n_test = config['num_test_tasks'] or benchmark.num_test_tasks
+    if n_train > benchmark.num_train_tasks or n_test > benchmark.num_test_tasks:
+        raise ConfigError(
+            f'{config["benchmark"]} has {benchmark.num_train_tasks} train and '
+            f'{benchmark.num_test_tasks} test tasks; the config asks for '
+            f'{n_train} and {n_test}')
+    kwargs = {key: config[key] for key in _PEARL_KEYS}
+    if config['algo'] == 'tcl-pearl':
+        kwargs.update({key: config[key] for key in _TCL_KEYS})
+        kwargs['windows_per_task'] = windows_per_task(config)
+    else:
+        kwargs['embedding_batch_size'] = config['embedding_batch_size']
+        kwargs['embedding_mini_batch_size'] = config['embedding_batch_size']
+    algo, env = build_pearl(
+        config['algo'],
+        benchmark.train_envs()[:n_train],
+        benchmark.test_sampler,
+        num_test_tasks=n_test,
+        latent_dim=config['latent_dim'],
+        net_sizes=(config['net_size'], ) * config['net_layers'],
+        encoder_hidden_sizes=(config['encoder_hidden_size'], ) *
+        config['encoder_layers'],
+        device=config['device'],
+        sampler=config['sampler'],
+        n_workers=config['n_workers'],
+        **kwargs)
+    return algo, env, benchmark
+
+
+def default_log_dir(config: Dict[str, Any]) -> str:
+    """``runs/<benchmark>/<algo>/seed<seed>`` (``ml1/push-v3`` nests).
+
+    Args:
+        config (dict): Resolved config.
+
+    Returns:
+        str: The path.
+
+    """
+    return os.path.join(DEFAULT_RUNS_DIR, config['benchmark'], config['algo'],
+                        f'seed{config["seed"]}')
+
+
+def _train(trainer_setup, config: Dict[str, Any], start_epoch: int) -> None:
+    """Attach the progress line, then train or resume.
+
+    Args:
+        trainer_setup (callable): Returns the Trainer, set up.
+        config (dict): Resolved config.
+        start_epoch (int): First epoch this process trains.
+
+    """
+    progress = ProgressLine(config['epochs'], start_epoch)
+    logger.add_output(progress)
+    try:
+        trainer_setup()
+    finally:
+        logger.remove_output_type(ProgressLine)
+
+
+def run(config: Dict[str, Any], log_dir: Optional[str] = None) -> str:
+    """Train a new run through garage's ``wrap_experiment``.
+
+    Args:
+        config (dict): Resolved config.
+        log_dir (str or None): Run directory; default
+            :func:`default_log_dir`. If it exists, a new one with a numbered
+            suffix is made (nothing is overwritten).
+
+    Returns:
+        str: The run directory actually used.
+
+    """
+    from garage import wrap_experiment
+    from garage.experiment.deterministic import set_seed
+    from garage.trainer import Trainer
+
+    log_dir = os.path.abspath(log_dir or default_log_dir(config))
+    if os.path.exists(log_dir):
+        print(f'{log_dir} exists: this run gets a new directory beside it '
+              '(use --resume DIR to continue that run)', file=sys.stderr)
+    used = {}
+
+    @wrap_experiment(log_dir=log_dir,
+                     snapshot_mode='last',
+                     archive_launch_repo=False)
+    def tcl_garage_experiment(ctxt, config):
+        used['dir'] = ctxt.snapshot_dir
+        set_seed(config['seed'])
+        algo, env, _ = build_run(config)
+
+        def train():
+            trainer = Trainer(ctxt)
+            trainer.setup(algo=algo, env=env)
+            trainer.train(n_epochs=config['epochs'],
+                          batch_size=config['batch_size'])
+
+        _train(train, config, start_epoch=0)
+
+    tcl_garage_experiment(config=config)
+    return used['dir']
+
+
+def read_config(run_dir: str) -> Dict[str, Any]:
+    """The resolved config saved in a run directory.
+
+    Args:
+        run_dir (str): The run directory.
+
+    Returns:
+        dict: Its config.
+
+    Raises:
+        ConfigError: If it is not a run directory of this package.
+
+    """
+    path = pathlib.Path(run_dir) / 'variant.json'
+    if not path.is_file() or not (pathlib.Path(run_dir) /
+                                  'params.pkl').is_file():
+        raise ConfigError(f'{run_dir} is not a run directory (needs '
+                          'variant.json and params.pkl)')
+    with open(path, encoding='utf-8') as f:
+        variant = json.load(f)
+    if 'config' not in variant:
+        raise ConfigError(f'{path} holds no config: not made by tcl_garage')
+    return variant['config']
+
+
+def resume(run_dir: str, epochs: Optional[int] = None) -> str:
+    """Continue a run from its last snapshot, in the same directory.
+
+    ``progress.csv`` keeps its rows; ``debug.log`` is appended to.
+
+    Args:
+        run_dir (str): The run directory.
+        epochs (int or None): Total epochs; default the run's own.
+
+    Returns:
+        str: The run directory.
+
+    """
+    from garage.experiment import SnapshotConfig
+    from garage.torch import set_gpu_mode
+    from garage.trainer import Trainer
+
+    from tcl_garage.build import resolve_device
+
+    config = read_config(run_dir)
+    if epochs is not None:
+        config['epochs'] = epochs
+    use_gpu, gpu_id = resolve_device(config['device'])
+    set_gpu_mode(use_gpu, gpu_id=gpu_id)
+    run_dir = os.path.abspath(run_dir)
+    outputs = [
+        TextOutput(os.path.join(run_dir, 'debug.log')),
+        ResumableCsvOutput(os.path.join(run_dir, 'progress.csv')),
+        TensorBoardOutput(run_dir),
+        StdOutput()
+    ]
+    for output in outputs:
+        logger.add_output(output)
+    try:
+        trainer = Trainer(SnapshotConfig(snapshot_dir=run_dir,
+                                         snapshot_mode='last',
+                                         snapshot_gap=1))
+        train_args = trainer.restore(run_dir)
+        # pylint: disable=protected-access
+        trainer._algo.to()  # onto this run's device
+        logger.log(f'Resuming {run_dir} at epoch {train_args.start_epoch}')
+        _train(lambda: trainer.resume(n_epochs=config['epochs']), config,
+               start_epoch=train_args.start_epoch)
+    finally:
+        logger.remove_all()
+    return run_dir
+
+
+def parse_args(argv: Optional[Sequence[str]], benchmark: Optional[str]):
+    """The launchers' command line.
+
+    Args:
+        argv (Sequence[str] or None): Arguments (default ``sys.argv[1:]``).
+        benchmark (str or None): The launcher's benchmark; None for ML1.
+
+    Returns:
+        argparse.Namespace: Parsed arguments.
+
+    """
+    parser = argparse.ArgumentParser(
+        description=(f'Train TCL-PEARL or PEARL on {benchmark}.'
+                     if benchmark else 'Train TCL-PEARL or PEARL on a '
+                     'Meta-World ML1 environment.'))
+    if benchmark is None:
+        parser.add_argument('--env', required=True,
+                            help='Meta-World v3 name, e.g. push-v3')
+    parser.add_argument('--algo', choices=['tcl-pearl', 'pearl'])
+    parser.add_argument('--seed', type=int)
+    parser.add_argument('--device', help='cpu, cuda or cuda:<index>')
+    parser.add_argument('--sampler', choices=['local', 'ray'])
+    parser.add_argument('--n-workers', type=int,
+                        help='sampler workers with --sampler ray')
+    parser.add_argument('--ray-address',
+                        help='join this Ray cluster (implies --sampler ray)')
+    parser.add_argument('--log-dir', help='run directory (never '
+                        'overwritten; default runs/<benchmark>/<algo>/'
+                        'seed<seed>)')
+    parser.add_argument('--resume', metavar='DIR',
+                        help='continue the run in DIR from its last snapshot')
+    parser.add_argument('--epochs', type=int)
+    parser.add_argument('--smoke', action='store_true',
+                        help='tiny sizes: finishes in seconds')
+    parser.add_argument('--profile', help='a profile of configs/profiles')
+    parser.add_argument('--set', action='append', default=[],
+                        metavar='KEY=VALUE', help='override a config key '
+                        '(repeatable), e.g. --set window_size=32')
+    return parser.parse_args(argv)
+
+
+def main(benchmark: Optional[str] = None,
+         argv: Optional[Sequence[str]] = None) -> str:
+    """Run (or resume) one experiment from the command line.
+
+    Args:
+        benchmark (str or None): The benchmark; None reads ``--env`` (ML1).
+        argv (Sequence[str] or None): Arguments.
+
+    Returns:
+        str: The run directory.
+
+    """
+    args = parse_args(argv, benchmark)
+    if args.resume:
+        try:
+            return resume(args.resume, epochs=args.epochs)
+        except ConfigError as error:
+            raise SystemExit(f'error: {error}') from None
+    try:
+        overrides = parse_overrides(args.set)
+        for key in ('algo', 'seed', 'device', 'sampler', 'n_workers',
+                    'epochs'):
+            if getattr(args, key) is not None:
+                overrides[key] = getattr(args, key)
+        if args.ray_address:
+            overrides['sampler'] = 'ray'
+        if args.smoke and args.profile:
+            raise ConfigError('give --smoke or --profile, not both')
+        name = benchmark or f'ml1/{args.env}'
+        if benchmark is None:
+            from tcl_garage.envs.metaworld_ml1 import check_env_name
+            check_env_name(args.env)
+        config = load_config(name,
+                             profile='smoke' if args.smoke else args.profile,
+                             overrides=overrides)
+        from tcl_garage.build import resolve_device
+        resolve_device(config['device'])
+    except (ConfigError, ValueError) as error:
+        raise SystemExit(f'error: {error}') from None
+    if args.ray_address:
+        from tcl_garage.garage_compat import ray_init
+        ray_init(address=args.ray_address)
+    start = time.time()
+    try:
+        run_dir = run(config, args.log_dir)
+    except ConfigError as error:
+        raise SystemExit(f'error: {error}') from None
+    print(f'Finished in {time.time() - start:.0f} s; outputs in {run_dir}')
+    return run_dir
+

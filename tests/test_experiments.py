@@ -1,0 +1,221 @@
+"""Configs, launchers, resume, sweep: the experiment scripts as users run them."""
+import csv
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tcl_garage.experiment import ConfigError, load_config
+from tcl_garage.experiment.config import CONFIG_DIR
+from tcl_garage.experiment.launcher import windows_per_task
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+FAMILY_LAUNCHERS = ['cheetah_vel', 'cheetah_dir', 'ant_dir', 'ant_goal',
+                    'humanoid_dir', 'walker_rand_params']
+
+
+def launch(script, *args, timeout=600):
+    return subprocess.run(
+        [sys.executable, str(ROOT / 'experiments' / f'{script}.py'), *args],
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def progress_rows(run_dir):
+    with open(pathlib.Path(run_dir) / 'progress.csv', newline='') as f:
+        return list(csv.DictReader(f))
+
+
+# ------------------------------------------------------------------ configs
+def test_defaults_are_the_one_source_and_files_hold_only_differences():
+    defaults = yaml.safe_load((CONFIG_DIR / 'defaults.yaml').read_text())
+    for path in CONFIG_DIR.glob('*.yaml'):
+        if path.stem == 'defaults':
+            continue
+        data = yaml.safe_load(path.read_text())
+        for section in ('tcl-pearl', 'pearl', 'env_overrides'):
+            data.pop(section, None)
+        assert set(data) <= set(defaults), path.name
+        # A file repeating a default would be a second source of it.
+        repeated = {k for k, v in data.items()
+                    if k != 'benchmark' and defaults[k] == v}
+        assert not repeated, (path.name, repeated)
+
+
+def test_paper_values_resolve_per_algorithm():
+    tcl = load_config('humanoid-dir', algo='tcl-pearl')
+    pearl = load_config('humanoid-dir', algo='pearl')
+    assert (tcl['window_size'], tcl['contrastive_loss_scale']) == (128, 5.0)
+    assert tcl['encoder_layers'] == 2 and pearl['encoder_layers'] == 3
+    assert tcl['embedding_batch_size'] == pearl['embedding_batch_size'] == 256
+    assert windows_per_task(tcl) == 2
+    ml1 = load_config('ml1/push-v3')
+    assert ml1['benchmark'] == 'ml1/push-v3'
+    assert (ml1['latent_dim'], ml1['net_size'], ml1['reward_scale'],
+            ml1['num_exploration_episodes'], ml1['window_size'],
+            windows_per_task(ml1)) == (7, 400, 10.0, 10, 64, 2)
+    walker = load_config('walker-rand-params')
+    assert walker['use_next_obs_in_context'] is True
+
+
+def test_profile_and_typed_overrides():
+    config = load_config('cheetah-vel', profile='smoke',
+                         overrides={'window_size': 4, 'reward_scale': 2,
+                                    'algo': 'pearl'})
+    assert config['epochs'] == 2 and config['window_size'] == 4
+    assert config['reward_scale'] == 2.0 and isinstance(
+        config['reward_scale'], float)
+    assert config['algo'] == 'pearl' and config['encoder_layers'] == 3
+
+
+@pytest.mark.parametrize('overrides, message', [
+    ({'windw_size': 3}, "unknown config key 'windw_size'"),
+    ({'window_size': 'big'}, "'window_size' in --set must be int"),
+    ({'use_next_obs_in_context': 1}, 'must be bool'),
+    ({'algo': 'maml'}, "unknown algorithm 'maml'"),
+])
+def test_bad_overrides_name_the_key(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config('cheetah-vel', overrides=overrides)
+
+
+def test_unknown_key_in_a_file_is_rejected(tmp_path):
+    for name in ('defaults.yaml', 'profiles'):
+        src = CONFIG_DIR / name
+        if src.is_dir():
+            (tmp_path / name).mkdir()
+        else:
+            (tmp_path / name).write_text(src.read_text())
+    (tmp_path / 'cheetah-vel.yaml').write_text(
+        'benchmark: cheetah-vel\nlatent_size: 5\n')
+    with pytest.raises(ConfigError, match="'latent_size' in cheetah-vel.yaml"):
+        load_config('cheetah-vel', config_dir=tmp_path)
+
+
+def test_unknown_benchmark_and_profile():
+    with pytest.raises(ConfigError, match='cheetah-vel'):
+        load_config('cheetah-speed')
+    with pytest.raises(ConfigError, match='smoke'):
+        load_config('cheetah-vel', profile='tiny')
+
+
+# ---------------------------------------------------------------- launchers
+@pytest.mark.parametrize('script', FAMILY_LAUNCHERS)
+def test_family_launcher_smoke(tmp_path, script):
+    result = launch(script, '--smoke', '--log-dir', str(tmp_path / 'run'))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count('[progress] epoch') == 2
+    rows = progress_rows(tmp_path / 'run')
+    assert len(rows) == 2
+    assert 'Train/TCLLoss' in rows[0]
+    variant = json.loads((tmp_path / 'run' / 'variant.json').read_text())
+    assert variant['config']['algo'] == 'tcl-pearl'
+    assert (tmp_path / 'run' / 'params.pkl').is_file()
+
+
+@pytest.mark.parametrize('env', ['reach-v3', 'push-v3'])
+def test_ml1_launcher_smoke(tmp_path, env):
+    result = launch('metaworld_ml1', '--env', env, '--smoke', '--algo',
+                    'pearl', '--log-dir', str(tmp_path / 'run'))
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = progress_rows(tmp_path / 'run')
+    assert len(rows) == 2 and 'MetaTest/Average/SuccessRate' in rows[0]
+    assert 'success' in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('env', __import__(
+    'tcl_garage.envs', fromlist=['ML1_ENV_NAMES']).ML1_ENV_NAMES)
+def test_ml1_launcher_smoke_all_50(tmp_path, env):
+    result = launch('metaworld_ml1', '--env', env, '--smoke', '--log-dir',
+                    str(tmp_path / 'run'))
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_resume_continues_at_the_next_epoch_with_the_same_config(tmp_path):
+    run_dir = tmp_path / 'run'
+    first = launch('cheetah_vel', '--smoke', '--epochs', '1', '--seed', '3',
+                   '--set', 'window_size=6', '--log-dir', str(run_dir))
+    assert first.returncode == 0, first.stderr[-3000:]
+    config_before = json.loads((run_dir / 'variant.json').read_text())
+    second = launch('cheetah_vel', '--resume', str(run_dir), '--epochs', '2')
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert 'at epoch 1' in second.stdout
+    assert '[progress] epoch 2/2' in second.stdout
+    rows = progress_rows(run_dir)
+    assert len(rows) == 2
+    assert float(rows[1]['TotalEnvSteps']) > float(rows[0]['TotalEnvSteps'])
+    assert json.loads((run_dir / 'variant.json').read_text()) == config_before
+    log = (run_dir / 'debug.log').read_text()
+    assert 'epoch #0' in log and 'epoch #1' in log
+
+
+def test_existing_run_directory_is_never_overwritten(tmp_path):
+    run_dir = tmp_path / 'run'
+    run_dir.mkdir()
+    (run_dir / 'keep.txt').write_text('precious')
+    result = launch('cheetah_dir', '--smoke', '--epochs', '1', '--log-dir',
+                    str(run_dir))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (run_dir / 'keep.txt').read_text() == 'precious'
+    assert not (run_dir / 'progress.csv').exists()
+    assert (tmp_path / 'run_1' / 'progress.csv').is_file()
+    assert 'exists' in result.stderr
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--smoke', '--set', 'windw_size=3'], "unknown config key 'windw_size'"),
+    (['--smoke', '--set', 'window_size'], 'key=value'),
+    (['--smoke', '--device', 'tpu'], "unknown device 'tpu'"),
+])
+def test_bad_options_give_one_line_errors(args, message):
+    result = launch('cheetah_vel', *args)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error:')
+    assert message in lines[0]
+
+
+def test_unknown_ml1_env_gives_one_line_error():
+    result = launch('metaworld_ml1', '--env', 'push-v2', '--smoke')
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode != 0 and len(lines) == 1
+    assert 'push-v3' in lines[0] and lines[0].startswith('error:')
+
+
+def test_resume_of_a_non_run_gives_one_line_error(tmp_path):
+    result = launch('cheetah_vel', '--resume', str(tmp_path))
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode != 0 and len(lines) == 1
+    assert 'not a run directory' in lines[0]
+
+
+def test_sweep_runs_the_grid_then_skips_finished_runs(tmp_path):
+    def sweep():
+        return subprocess.run(
+            [sys.executable, str(ROOT / 'experiments' / 'sweep.py'), '--envs',
+             'cheetah-dir', '--algos', 'tcl-pearl', 'pearl', '--seeds', '0',
+             '--runs-dir', str(tmp_path), '--smoke', '--epochs', '1'],
+            capture_output=True, text=True, timeout=600, cwd=ROOT)
+
+    first = sweep()
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert '2 of 2 runs finished' in first.stdout
+    for algo in ('tcl-pearl', 'pearl'):
+        assert len(progress_rows(tmp_path / 'cheetah-dir' / algo /
+                                 'seed0')) == 1
+    second = sweep()
+    assert second.returncode == 0
+    assert second.stdout.count('skip (done)') == 2
+    assert 'nothing to run' in second.stdout
+
+
+@pytest.mark.slow
+def test_ray_sampler_smoke_epoch_with_two_workers(tmp_path):
+    result = launch('cheetah_vel', '--smoke', '--epochs', '1', '--sampler',
+                    'ray', '--n-workers', '2', '--log-dir',
+                    str(tmp_path / 'run'))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(progress_rows(tmp_path / 'run')) == 1
