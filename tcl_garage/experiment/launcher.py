@@ -60,22 +60,16 @@ def build_run(config: Dict[str, Any]):
         tuple: The algorithm, an environment (for ``Trainer.setup``) and the
             :class:`~tcl_garage.envs.Benchmark`.
 
-    Raises:
-        ConfigError: If the config asks for more tasks than there are.
-
     """
     from tcl_garage.build import build_pearl  # garage: slow to import
     from tcl_garage.envs import make_benchmark
     benchmark = make_benchmark(config['benchmark'],
                                seed=config['seed'],
                                max_episode_length=config['max_episode_length'])
-    n_train = config['num_train_tasks'] or benchmark.num_train_tasks
-    n_test = config['num_test_tasks'] or benchmark.num_test_tasks
-    if n_train > benchmark.num_train_tasks or n_test > benchmark.num_test_tasks:
-        raise ConfigError(
-            f'{config["benchmark"]} has {benchmark.num_train_tasks} train and '
-            f'{benchmark.num_test_tasks} test tasks; the config asks for '
-            f'{n_train} and {n_test}')
+    n_train = min(config['num_train_tasks'] or benchmark.num_train_tasks,
+                  benchmark.num_train_tasks)
+    n_test = min(config['num_test_tasks'] or benchmark.num_test_tasks,
+                 benchmark.num_test_tasks)
     kwargs = {key: config[key] for key in _PEARL_KEYS}
     if config['algo'] == 'tcl-pearl':
         kwargs.update({key: config[key] for key in _TCL_KEYS})
