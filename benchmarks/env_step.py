@@ -30,17 +30,8 @@ def make_raw(name):
     return HalfCheetahEnv()
 
 
-def run_raw(env, actions, length):
-    env.reset(seed=0)
-    start = time.perf_counter()
-    for i, action in enumerate(actions):
-        if i % length == 0:
-            env.reset()
-        env.step(action)
-    return time.perf_counter() - start
-
-
-def run_adapted(env, actions, length):
+def run(env, actions, length):
+    """Seconds to take the actions, resetting every ``length`` steps."""
     start = time.perf_counter()
     for i, action in enumerate(actions):
         if i % length == 0:
@@ -63,11 +54,13 @@ def main():
     actions = rng.uniform(-1, 1, (args.steps, ) + raw.action_space.shape)
     actions = actions.astype(raw.action_space.dtype)
     raw_times, adapted_times = [], []
-    run_raw(raw, actions[:1000], length)  # warm-up
-    run_adapted(adapted, actions[:1000], length)
+    raw.reset(seed=0)
+    adapted.seed(0)
+    run(raw, actions[:1000], length)  # warm-up
+    run(adapted, actions[:1000], length)
     for _ in range(args.blocks):
-        raw_times.append(run_raw(raw, actions, length))
-        adapted_times.append(run_adapted(adapted, actions, length))
+        raw_times.append(run(raw, actions, length))
+        adapted_times.append(run(adapted, actions, length))
     raw_s = statistics.median(raw_times) / args.steps
     adapted_s = statistics.median(adapted_times) / args.steps
     print(f'{args.env}: {args.blocks} blocks x {args.steps} steps, '
