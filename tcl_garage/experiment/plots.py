@@ -1,5 +1,6 @@
 """Learning curves from a run's progress.csv."""
 import csv
+import json
 import pathlib
 from typing import Optional
 
@@ -36,10 +37,28 @@ def plot_learning_curve(run_dir: str, out: Optional[str] = None) -> str:
     axes.plot(steps, returns, marker='o')
     axes.set_xlabel('environment steps')
     axes.set_ylabel('meta-test return')
-    axes.set_title(pathlib.Path(run_dir).name)
+    axes.set_title(_run_title(run_dir))
     axes.grid(alpha=0.3)
     figure.tight_layout()
     out = str(out or pathlib.Path(run_dir) / 'learning_curve.png')
     figure.savefig(out, dpi=100)
     plt.close(figure)
     return out
+
+
+def _run_title(run_dir: str) -> str:
+    """``<benchmark> / <algo> / seed <seed>`` from variant.json, or the name.
+
+    Args:
+        run_dir (str): The run directory.
+
+    Returns:
+        str: A title.
+
+    """
+    variant = pathlib.Path(run_dir) / 'variant.json'
+    try:
+        config = json.loads(variant.read_text())['config']
+        return f'{config["benchmark"]} / {config["algo"]} / seed {config["seed"]}'
+    except (OSError, KeyError, ValueError):
+        return pathlib.Path(run_dir).name
