@@ -34,6 +34,7 @@ setup(
         'pyyaml>=6',
         'matplotlib>=3.7',
         'tensorboardX>=2.6',
+        'scikit-learn>=1.3',
     ],
     extras_require={'test': ['pytest>=7']},
 )

@@ -21,7 +21,7 @@ Fixed (DESIGN section 5):
   standard deviation are logged each epoch under ``Train/`` (garage logs
   none).
 """
-from typing import Dict, List, Mapping
+from typing import Dict, List, Mapping, Optional, Tuple
 
 from dowel import tabular
 from garage import TimeStep
@@ -32,7 +32,10 @@ from garage.torch.algos.pearl import PEARLWorker as GaragePEARLWorker
 from garage.torch.embeddings import MLPEncoder
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
+
+from tcl_garage.gaussian import product_of_gaussians
 
 
 class PEARLWorker(GaragePEARLWorker):
@@ -235,6 +238,35 @@ class PEARL(GaragePEARL):
         return torch.as_tensor(np.concatenate(fields, axis=-1),
                                dtype=torch.float32,
                                device=global_device())
+
+    def window_posteriors(
+            self,
+            window_batch: Mapping[str, np.ndarray],
+            encoder: Optional[torch.nn.Module] = None
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Posterior over z of each window: product of its Gaussian factors.
+
+        Args:
+            window_batch (dict[str, np.ndarray]): Transition fields of shape
+                :math:`(N, W, \\dim)`.
+            encoder (torch.nn.Module or None): Encoder with PEARL's output
+                head; default the context encoder.
+
+        Returns:
+            tuple[torch.Tensor, torch.Tensor]: Mean and standard deviation
+                of each window, :math:`(N, L)` each (std 0 without the
+                information bottleneck).
+
+        """
+        encoder = encoder or self.context_encoder
+        params = encoder(self._context_tensor(window_batch))
+        latent = self._latent_dim
+        if not self._use_information_bottleneck:
+            mean = params.mean(dim=1)
+            return mean, torch.zeros_like(mean)
+        mean, variance = product_of_gaussians(
+            params[..., :latent], F.softplus(params[..., latent:]), dim=1)
+        return mean, variance.sqrt()
 
     def adapt_policy(self, exploration_policy, exploration_episodes):
         """Infer the posterior of a test task from its exploration episodes.

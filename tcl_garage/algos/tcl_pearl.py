@@ -17,14 +17,11 @@ PEARL + TCL, as hooks on :class:`~tcl_garage.algos.PEARL`:
 
 Meta-testing is PEARL's.
 """
-from typing import Mapping, Optional, Tuple
+from typing import Optional
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
 from tcl_garage.algos.pearl import PEARL
-from tcl_garage.gaussian import product_of_gaussians
 from tcl_garage.loss import contrastive_accuracy, trajectory_contrastive_loss
 from tcl_garage.momentum import MomentumEncoder
 from tcl_garage.windows import sample_window_pairs, WindowPairs
@@ -215,10 +212,9 @@ class TCLPEARL(PEARL):
         windows = self._pending_windows
         if windows is None or windows.key is None:
             return
-        query_mean, query_std = self._window_posteriors(
-            self.context_encoder, windows.query)
-        key_mean, key_std = self._window_posteriors(self._key_encoder,
-                                                    windows.key)
+        query_mean, query_std = self.window_posteriors(windows.query)
+        key_mean, key_std = self.window_posteriors(windows.key,
+                                                   self._key_encoder)
         trajectory_ids = torch.as_tensor(windows.trajectory_ids,
                                          device=query_mean.device)
         loss = trajectory_contrastive_loss(query_mean, query_std, key_mean,
@@ -256,31 +252,6 @@ class TCLPEARL(PEARL):
             self._window_size,
             windows_per_buffer=self._windows_per_task,
             with_keys=with_keys)
-
-    def _window_posteriors(
-            self, encoder: torch.nn.Module,
-            window_batch: Mapping[str, np.ndarray]
-    ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Posterior over z of each window: product of its Gaussian factors.
-
-        Args:
-            encoder (torch.nn.Module): Context encoder or its momentum copy.
-            window_batch (dict[str, np.ndarray]): Fields of shape
-                :math:`(N, W, \\dim)`.
-
-        Returns:
-            tuple[torch.Tensor, torch.Tensor]: Mean and standard deviation,
-                each :math:`(N, L)`.
-
-        """
-        params = encoder(self._context_tensor(window_batch))
-        latent = self._latent_dim
-        if not self._use_information_bottleneck:
-            mean = params.mean(dim=1)
-            return mean, torch.zeros_like(mean)
-        mean, variance = product_of_gaussians(
-            params[..., :latent], F.softplus(params[..., latent:]), dim=1)
-        return mean, variance.sqrt()
 
     # ----------------------------------------------------------- interface
     @property

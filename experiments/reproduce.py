@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""PEARL vs TCL-PEARL on one benchmark, same budget, S seeds, then analysis.
+
+Runs both algorithms through the launchers (experiments/sweep.py: finished
+runs are skipped, unfinished ones resumed), then writes into --out:
+results.md / results.csv (return over the last 100k env steps, winner,
+relative gain), curves.png, embeddings/<algo>/ (t-SNE and cluster metrics of
+seed 0) and summary.md.
+
+Presets: `cpu-hour` (configs/profiles/cpu-hour.yaml: about an hour for
+2 seeds on a 2-core CPU), `paper` (the paper's settings, on --device cuda),
+`smoke` (seconds; a check).
+
+    python experiments/reproduce.py --env cheetah-vel --seeds 2 --out repro
+"""
+import argparse
+import json
+import pathlib
+import subprocess
+import sys
+import time
+
+import tcl_garage  # noqa: F401  (adapts garage before it is imported)
+from tcl_garage.analysis.curves import plot_curves
+from tcl_garage.analysis.embeddings import analyse_embeddings
+from tcl_garage.analysis.runs import load_run
+from tcl_garage.analysis.table import results_table, to_csv, to_markdown
+
+ALGOS = ('tcl-pearl', 'pearl')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--env', default='cheetah-vel',
+                        help='benchmark, e.g. cheetah-vel or ml1/push-v3')
+    parser.add_argument('--seeds', type=int, default=2)
+    parser.add_argument('--preset', choices=['cpu-hour', 'paper', 'smoke'],
+                        default='cpu-hour')
+    parser.add_argument('--device', default=None,
+                        help='default: cuda for paper, cpu otherwise')
+    parser.add_argument('--out', default='reproduce')
+    parser.add_argument('--embedding-tasks', type=int, default=8)
+    parser.add_argument('--embedding-rollouts', type=int, default=200)
+    args = parser.parse_args()
+    out = pathlib.Path(args.out)
+    runs_dir = out / 'runs'
+    device = args.device or ('cuda' if args.preset == 'paper' else 'cpu')
+    preset = [] if args.preset == 'paper' else (
+        ['--smoke'] if args.preset == 'smoke' else ['--profile', args.preset])
+    start = time.time()
+    sweep = [sys.executable,
+             str(pathlib.Path(__file__).parent / 'sweep.py'), '--envs',
+             args.env, '--algos', *ALGOS, '--seeds',
+             *map(str, range(args.seeds)), '--runs-dir', str(runs_dir),
+             '--device', device, *preset]
+    if subprocess.run(sweep, check=False).returncode:
+        raise SystemExit('error: some runs failed (see above)')
+    train_seconds = time.time() - start
+    run_dirs = [runs_dir / args.env / algo / f'seed{seed}' for algo in ALGOS
+                for seed in range(args.seeds)]
+    runs = [load_run(d) for d in run_dirs]
+    rows, summary = results_table(runs)
+    table = to_markdown(rows, summary)
+    (out / 'results.md').write_text(table)
+    (out / 'results.csv').write_text(to_csv(rows))
+    plot_curves(runs, str(out / 'curves.png'))
+    metrics = {}
+    for algo in ALGOS:
+        metrics[algo] = analyse_embeddings(
+            str(runs_dir / args.env / algo / 'seed0'),
+            str(out / 'embeddings' / algo), args.embedding_tasks,
+            args.embedding_rollouts)
+    lines = [f'# PEARL vs TCL-PEARL on {args.env}', '',
+             f'Preset `{args.preset}`, {args.seeds} seed(s), device '
+             f'`{device}`; training took {train_seconds:.0f} s, everything '
+             f'{time.time() - start:.0f} s.', '',
+             '## Meta-test return (last 100k environment steps)', '', table,
+             '## Context embeddings (seed 0)', '',
+             '| algo | space | intra-task distance | inter-centroid distance |',
+             '| --- | --- | --- | --- |']
+    for algo, result in metrics.items():
+        for space in ('latent', 'tsne'):
+            m = result[space]
+            lines.append(f'| {algo} | {space} | '
+                         f'{m["intra_task_distance"]:.3f} | '
+                         f'{m["inter_centroid_distance"]:.3f} |')
+    lines += ['', 'Figures: `curves.png`, `embeddings/<algo>/'
+              'embeddings_tsne.png`; runs in `runs/`.', '']
+    (out / 'summary.md').write_text('\n'.join(lines))
+    (out / 'embeddings' / 'metrics.json').write_text(
+        json.dumps(metrics, indent=2))
+    print('\n'.join(lines))
+    print(f'wrote {out / "summary.md"}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,10 @@
+"""Analysis of runs: context embeddings (t-SNE and cluster metrics),
+learning curves and paper-style result tables.
+
+Command line: ``python -m tcl_garage.analysis {embeddings,curves,table}``.
+"""
+from tcl_garage.analysis.metrics import cluster_metrics
+from tcl_garage.analysis.runs import load_run, Run
+from tcl_garage.analysis.table import results_table
+
+__all__ = ['cluster_metrics', 'load_run', 'results_table', 'Run']

@@ -1,0 +1,58 @@
+"""``python -m tcl_garage.analysis {embeddings,curves,table}``."""
+import argparse
+import json
+import pathlib
+import sys
+
+import tcl_garage  # noqa: F401  (adapts garage before it is imported)
+from tcl_garage.analysis.runs import load_run
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog='python -m tcl_garage.analysis',
+                                     description=__doc__)
+    commands = parser.add_subparsers(dest='command', required=True)
+    emb = commands.add_parser('embeddings', help='t-SNE of context '
+                              'embeddings and the cluster metrics')
+    emb.add_argument('run_dir')
+    emb.add_argument('--tasks', type=int, default=8)
+    emb.add_argument('--rollouts', type=int, default=200)
+    emb.add_argument('--window-size', type=int)
+    emb.add_argument('--seed', type=int, default=0)
+    emb.add_argument('--out', help='output folder (default: the run)')
+    cur = commands.add_parser('curves', help='learning curves of many runs')
+    cur.add_argument('run_dirs', nargs='+')
+    cur.add_argument('--out', default='curves.png')
+    tab = commands.add_parser('table', help='returns over the last 100k '
+                              'steps, winners, relative gains')
+    tab.add_argument('run_dirs', nargs='+')
+    tab.add_argument('--out', default='results',
+                     help='writes OUT.md and OUT.csv')
+    tab.add_argument('--last-steps', type=int, default=100_000)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == 'embeddings':
+            from tcl_garage.analysis.embeddings import analyse_embeddings
+            result = analyse_embeddings(args.run_dir, args.out, args.tasks,
+                                        args.rollouts, args.window_size,
+                                        args.seed)
+            print(json.dumps(result, indent=2))
+        elif args.command == 'curves':
+            from tcl_garage.analysis.curves import plot_curves
+            runs = [load_run(d) for d in args.run_dirs]
+            print(f'wrote {plot_curves(runs, args.out)}')
+        else:
+            from tcl_garage.analysis.table import (results_table, to_csv,
+                                                   to_markdown)
+            runs = [load_run(d) for d in args.run_dirs]
+            rows, summary = results_table(runs, args.last_steps)
+            markdown = to_markdown(rows, summary)
+            pathlib.Path(f'{args.out}.md').write_text(markdown)
+            pathlib.Path(f'{args.out}.csv').write_text(to_csv(rows))
+            print(markdown)
+    except ValueError as error:
+        sys.exit(f'error: {error}')
+
+
+if __name__ == '__main__':
+    main()

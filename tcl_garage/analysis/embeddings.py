@@ -1,0 +1,130 @@
+"""Context embeddings of a trained run: t-SNE plot and cluster metrics.
+
+As in the paper's Table 2 / Figure 4: for K tasks, M rollouts each of the
+exploration policy (z from the prior); one window of W transitions from each
+rollout is encoded to its posterior mean. The two cluster metrics are
+computed in the raw latent space and in the 2-D t-SNE space.
+"""
+import json
+import pathlib
+from typing import Dict, Optional
+
+import numpy as np
+import torch
+
+from tcl_garage.analysis.metrics import cluster_metrics
+
+
+def collect_embeddings(run_dir: str,
+                       num_tasks: int = 8,
+                       rollouts: int = 200,
+                       window_size: Optional[int] = None,
+                       seed: int = 0):
+    """Posterior means of windows of rollouts in a run's test tasks.
+
+    Args:
+        run_dir (str): Run directory with ``params.pkl`` and
+            ``variant.json``.
+        num_tasks (int): K tasks (the first K test tasks).
+        rollouts (int): M rollouts per task.
+        window_size (int or None): W; default the run's ``window_size``
+            (capped at the episode length).
+        seed (int): Seed of the rollouts and window starts.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray, int]: Embeddings :math:`(K M, L)`,
+            task labels :math:`(K M,)` and the window size used.
+
+    """
+    from garage.experiment import Snapshotter
+    from garage.experiment.deterministic import set_seed
+
+    from tcl_garage.algos import PEARLWorker
+    from tcl_garage.envs import make_benchmark
+    from tcl_garage.experiment.launcher import read_config
+
+    config = read_config(run_dir)
+    algo = Snapshotter().load(run_dir)['algo']
+    benchmark = make_benchmark(config['benchmark'], seed=config['seed'],
+                               max_episode_length=config['max_episode_length'])
+    updates = benchmark.test_sampler.sample(benchmark.num_test_tasks)
+    updates = updates[:num_tasks]
+    length = benchmark.max_episode_length
+    window = min(window_size or config['window_size'], length)
+    set_seed(seed)
+    rng = np.random.default_rng(seed)
+    worker = PEARLWorker(seed=seed, max_episode_length=length,
+                         worker_number=0)
+    embeddings, labels = [], []
+    for task, update in enumerate(updates):
+        worker.update_env(update)
+        for _ in range(rollouts):
+            worker.update_agent(algo.get_exploration_policy())
+            episode = worker.rollout()
+            n = len(episode.rewards)
+            w = min(window, n)
+            start = int(rng.integers(0, n - w + 1))
+            part = slice(start, start + w)
+            batch = {
+                'observations': episode.observations[None, part],
+                'actions': episode.actions[None, part],
+                'rewards': episode.rewards[None, part, None],
+                'next_observations': episode.next_observations[None, part],
+            }
+            with torch.no_grad():
+                mean, _ = algo.window_posteriors(batch)
+            embeddings.append(mean[0].cpu().numpy())
+            labels.append(task)
+    return np.stack(embeddings), np.array(labels), window
+
+
+def analyse_embeddings(run_dir: str,
+                       out_dir: Optional[str] = None,
+                       num_tasks: int = 8,
+                       rollouts: int = 200,
+                       window_size: Optional[int] = None,
+                       seed: int = 0) -> Dict:
+    """t-SNE PNG coloured by task, and the metrics as JSON.
+
+    Args:
+        run_dir (str): Run directory.
+        out_dir (str or None): Where to write ``embeddings_tsne.png`` and
+            ``embeddings_metrics.json``; default the run directory.
+        num_tasks (int): K tasks.
+        rollouts (int): M rollouts per task.
+        window_size (int or None): W.
+        seed (int): Seed.
+
+    Returns:
+        dict: ``{'latent': metrics, 'tsne': metrics, 'num_tasks',
+            'rollouts', 'window_size'}``.
+
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from sklearn.manifold import TSNE
+
+    points, labels, window = collect_embeddings(run_dir, num_tasks,
+                                                rollouts, window_size, seed)
+    perplexity = float(min(30, max(2, len(points) // 4)))
+    flat = TSNE(n_components=2, perplexity=perplexity, init='pca',
+                random_state=seed).fit_transform(points)
+    result = {
+        'latent': cluster_metrics(points, labels),
+        'tsne': cluster_metrics(flat, labels),
+        'num_tasks': int(labels.max() + 1),
+        'rollouts': rollouts,
+        'window_size': window,
+    }
+    out = pathlib.Path(out_dir or run_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / 'embeddings_metrics.json').write_text(json.dumps(result, indent=2))
+    figure, ax = plt.subplots(figsize=(5, 5))
+    scatter = ax.scatter(flat[:, 0], flat[:, 1], c=labels, cmap='tab10', s=8)
+    ax.legend(*scatter.legend_elements(), title='task', fontsize=7)
+    ax.set_title('t-SNE of context embeddings')
+    figure.tight_layout()
+    figure.savefig(out / 'embeddings_tsne.png', dpi=100)
+    plt.close(figure)
+    return result

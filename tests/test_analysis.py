@@ -1,0 +1,126 @@
+"""Analysis tools on synthetic inputs and on real smoke runs."""
+import json
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tcl_garage.analysis import cluster_metrics, load_run, results_table
+from tcl_garage.analysis.curves import plot_curves
+from tcl_garage.analysis.table import final_return, to_csv, to_markdown
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PNG = b'\x89PNG\r\n\x1a\n'
+
+
+def test_cluster_metrics_exact_on_hand_made_clusters():
+    # Task 0: points at (+-1, 0) around (0, 0); task 1: (10 +- 2, 0) around
+    # (10, 0); task 2: (0, 10 +- 3) around (0, 10).
+    points = np.array([[-1, 0], [1, 0], [8, 0], [12, 0], [0, 7], [0, 13]],
+                      float)
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    metrics = cluster_metrics(points, labels)
+    assert metrics['intra_task_distance'] == pytest.approx((1 + 2 + 3) / 3)
+    expected = (10 + 10 + np.sqrt(200)) / 3
+    assert metrics['inter_centroid_distance'] == pytest.approx(expected)
+    with pytest.raises(ValueError, match='two tasks'):
+        cluster_metrics(points[:2], labels[:2])
+
+
+def fake_run(root, name, benchmark, algo, steps, returns, success=None,
+             drop=None):
+    run = root / name
+    run.mkdir(parents=True)
+    (run / 'variant.json').write_text(json.dumps(
+        {'config': {'benchmark': benchmark, 'algo': algo, 'seed': 0}}))
+    columns = {'TotalEnvSteps': steps,
+               'MetaTest/Average/AverageReturn': returns}
+    if success is not None:
+        columns['MetaTest/Average/SuccessRate'] = success
+    if drop:
+        del columns[drop]
+    keys = list(columns)
+    lines = [','.join(keys)] + [
+        ','.join(str(columns[k][i]) for k in keys) for i in range(len(steps))
+    ]
+    (run / 'progress.csv').write_text('\n'.join(lines) + '\n')
+    return run
+
+
+def test_table_on_fabricated_runs_of_unequal_length(tmp_path):
+    steps = [50_000 * i for i in range(1, 7)]  # last 100k: last 3 evals
+    runs = [
+        fake_run(tmp_path, 'a', 'cheetah-vel', 'pearl', steps,
+                 [0, 0, 0, -10, -20, -30]),
+        fake_run(tmp_path, 'b', 'cheetah-vel', 'tcl-pearl', steps[:4],
+                 [0, -5, -5, -5]),  # shorter run: last 3 of its own
+        fake_run(tmp_path, 'c', 'cheetah-vel', 'tcl-pearl', steps,
+                 [0, 0, 0, -1, -2, -3]),
+        fake_run(tmp_path, 'd', 'ant-dir', 'pearl', steps, [1] * 6),
+        fake_run(tmp_path, 'e', 'ant-dir', 'tcl-pearl', steps, [2] * 6),
+    ]
+    loaded = [load_run(r) for r in runs]
+    assert final_return(loaded[0]) == pytest.approx(-20)
+    assert final_return(loaded[1]) == pytest.approx(-5)
+    rows, summary = results_table(loaded)
+    by_name = {row['benchmark']: row for row in rows}
+    cheetah = by_name['cheetah-vel']
+    assert cheetah['pearl'] == pytest.approx(-20)
+    assert cheetah['tcl-pearl'] == pytest.approx((-5 + -2) / 2)
+    assert cheetah['winner'] == 'tcl-pearl' and cheetah['seeds'] == 2
+    assert cheetah['relative_gain'] == pytest.approx((-3.5 + 20) / 20)
+    assert by_name['ant-dir']['relative_gain'] == pytest.approx(1.0)
+    gains = [(-3.5 + 20) / 20, 1.0]
+    assert summary['mean_gain'] == pytest.approx(np.mean(gains))
+    assert summary['median_gain'] == pytest.approx(np.median(gains))
+    assert summary['wins'] == {'tcl-pearl': 2}
+    markdown = to_markdown(rows, summary)
+    assert '| cheetah-vel | -20.00 | -3.50 | 2 | tcl-pearl | +82.5% |' in (
+        markdown)
+    assert to_csv(rows).splitlines()[0] == (
+        'benchmark,pearl,tcl-pearl,seeds,winner,relative_gain')
+
+
+def test_missing_column_is_a_clear_error(tmp_path):
+    run = fake_run(tmp_path, 'a', 'cheetah-vel', 'pearl', [1, 2], [0, 1],
+                   drop='MetaTest/Average/AverageReturn')
+    with pytest.raises(ValueError, match="no column 'MetaTest/Average/Aver"):
+        results_table([load_run(run)])
+    result = subprocess.run(
+        [sys.executable, '-m', 'tcl_garage.analysis', 'table', str(run),
+         '--out', str(tmp_path / 'res')], capture_output=True, text=True,
+        cwd=ROOT)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1].startswith('error:')
+
+
+def test_curves_png_is_written(tmp_path):
+    steps = [100, 200, 300]
+    runs = [load_run(fake_run(tmp_path, f'r{i}', 'ml1/push-v3', algo, steps,
+                              [i, i + 1, i + 2], success=[0, .5, 1]))
+            for i, algo in enumerate(['pearl', 'pearl', 'tcl-pearl'])]
+    out = plot_curves(runs, str(tmp_path / 'curves.png'))
+    data = pathlib.Path(out).read_bytes()
+    assert data[:8] == PNG and len(data) > 10_000
+
+
+def test_reproduce_smoke_runs_all_three_analyses(tmp_path):
+    out = tmp_path / 'repro'
+    result = subprocess.run(
+        [sys.executable, str(ROOT / 'experiments' / 'reproduce.py'),
+         '--preset', 'smoke', '--seeds', '1', '--out', str(out),
+         '--embedding-tasks', '2', '--embedding-rollouts', '6'],
+        capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = (out / 'summary.md').read_text()
+    assert 'relative_gain' in summary and 'inter-centroid' in summary
+    assert (out / 'curves.png').read_bytes()[:8] == PNG
+    for algo in ('tcl-pearl', 'pearl'):
+        emb = out / 'embeddings' / algo
+        assert (emb / 'embeddings_tsne.png').read_bytes()[:8] == PNG
+        metrics = json.loads((emb / 'embeddings_metrics.json').read_text())
+        assert metrics['latent']['intra_task_distance'] > 0
+        assert metrics['num_tasks'] == 2
+    assert (out / 'results.csv').read_text().startswith('benchmark,')
