@@ -233,3 +233,36 @@ def test_learning_curve_png_is_written(tmp_path):
     (tmp_path / 'progress.csv').write_text('TotalEnvSteps\n100\n')
     with pytest.raises(ValueError, match='AverageReturn'):
         plot_learning_curve(str(tmp_path))
+
+
+def test_killed_run_resumes_after_its_last_snapshot(tmp_path):
+    """SIGKILL a run after its first epoch is logged, then --resume it."""
+    import time
+    run_dir = tmp_path / 'run'
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / 'experiments' / 'cheetah_dir.py'),
+         '--smoke', '--epochs', '50', '--log-dir', str(run_dir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    deadline = time.time() + 300
+    try:
+        while time.time() < deadline:
+            progress = run_dir / 'progress.csv'
+            if progress.is_file() and len(progress_rows(run_dir)) >= 1:
+                break
+            assert process.poll() is None, 'the run ended before the kill'
+            time.sleep(0.05)
+    finally:
+        process.kill()
+        process.wait()
+    logged = len(progress_rows(run_dir))
+    result = launch('cheetah_dir', '--resume', str(run_dir), '--epochs',
+                    str(logged + 2))
+    assert result.returncode == 0, result.stderr[-3000:]
+    # The snapshot is saved just before its epoch's row is logged.
+    assert (f'at epoch {logged}' in result.stdout
+            or f'at epoch {logged + 1}' in result.stdout)
+    assert f'[progress] epoch {logged + 2}/{logged + 2}' in result.stdout
+    rows = progress_rows(run_dir)
+    assert logged + 1 <= len(rows) <= logged + 2
+    steps = [float(row['TotalEnvSteps']) for row in rows]
+    assert steps == sorted(steps)
