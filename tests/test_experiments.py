@@ -221,20 +221,6 @@ def test_ray_sampler_smoke_epoch_with_two_workers(tmp_path):
     assert len(progress_rows(tmp_path / 'run')) == 1
 
 
-def test_learning_curve_png_is_written(tmp_path):
-    from tcl_garage.experiment.plots import plot_learning_curve
-    (tmp_path / 'progress.csv').write_text(
-        'TotalEnvSteps,MetaTest/Average/AverageReturn\n100,-5\n200,-3\n')
-    (tmp_path / 'variant.json').write_text(json.dumps(
-        {'config': {'benchmark': 'cheetah-vel', 'algo': 'pearl', 'seed': 1}}))
-    png = pathlib.Path(plot_learning_curve(str(tmp_path)))
-    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
-    assert png.stat().st_size > 5000
-    (tmp_path / 'progress.csv').write_text('TotalEnvSteps\n100\n')
-    with pytest.raises(ValueError, match='AverageReturn'):
-        plot_learning_curve(str(tmp_path))
-
-
 def test_killed_run_resumes_after_its_last_snapshot(tmp_path):
     """SIGKILL a run after its first epoch is logged, then --resume it."""
     import time
