@@ -208,3 +208,23 @@ def test_is_pearl_plus_tcl():
     import garage.torch.algos
     assert issubclass(TCLPEARL, PEARL)
     assert issubclass(TCLPEARL, garage.torch.algos.PEARL)
+
+
+def test_short_episodes_shorten_the_windows_with_a_warning():
+    algo, _ = make_point_algo(window_size=8, windows_per_task=1)
+    fill_buffers(algo, episode_length=20)
+    for task in (1, 2):  # these tasks only hold 5-step episodes
+        algo._context_replay_buffers[task].clear()
+    fill_short = {'observations': np.zeros((5, 3)), 'actions': np.zeros(
+        (5, 2)), 'rewards': np.zeros((5, 1)), 'next_observations':
+                  np.zeros((5, 3)), 'dones': np.zeros((5, 1), bool)}
+    for task in (1, 2):
+        algo._context_replay_buffers[task].add_path(fill_short)
+    with pytest.warns(UserWarning, match='longest: 5'):
+        one_step(algo)
+    assert algo.train_statistics['TCLWindowSize'] == 5.0
+    assert np.isfinite(algo.train_statistics['TCLLoss'])
+    algo._train_stats = {}
+    np.random.seed(0)
+    algo._optimize_policy(np.array([0, 3, 0, 3]))
+    assert algo.train_statistics['TCLWindowSize'] == 8.0

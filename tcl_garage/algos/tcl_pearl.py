@@ -18,13 +18,14 @@ PEARL + TCL, as hooks on :class:`~tcl_garage.algos.PEARL`:
 Meta-testing is PEARL's.
 """
 from typing import Optional
+import warnings
 
 import torch
 
 from tcl_garage.algos.pearl import PEARL
 from tcl_garage.loss import contrastive_accuracy, trajectory_contrastive_loss
 from tcl_garage.momentum import MomentumEncoder
-from tcl_garage.windows import sample_window_pairs, WindowPairs
+from tcl_garage.windows import episode_spans, sample_window_pairs, WindowPairs
 
 
 class _EncoderStepWithContrastiveLoss:
@@ -166,6 +167,7 @@ class TCLPEARL(PEARL):
         self.context_optimizer = _EncoderStepWithContrastiveLoss(
             self.context_optimizer, self)
         self._pending_windows: Optional[WindowPairs] = None
+        self._warned_short_episodes = False
 
     # ---------------------------------------------------------------- hooks
     def _sample_context(self, indices):
@@ -239,6 +241,12 @@ class TCLPEARL(PEARL):
     def _sample_windows(self, indices, with_keys: bool) -> WindowPairs:
         """Cut windows from the context buffers of the given tasks.
 
+        Windows are ``window_size`` long, unless some task's buffer holds
+        no episode that long (early terminations: Ant, Humanoid, Walker):
+        then this step's windows are as long as the shortest of those
+        tasks' longest episodes, with a warning the first time; the length
+        used is logged as ``Train/TCLWindowSize``.
+
         Args:
             indices (list[int]): Task indices (repeats allowed).
             with_keys (bool): Also cut key windows.
@@ -247,11 +255,25 @@ class TCLPEARL(PEARL):
             WindowPairs: ``windows_per_task`` rows per task, task by task.
 
         """
-        return sample_window_pairs(
-            [self._context_replay_buffers[i] for i in indices],
-            self._window_size,
-            windows_per_buffer=self._windows_per_task,
-            with_keys=with_keys)
+        buffers = [self._context_replay_buffers[i] for i in indices]
+        window = self._window_size
+        longest = min(int(episode_spans(buffer)[1].max(initial=0))
+                      for buffer in buffers)
+        if 0 < longest < window:
+            if not self._warned_short_episodes:
+                warnings.warn(
+                    f'TCLPEARL: some tasks hold no episode of window_size='
+                    f'{window} steps (longest: {longest}); using shorter '
+                    'windows while that lasts (logged as '
+                    'Train/TCLWindowSize)')
+                self._warned_short_episodes = True
+            window = longest
+        if with_keys:
+            self._record('TCLWindowSize', torch.tensor(float(window)))
+        return sample_window_pairs(buffers,
+                                   window,
+                                   windows_per_buffer=self._windows_per_task,
+                                   with_keys=with_keys)
 
     # ----------------------------------------------------------- interface
     @property
