@@ -84,6 +84,21 @@ class PEARLWorker(GaragePEARLWorker):
         return True
 
 
+def _context_width(obs_dim: int, action_dim: int, use_next_obs: bool) -> int:
+    """Features of one context transition: (o, a, r[, o']).
+
+    Args:
+        obs_dim (int): Observation size.
+        action_dim (int): Action size.
+        use_next_obs (bool): The next observation is in the context.
+
+    Returns:
+        int: The width.
+
+    """
+    return obs_dim * (2 if use_next_obs else 1) + action_dim + 1
+
+
 class _EncoderWithDims:
     """Builds the context encoder with the input and output sizes PEARL needs.
 
@@ -178,8 +193,7 @@ class PEARL(GaragePEARL):
             probe.close()
             kwargs['encoder_class'] = _EncoderWithDims(
                 kwargs.get('encoder_class', MLPEncoder),
-                input_dim=2 * obs_dim + action_dim + 1
-                if use_next_obs else obs_dim + action_dim + 1,
+                input_dim=_context_width(obs_dim, action_dim, use_next_obs),
                 output_dim=2 * kwargs['latent_dim']
                 if use_ib else kwargs['latent_dim'])
         super().__init__(env, inner_policy, qf, vf, sampler, **kwargs)
@@ -258,7 +272,8 @@ class PEARL(GaragePEARL):
                 information bottleneck).
 
         """
-        encoder = encoder or self.context_encoder
+        if encoder is None:
+            encoder = self.context_encoder
         params = encoder(self._context_tensor(window_batch))
         latent = self._latent_dim
         if not self._use_information_bottleneck:
@@ -363,10 +378,9 @@ class PEARL(GaragePEARL):
     def context_encoder_input_dim(self) -> int:
         """int: Features of one context transition: (o, a, r[, o'])."""
         env = self._single_env
-        dim = env.observation_space.flat_dim + env.action_space.flat_dim + 1
-        if self._use_next_obs_in_context:
-            dim += env.observation_space.flat_dim
-        return dim
+        return _context_width(env.observation_space.flat_dim,
+                              env.action_space.flat_dim,
+                              self._use_next_obs_in_context)
 
     @property
     def num_exploration_episodes(self) -> int:
