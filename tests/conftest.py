@@ -55,6 +55,8 @@ def make_point_algo(algo='tcl-pearl', seed=0, **overrides):
     else:
         kwargs.update(embedding_batch_size=16, embedding_mini_batch_size=16)
     kwargs.update(overrides)
+    if not isinstance(algo, str):  # garage's own PEARL lacks our setting
+        kwargs.pop('num_exploration_episodes')
     return build_pearl(algo, train_envs, benchmark.test_sampler,
                        num_test_tasks=2, **kwargs)
 

@@ -25,7 +25,7 @@ def one_step(algo, seed=0):
 def capture_encoder_grads(algo):
     """Record the encoder gradients seen by its optimizer's real step."""
     seen = []
-    optimizer = algo.context_optimizer.optimizer
+    optimizer = algo.context_optimizer
     real_step = optimizer.step
 
     def step(closure=None):
@@ -140,13 +140,14 @@ def test_pickle_round_trip_keeps_key_encoder_and_settings():
         temperature=0.5, key_encoder_tau=0.02)
     for a, b in zip(params(clone.key_encoder), params(algo.key_encoder)):
         torch.testing.assert_close(a, b)
-    # The clone trains: its optimizer wrapper points at the clone.
-    assert clone.context_optimizer._algo is clone
+    # The clone trains, with TCL, and its encoder has no leftover patch.
+    assert 'forward' not in vars(clone.context_encoder)
     fill_buffers(clone)
     key0 = params(clone.key_encoder)
     one_step(clone)
     assert any(not torch.equal(a, b)
                for a, b in zip(key0, params(clone.key_encoder)))
+    assert np.isfinite(clone.train_statistics['TCLLoss'])
 
 
 def test_to_moves_every_tcl_network():

@@ -8,12 +8,14 @@ PEARL + TCL, as hooks on :class:`~tcl_garage.algos.PEARL`:
   trajectory of the task's context buffer (the TCL queries), in training
   steps and when inferring posteriors while collecting data;
 * ``_optimize_policy``: before garage's update, a key window is cut from the
-  same trajectory as each query window;
-* ``context_optimizer.step()``: the encoder's step first back-propagates
-  ``contrastive_loss_scale * L_TCL`` (queries through the encoder, keys
-  through its momentum copy), so the encoder takes ONE step on PEARL's KL and
-  critic losses plus the TCL loss (Algorithm 2, line 15); the momentum
-  encoder then moves ``key_encoder_tau`` of the way to the encoder.
+  same trajectory as each query window, and the encoder's output on the
+  context (computed once, by PEARL's posterior inference) is kept;
+* ``_extra_encoder_losses``: ``contrastive_loss_scale * L_TCL``, queries
+  from that output, keys through the momentum encoder. It is
+  back-propagated with PEARL's KL and critic losses, so the encoder takes
+  ONE step on their sum (Algorithm 2, line 15);
+* ``_update_target_network``: after the step, the momentum encoder also
+  moves ``key_encoder_tau`` of the way to the encoder.
 
 Meta-testing is PEARL's.
 """
@@ -26,69 +28,6 @@ from tcl_garage.algos.pearl import PEARL
 from tcl_garage.loss import contrastive_accuracy, trajectory_contrastive_loss
 from tcl_garage.momentum import MomentumEncoder
 from tcl_garage.windows import episode_spans, sample_window_pairs, WindowPairs
-
-
-class _EncoderStepWithContrastiveLoss:
-    """Wraps the context optimizer: TCL gradient before, EMA after each step.
-
-    Args:
-        optimizer (torch.optim.Optimizer): PEARL's context optimizer.
-        algo (TCLPEARL): The algorithm that computes the TCL gradient and
-            updates its momentum encoder.
-
-    """
-
-    def __init__(self, optimizer: torch.optim.Optimizer,
-                 algo: 'TCLPEARL') -> None:
-        self.optimizer = optimizer
-        self._algo = algo
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        """Zero the encoder's gradients.
-
-        Args:
-            set_to_none (bool): As ``torch.optim.Optimizer.zero_grad``.
-
-        """
-        self.optimizer.zero_grad(set_to_none=set_to_none)
-
-    def step(self, closure=None):
-        """Add the TCL gradient, step, then update the momentum encoder.
-
-        Args:
-            closure (callable or None): As ``torch.optim.Optimizer.step``.
-
-        Returns:
-            object: What the wrapped optimizer's step returned.
-
-        """
-        self._algo._backward_contrastive_loss()
-        result = self.optimizer.step(closure)
-        self._algo._update_key_encoder()
-        return result
-
-    def state_dict(self):
-        """The wrapped optimizer's state.
-
-        Returns:
-            dict: State dict.
-
-        """
-        return self.optimizer.state_dict()
-
-    def load_state_dict(self, state_dict) -> None:
-        """Load the wrapped optimizer's state.
-
-        Args:
-            state_dict (dict): State dict.
-
-        """
-        self.optimizer.load_state_dict(state_dict)
-
-    @property
-    def param_groups(self):
-        """list[dict]: The wrapped optimizer's parameter groups."""
-        return self.optimizer.param_groups
 
 
 class TCLPEARL(PEARL):
@@ -164,9 +103,8 @@ class TCLPEARL(PEARL):
         self._temperature = temperature
         self._key_encoder = MomentumEncoder(self.context_encoder,
                                             tau=key_encoder_tau)
-        self.context_optimizer = _EncoderStepWithContrastiveLoss(
-            self.context_optimizer, self)
         self._pending_windows: Optional[WindowPairs] = None
+        self._query_encoder_output: Optional[torch.Tensor] = None
         self._warned_short_episodes = False
 
     # ---------------------------------------------------------------- hooks
@@ -198,23 +136,61 @@ class TCLPEARL(PEARL):
             indices (list[int]): Tasks of this meta-batch.
 
         """
-        self._pending_windows = self._sample_windows(
-            indices, with_keys=self._contrastive_loss_scale > 0)
+        with_keys = self._contrastive_loss_scale > 0
+        self._pending_windows = self._sample_windows(indices, with_keys)
+        encoder = self.context_encoder
+        if with_keys:
+            # garage calls encoder.forward() directly, which skips forward
+            # hooks; an instance attribute shadows it for this step instead.
+            encoder.forward = self._encode_and_keep_output
         try:
             super()._optimize_policy(indices)
         finally:
+            if with_keys:
+                del encoder.forward
             self._pending_windows = None
+            self._query_encoder_output = None
 
-    def _backward_contrastive_loss(self) -> None:
-        """Back-propagate ``scale * L_TCL`` into the encoder's gradients.
+    def _encode_and_keep_output(self, *args, **kwargs) -> torch.Tensor:
+        """The encoder's forward, keeping its output on this step's context.
 
-        Called by the encoder's optimizer just before its step, when the
-        encoder still has the parameters that produced PEARL's losses.
+        Args:
+            *args: The encoder's arguments (the context).
+            **kwargs: The encoder's keyword arguments.
+
+        Returns:
+            torch.Tensor: Its output, :math:`(T, K W, D)`.
+
+        Raises:
+            RuntimeError: If the encoder runs twice in one training step.
+
+        """
+        if self._query_encoder_output is not None:
+            raise RuntimeError('the context encoder ran twice in one PEARL '
+                               'training step: is garage 2021.3.0 installed?')
+        encoder = self.context_encoder
+        self._query_encoder_output = type(encoder).forward(
+            encoder, *args, **kwargs)
+        return self._query_encoder_output
+
+    def _extra_encoder_losses(self):
+        """``contrastive_loss_scale * L_TCL`` (nothing at scale 0).
+
+        The queries' posteriors come from the encoder's output on PEARL's
+        context (these windows), so TCL adds only the keys' forward pass
+        through the momentum encoder.
+
+        Returns:
+            list[torch.Tensor]: The scaled TCL loss, or nothing.
+
         """
         windows = self._pending_windows
-        if windows is None or windows.key is None:
-            return
-        query_mean, query_std = self.window_posteriors(windows.query)
+        output = self._query_encoder_output
+        if windows is None or windows.key is None or output is None:
+            return []
+        window_size = windows.query['observations'].shape[1]
+        query_mean, query_std = self.posteriors_from_encoder_output(
+            output.reshape(-1, window_size, output.shape[-1]))
         key_mean, key_std = self.window_posteriors(windows.key,
                                                    self._key_encoder)
         trajectory_ids = torch.as_tensor(windows.trajectory_ids,
@@ -222,18 +198,17 @@ class TCLPEARL(PEARL):
         loss = trajectory_contrastive_loss(query_mean, query_std, key_mean,
                                            key_std, self._temperature,
                                            trajectory_ids)
-        # torch.autograd.backward, not Tensor.backward: PEARL's loss recorder
-        # watches Tensor.backward for garage's own losses.
-        torch.autograd.backward(self._contrastive_loss_scale * loss)
         self._record('TCLLoss', loss)
         self._record(
             'TCLAccuracy',
             contrastive_accuracy(query_mean, query_std, key_mean, key_std,
                                  trajectory_ids))
         self._record('TCLWindowPosteriorStd', query_std.detach().mean())
+        return [self._contrastive_loss_scale * loss]
 
-    def _update_key_encoder(self) -> None:
-        """Move the momentum encoder towards the encoder (after its step)."""
+    def _update_target_network(self):
+        """Soft-update PEARL's target value function and the key encoder."""
+        super()._update_target_network()
         if self._contrastive_loss_scale > 0:
             self._key_encoder.update(self.context_encoder)
 
@@ -304,4 +279,5 @@ class TCLPEARL(PEARL):
         """
         state = super().__getstate__()
         state['_pending_windows'] = None
+        state['_query_encoder_output'] = None
         return state
