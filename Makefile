@@ -9,7 +9,7 @@ PIP = $(PY) -m pip
 STAMP = $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-all clean
+.PHONY: install install-rl2 demo test test-all clean
 
 install: $(STAMP)
 
@@ -24,6 +24,11 @@ $(STAMP): setup.py Makefile
 	$(PIP) install --quiet -e '.[test]'
 	$(PY) -c "import tcl_garage, garage.torch.algos"
 	touch $(STAMP)
+
+# Optional: TensorFlow 2.15 for the RL2-PPO baseline (--algo rl2-ppo).
+install-rl2: install
+	$(PIP) install --quiet -e '.[test,rl2]'
+	$(PY) -c "import tcl_garage, tensorflow, garage.tf.algos"
 
 demo: install
 	$(PY) experiments/demo.py

@@ -36,5 +36,14 @@ setup(
         'tensorboardX>=2.6',
         'scikit-learn>=1.3',
     ],
-    extras_require={'test': ['pytest>=7']},
+    extras_require={
+        'test': ['pytest>=7'],
+        # RL2-PPO (garage's TensorFlow RL2): the last TensorFlow with Keras 2
+        # (garage's tf.compat.v1 layers) and numpy < 2, for Python 3.11.
+        'rl2': [
+            'tensorflow-cpu==2.15.1; platform_system == "Linux"',
+            'tensorflow==2.15.1; platform_system != "Linux"',
+            'tensorflow-probability==0.23.0',
+        ],
+    },
 )

@@ -25,6 +25,14 @@ fails if it stops working.
    ``garage.sampler`` before anything of ours, so (1) must run there too:
    :func:`ray_init` starts Ray with :func:`install` as the
    ``worker_process_setup_hook`` of its runtime environment.
+5. Unpickling garage's ``ConjugateGradientOptimizer`` (MAML-TRPO's, so
+   resuming a MAML run). Its ``__setstate__`` predates torch 2's optimizer
+   hook tables, so the restored optimizer fails at its first step
+   ("no attribute '_optimizer_step_pre_hooks'"). After garage's
+   ``__setstate__``, torch's own fills them in. This one needs
+   ``garage.torch``, which is slow to import, so :func:`install_torch`
+   applies it when ``tcl_garage.algos`` is imported (the builders and
+   launchers do).
 """
 import contextlib
 import importlib.util
@@ -126,6 +134,35 @@ def install() -> None:
     _install_numpy_aliases()
     _install_tensorflow_free_samplers()
     _import_gym_quietly()
+
+
+def _restore_torch_optimizer_hooks(optimizer_class: type) -> None:
+    """Make ``optimizer_class`` unpickle with torch 2's hook tables.
+
+    Args:
+        optimizer_class (type): A ``torch.optim.Optimizer`` subclass whose
+            ``__setstate__`` skips torch's.
+
+    """
+    garage_setstate = optimizer_class.__setstate__
+    if getattr(garage_setstate, 'restores_torch_hooks', False):
+        return
+
+    def __setstate__(self, state):
+        garage_setstate(self, state)
+        torch_optimizer_setstate(self, {})  # adds the missing hook tables
+
+    import torch  # pylint: disable=import-outside-toplevel
+    torch_optimizer_setstate = torch.optim.Optimizer.__setstate__
+    __setstate__.restores_torch_hooks = True
+    optimizer_class.__setstate__ = __setstate__
+
+
+def install_torch() -> None:
+    """Apply the adaptations that need ``garage.torch`` (item 5)."""
+    # pylint: disable=import-outside-toplevel
+    from garage.torch.optimizers import ConjugateGradientOptimizer
+    _restore_torch_optimizer_hooks(ConjugateGradientOptimizer)
 
 
 def ray_init(**kwargs: Any) -> Any:

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tcl_garage.experiment import ConfigError, load_config
-from tcl_garage.experiment.config import CONFIG_DIR
+from tcl_garage.experiment.config import ALGORITHMS, CONFIG_DIR
 from tcl_garage.experiment.launcher import windows_per_task
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -35,7 +35,7 @@ def test_defaults_are_the_one_source_and_files_hold_only_differences():
         if path.stem == 'defaults':
             continue
         data = yaml.safe_load(path.read_text())
-        for section in ('tcl-pearl', 'pearl', 'env_overrides'):
+        for section in ALGORITHMS + ('env_overrides', ):
             data.pop(section, None)
         assert set(data) <= set(defaults), path.name
         # A file repeating a default would be a second source of it.

@@ -1,5 +1,9 @@
-"""Meta-RL algorithms: garage's PEARL with fixes, and TCL-PEARL."""
+"""Meta-RL algorithms: garage's PEARL with fixes, TCL-PEARL, and the oracle."""
+from tcl_garage import garage_compat
+from tcl_garage.algos.oracle import OracleSAC
 from tcl_garage.algos.pearl import PEARL, PEARLWorker
 from tcl_garage.algos.tcl_pearl import TCLPEARL
 
-__all__ = ['PEARL', 'PEARLWorker', 'TCLPEARL']
+garage_compat.install_torch()
+
+__all__ = ['OracleSAC', 'PEARL', 'PEARLWorker', 'TCLPEARL']

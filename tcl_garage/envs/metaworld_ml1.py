@@ -75,6 +75,25 @@ class MetaWorldML1Env(GymnasiumEnv):
         """metaworld.Task or None: The current task."""
         return self._task
 
+    def task_vector(self) -> np.ndarray:
+        """The task's random vector: initial object and goal positions.
+
+        What Meta-World randomises per task (for most environments the
+        object's position, then the goal's; 3 to 9 numbers).
+
+        Returns:
+            np.ndarray: float32.
+
+        Raises:
+            RuntimeError: If no task was set.
+
+        """
+        if self._task is None:
+            raise RuntimeError(f'{self._env_name} has no task: set one of '
+                               'ml1_tasks(...) first')
+        return np.asarray(self.unwrapped._last_rand_vec,
+                          dtype=np.float32).copy()
+
 
 def check_env_name(env_name: str) -> None:
     """Fail clearly on a name that is not a Meta-World v3 environment.

@@ -82,6 +82,31 @@ class MujocoTaskEnv(GymnasiumEnv):
         """dict or None: The current task."""
         return self._task
 
+    def task_vector(self) -> np.ndarray:
+        """The current task as a flat vector (what the oracle sees).
+
+        Returns:
+            np.ndarray: float32, one size for every task of the family.
+
+        Raises:
+            RuntimeError: If no task was set.
+
+        """
+        return np.asarray(self._task_vector(self._require_task()),
+                          dtype=np.float32).ravel()
+
+    def _task_vector(self, task: Task) -> np.ndarray:
+        """The vector of one task (each family defines it).
+
+        Args:
+            task (dict): The task.
+
+        Returns:
+            np.ndarray: Its vector.
+
+        """
+        raise NotImplementedError
+
     def _require_task(self) -> Task:
         """The current task, or a clear error.
 
@@ -132,6 +157,10 @@ class HalfCheetahVelEnv(MujocoTaskEnv):
         return [{'velocity': float(v)}
                 for v in np.random.uniform(0.0, 3.0, size=(num_tasks, ))]
 
+    def _task_vector(self, task):
+        """The goal velocity, ``[v_goal]``."""
+        return [task['velocity']]
+
     def _task_reward(self, action, reward, terminated, info):
         velocity = info['x_velocity']
         goal = self._require_task()['velocity']
@@ -163,6 +192,10 @@ class HalfCheetahDirEnv(MujocoTaskEnv):
         return [{'direction': float(d)}
                 for d in np.random.choice([-1.0, 1.0], size=(num_tasks, ))]
 
+    def _task_vector(self, task):
+        """One-hot direction over :attr:`ALL_TASKS` (backward, forward)."""
+        return [float(task == option) for option in self.ALL_TASKS]
+
     def _task_reward(self, action, reward, terminated, info):
         direction = self._require_task()['direction']
         return (direction * info['x_velocity'] -
@@ -193,6 +226,10 @@ class AntDirEnv(MujocoTaskEnv):
         """
         return [{'angle': float(a)}
                 for a in np.random.choice([0.0, np.pi], size=(num_tasks, ))]
+
+    def _task_vector(self, task):
+        """One-hot direction over :attr:`ALL_TASKS` (forward, backward)."""
+        return [float(task == option) for option in self.ALL_TASKS]
 
     def _task_reward(self, action, reward, terminated, info):
         angle = self._require_task()['angle']
@@ -227,6 +264,10 @@ class AntGoalEnv(MujocoTaskEnv):
         goals = np.stack([radius * np.cos(angle), radius * np.sin(angle)], 1)
         return [{'goal': goal} for goal in goals]
 
+    def _task_vector(self, task):
+        """The goal position, ``[x, y]``."""
+        return task['goal']
+
     def _task_reward(self, action, reward, terminated, info):
         goal = self._require_task()['goal']
         position = np.array([info['x_position'], info['y_position']])
@@ -257,6 +298,10 @@ class HumanoidDirEnv(MujocoTaskEnv):
         """
         return [{'angle': float(a)} for a in np.random.uniform(
             0.0, 2.0 * np.pi, size=(num_tasks, ))]
+
+    def _task_vector(self, task):
+        """The goal direction as a unit vector, ``[cos a, sin a]``."""
+        return [np.cos(task['angle']), np.sin(task['angle'])]
 
     def _task_reward(self, action, reward, terminated, info):
         angle = self._require_task()['angle']
@@ -337,6 +382,18 @@ class WalkerRandParamsEnv(MujocoTaskEnv):
         """
         model = self.unwrapped.model
         return {name: getattr(model, name).copy() for name in self.RANDOMISED}
+
+    def _task_vector(self, task):
+        """The randomised parameters: each scale's exponent, in [-3, 3].
+
+        Every element of every field of :attr:`RANDOMISED`, in that order
+        (``scale = base ** exponent``; 8 masses, 8x3 inertias, 8x3
+        frictions and 9 dampings in Walker2d-v5: 65 numbers).
+        """
+        return np.concatenate([
+            np.log(task[name]).ravel() / np.log(base)
+            for name, base in self.RANDOMISED.items()
+        ])
 
     def _task_reward(self, action, reward, terminated, info):
         self._require_task()

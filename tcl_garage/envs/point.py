@@ -33,3 +33,12 @@ class PointTaskEnv(PointEnv):
                          never_done=never_done,
                          max_episode_length=POINT_MAX_EPISODE_LENGTH)
         self.env_kwargs = {}
+
+    def task_vector(self) -> np.ndarray:
+        """The goal position, ``[x, y]`` (what the oracle sees).
+
+        Returns:
+            np.ndarray: float32.
+
+        """
+        return np.asarray(self._goal, dtype=np.float32).copy()

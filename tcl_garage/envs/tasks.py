@@ -87,6 +87,19 @@ class FixedTaskSampler(TaskSampler):
         """list: The tasks, in order."""
         return list(self._tasks)
 
+    def first(self, n_tasks: int) -> 'FixedTaskSampler':
+        """A sampler of the first ``n_tasks`` of these tasks.
+
+        Args:
+            n_tasks (int): How many (at most all).
+
+        Returns:
+            FixedTaskSampler: The sampler.
+
+        """
+        return FixedTaskSampler(self._env_type, self._tasks[:n_tasks],
+                                self._env_kwargs)
+
     def sample(self, n_tasks: int, with_replacement: bool = False) -> list:
         """Environment updates for ``n_tasks`` of the tasks.
 

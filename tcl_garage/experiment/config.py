@@ -15,7 +15,8 @@ import yaml
 CONFIG_DIR = pathlib.Path(__file__).resolve().parents[2] / 'configs'
 #: Keys whose default is null, and the type their values must have.
 _NULLABLE_TYPES = {'benchmark': str}
-_ALGORITHMS = ('tcl-pearl', 'pearl')
+#: Algorithms a config may name; each may have a section in a family file.
+ALGORITHMS = ('tcl-pearl', 'pearl', 'oracle', 'maml-trpo', 'rl2-ppo')
 
 
 class ConfigError(ValueError):
@@ -174,7 +175,7 @@ def load_config(benchmark: str,
     config = dict(defaults)
     path = config_file_for(benchmark, config_dir)
     family = _read(path)
-    sections = {name: family.pop(name, None) or {} for name in _ALGORITHMS}
+    sections = {name: family.pop(name, None) or {} for name in ALGORITHMS}
     env_overrides = family.pop('env_overrides', None) or {}
     _apply(config, family, defaults, path.name)
     if benchmark.startswith('ml1/'):
@@ -184,9 +185,9 @@ def load_config(benchmark: str,
                f'{path.name} env_overrides.{env_name}')
     if algo is not None:
         config['algo'] = algo
-    if config['algo'] not in _ALGORITHMS:
+    if config['algo'] not in ALGORITHMS:
         raise ConfigError(f'unknown algorithm {config["algo"]!r}: choose '
-                          f'one of {", ".join(_ALGORITHMS)}')
+                          f'one of {", ".join(ALGORITHMS)}')
     _apply(config, sections[config['algo']], defaults,
            f'{path.name} section {config["algo"]}')
     if profile is not None:

@@ -2,12 +2,14 @@
 
 Every launcher in ``experiments/`` calls :func:`main` with its benchmark, so
 all of them share this one code path: config -> benchmark -> networks and
-algorithm (:func:`tcl_garage.build.build_pearl`) -> garage's ``Trainer``.
+algorithm (:mod:`tcl_garage.build`, :mod:`tcl_garage.build_baselines`) ->
+garage's ``Trainer``.
 A run directory holds garage's outputs (``debug.log``, ``progress.csv``,
 TensorBoard events, ``variant.json`` with the resolved config under
 ``config``, the last snapshot ``params.pkl``) and is never overwritten.
 """
 import argparse
+import contextlib
 import json
 import os
 import pathlib
@@ -17,8 +19,8 @@ from typing import Any, Dict, Optional, Sequence
 
 from dowel import logger, StdOutput, TensorBoardOutput, TextOutput
 
-from tcl_garage.experiment.config import (ConfigError, load_config,
-                                          parse_overrides)
+from tcl_garage.experiment.config import (ALGORITHMS, ConfigError,
+                                          load_config, parse_overrides)
 from tcl_garage.experiment.progress import ProgressLine, ResumableCsvOutput
 
 #: Keys of the config passed to the algorithm as they are.
@@ -57,11 +59,11 @@ def build_run(config: Dict[str, Any]):
         config (dict): Resolved config (:func:`load_config`).
 
     Returns:
-        tuple: The algorithm, an environment (for ``Trainer.setup``) and the
-            :class:`~tcl_garage.envs.Benchmark`.
+        tuple: The algorithm, an environment (for ``Trainer.setup``), the
+            :class:`~tcl_garage.envs.Benchmark` and the ``batch_size`` for
+            ``Trainer.train``.
 
     """
-    from tcl_garage.build import build_pearl  # garage: slow to import
     from tcl_garage.envs import make_benchmark
     benchmark = make_benchmark(config['benchmark'],
                                seed=config['seed'],
@@ -70,6 +72,24 @@ def build_run(config: Dict[str, Any]):
                   benchmark.num_train_tasks)
     n_test = min(config['num_test_tasks'] or benchmark.num_test_tasks,
                  benchmark.num_test_tasks)
+    if config['algo'] == 'oracle':
+        algo, env, batch_size = _build_oracle(config, benchmark, n_train,
+                                              n_test)
+    elif config['algo'] == 'maml-trpo':
+        algo, env, batch_size = _build_maml_trpo(config, benchmark, n_train,
+                                                 n_test)
+    elif config['algo'] == 'rl2-ppo':
+        algo, env, batch_size = _build_rl2_ppo(config, benchmark, n_train,
+                                               n_test)
+    else:
+        algo, env = _build_pearl(config, benchmark, n_train, n_test)
+        batch_size = config['batch_size']
+    return algo, env, benchmark, batch_size
+
+
+def _build_pearl(config, benchmark, n_train, n_test):
+    """PEARL or TCL-PEARL of a config (see :func:`build_run`)."""
+    from tcl_garage.build import build_pearl  # garage: slow to import
     kwargs = {key: config[key] for key in _PEARL_KEYS}
     if config['algo'] == 'tcl-pearl':
         kwargs.update({key: config[key] for key in _TCL_KEYS})
@@ -77,7 +97,7 @@ def build_run(config: Dict[str, Any]):
     else:
         kwargs['embedding_batch_size'] = config['embedding_batch_size']
         kwargs['embedding_mini_batch_size'] = config['embedding_batch_size']
-    algo, env = build_pearl(
+    return build_pearl(
         config['algo'],
         benchmark.train_envs()[:n_train],
         benchmark.test_sampler,
@@ -90,7 +110,120 @@ def build_run(config: Dict[str, Any]):
         sampler=config['sampler'],
         n_workers=config['n_workers'],
         **kwargs)
-    return algo, env, benchmark
+
+
+def _local_sampler_only(config):
+    """Refuse ``sampler: ray`` for the baselines (they sample locally)."""
+    if config['sampler'] != 'local':
+        raise ConfigError(f'{config["algo"]} samples in this process: use '
+                          '--sampler local (ray is for PEARL and TCL-PEARL)')
+
+
+def _build_oracle(config, benchmark, n_train, n_test):
+    """The oracle of a config (see :func:`build_run`)."""
+    from tcl_garage.build_baselines import build_oracle
+    _local_sampler_only(config)
+    return build_oracle(
+        benchmark.train_envs()[:n_train],
+        benchmark.test_sampler.sample(n_test),
+        seed=config['seed'],
+        net_sizes=(config['net_size'], ) * config['net_layers'],
+        env_steps_per_epoch=config['num_tasks_sample'] *
+        (config['num_steps_prior'] + config['num_steps_posterior'] +
+         config['num_extra_rl_steps_posterior']),
+        grad_steps_per_epoch=config['num_steps_per_epoch'],
+        min_buffer_size=config['num_initial_steps'],
+        batch_size=config['batch_size'],
+        replay_buffer_size=config['replay_buffer_size'],
+        discount=config['discount'],
+        soft_target_tau=config['soft_target_tau'],
+        policy_lr=config['policy_lr'],
+        qf_lr=config['qf_lr'],
+        reward_scale=config['oracle_reward_scale'],
+        device=config['device'])
+
+
+def _build_maml_trpo(config, benchmark, n_train, n_test):
+    """MAML-TRPO of a config (see :func:`build_run`)."""
+    from tcl_garage.build_baselines import build_maml_trpo
+    _local_sampler_only(config)
+    return build_maml_trpo(
+        benchmark.train_sampler.first(n_train),
+        benchmark.test_sampler,
+        num_test_tasks=n_test,
+        hidden_sizes=(config['maml_hidden_size'], ) *
+        config['maml_hidden_layers'],
+        meta_batch_size=config['maml_meta_batch_size'],
+        episodes_per_task=config['maml_episodes_per_task'],
+        inner_lr=config['maml_inner_lr'],
+        max_kl_step=config['maml_max_kl_step'],
+        num_grad_updates=config['maml_num_grad_updates'],
+        discount=config['discount'],
+        gae_lambda=config['maml_gae_lambda'])
+
+
+def _build_rl2_ppo(config, benchmark, n_train, n_test):
+    """RL2-PPO of a config (see :func:`build_run`; inside a TFTrainer)."""
+    from tcl_garage.build_baselines import build_rl2_ppo
+    _local_sampler_only(config)
+    return build_rl2_ppo(
+        benchmark.train_sampler.first(n_train),
+        benchmark.test_sampler,
+        num_test_tasks=n_test,
+        hidden_size=config['rl2_hidden_size'],
+        meta_batch_size=config['rl2_meta_batch_size'],
+        episodes_per_trial=config['rl2_episodes_per_trial'],
+        discount=config['discount'],
+        gae_lambda=config['rl2_gae_lambda'],
+        lr_clip_range=config['rl2_lr_clip_range'],
+        policy_ent_coeff=config['rl2_policy_ent_coeff'],
+        learning_rate=config['rl2_learning_rate'],
+        minibatch_size=config['rl2_minibatch_size'],
+        optimization_epochs=config['rl2_optimization_epochs'])
+
+
+def check_algorithm_installed(config: Dict[str, Any]) -> None:
+    """Fail early, with the fix, when the config's algorithm cannot run.
+
+    Args:
+        config (dict): Resolved config.
+
+    Raises:
+        ConfigError: rl2-ppo without TensorFlow; a baseline on a device or
+            sampler it does not support.
+
+    """
+    if config['algo'] in ('oracle', 'maml-trpo', 'rl2-ppo'):
+        _local_sampler_only(config)
+    cpu_only = ('maml-trpo', 'rl2-ppo')
+    if config['algo'] in cpu_only and config['device'] != 'cpu':
+        raise ConfigError(f'garage\'s {config["algo"]} runs on the CPU only: '
+                          'use --device cpu')
+    if config['algo'] == 'rl2-ppo':
+        from tcl_garage.build_baselines import require_tensorflow
+        try:
+            require_tensorflow()
+        except ImportError as error:
+            raise ConfigError(str(error)) from None
+
+
+def _trainer(config: Dict[str, Any], snapshot_config):
+    """garage's Trainer for the config's algorithm, as a context manager.
+
+    Args:
+        config (dict): Resolved config.
+        snapshot_config (garage.experiment.SnapshotConfig): Snapshots.
+
+    Returns:
+        contextlib.AbstractContextManager: Gives the trainer: a
+            ``TFTrainer`` (its TensorFlow session open) for rl2-ppo, else a
+            ``Trainer``.
+
+    """
+    from garage.trainer import TFTrainer, Trainer
+    if config['algo'] == 'rl2-ppo':
+        return TFTrainer(snapshot_config=snapshot_config)
+    return contextlib.nullcontext(Trainer(snapshot_config))
 
 
 def default_log_dir(config: Dict[str, Any]) -> str:
@@ -139,7 +272,8 @@ def run(config: Dict[str, Any], log_dir: Optional[str] = None) -> str:
     """
     from garage import wrap_experiment
     from garage.experiment.deterministic import set_seed
-    from garage.trainer import Trainer
+
+    check_algorithm_installed(config)
 
     log_dir = os.path.abspath(log_dir or default_log_dir(config))
     if os.path.exists(log_dir):
@@ -153,15 +287,15 @@ def run(config: Dict[str, Any], log_dir: Optional[str] = None) -> str:
     def tcl_garage_experiment(ctxt, config):
         used['dir'] = ctxt.snapshot_dir
         set_seed(config['seed'])
-        algo, env, _ = build_run(config)
+        with _trainer(config, ctxt) as trainer:
+            algo, env, _, batch_size = build_run(config)
 
-        def train():
-            trainer = Trainer(ctxt)
-            trainer.setup(algo=algo, env=env)
-            trainer.train(n_epochs=config['epochs'],
-                          batch_size=config['batch_size'])
+            def train():
+                trainer.setup(algo=algo, env=env)
+                trainer.train(n_epochs=config['epochs'],
+                              batch_size=batch_size)
 
-        _train(train, config, start_epoch=0)
+            _train(train, config, start_epoch=0)
 
     tcl_garage_experiment(config=config)
     return used['dir']
@@ -207,13 +341,13 @@ def resume(run_dir: str, epochs: Optional[int] = None) -> str:
     """
     from garage.experiment import SnapshotConfig
     from garage.torch import set_gpu_mode
-    from garage.trainer import Trainer
 
     from tcl_garage.build import resolve_device
 
     config = read_config(run_dir)
     if epochs is not None:
         config['epochs'] = epochs
+    check_algorithm_installed(config)
     use_gpu, gpu_id = resolve_device(config['device'])
     set_gpu_mode(use_gpu, gpu_id=gpu_id)
     run_dir = os.path.abspath(run_dir)
@@ -225,16 +359,20 @@ def resume(run_dir: str, epochs: Optional[int] = None) -> str:
     ]
     for output in outputs:
         logger.add_output(output)
+    snapshot_config = SnapshotConfig(snapshot_dir=run_dir,
+                                     snapshot_mode='last',
+                                     snapshot_gap=1)
     try:
-        trainer = Trainer(SnapshotConfig(snapshot_dir=run_dir,
-                                         snapshot_mode='last',
-                                         snapshot_gap=1))
-        train_args = trainer.restore(run_dir)
-        # pylint: disable=protected-access
-        trainer._algo.to()  # onto this run's device
-        logger.log(f'Resuming {run_dir} at epoch {train_args.start_epoch}')
-        _train(lambda: trainer.resume(n_epochs=config['epochs']), config,
-               start_epoch=train_args.start_epoch)
+        with _trainer(config, snapshot_config) as trainer:
+            train_args = trainer.restore(run_dir)
+            # pylint: disable=protected-access
+            if hasattr(trainer._algo, 'to'):  # garage's MAML and RL2: no
+                trainer._algo.to()  # onto this run's device
+            logger.log(f'Resuming {run_dir} at epoch '
+                       f'{train_args.start_epoch}')
+            _train(lambda: trainer.resume(n_epochs=config['epochs']),
+                   config,
+                   start_epoch=train_args.start_epoch)
     finally:
         logger.remove_all()
     return run_dir
@@ -252,13 +390,13 @@ def parse_args(argv: Optional[Sequence[str]], benchmark: Optional[str]):
 
     """
     parser = argparse.ArgumentParser(
-        description=(f'Train TCL-PEARL or PEARL on {benchmark}.'
-                     if benchmark else 'Train TCL-PEARL or PEARL on a '
+        description=(f'Train TCL-PEARL or a baseline on {benchmark}.'
+                     if benchmark else 'Train TCL-PEARL or a baseline on a '
                      'Meta-World ML1 environment.'))
     if benchmark is None:
         parser.add_argument('--env', required=True,
                             help='Meta-World v3 name, e.g. push-v3')
-    parser.add_argument('--algo', choices=['tcl-pearl', 'pearl'])
+    parser.add_argument('--algo', choices=ALGORITHMS)
     parser.add_argument('--seed', type=int)
     parser.add_argument('--device', help='cpu, cuda or cuda:<index>')
     parser.add_argument('--sampler', choices=['local', 'ray'])
@@ -318,6 +456,7 @@ def main(benchmark: Optional[str] = None,
                              overrides=overrides)
         from tcl_garage.build import resolve_device
         resolve_device(config['device'])
+        check_algorithm_installed(config)
     except (ConfigError, ValueError) as error:
         raise SystemExit(f'error: {error}') from None
     if args.ray_address:
