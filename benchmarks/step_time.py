@@ -45,6 +45,10 @@ PRESETS = {
                         window_size=64, num_train_tasks=100),
 }
 EPISODE_LENGTH = 200
+#: Issue-6 targets: TCL's cost over our PEARL path, and our speed-up over
+#: garage's PEARL (same mathematics, fp32, this CPU).
+TCL_COST_TARGET = 1.05
+SPEEDUP_TARGET = 1.3
 
 
 class SpecOnlyEnv(Environment):
@@ -139,6 +143,11 @@ def build(kind, preset):
     return algo
 
 
+def verdict(met):
+    """'met' or 'NOT met'."""
+    return 'met' if met else 'NOT met'
+
+
 def time_steps(algo, steps, meta_batch_size, num_tasks):
     """Seconds per step over ``steps`` steps."""
     start = time.perf_counter()
@@ -175,10 +184,12 @@ def main():
           f'{args.steps} steps')
     for kind, label in kinds.items():
         print(f'  {label:32s} {median[kind]:.4f} s/step')
-    print(f'  TCLPEARL / TCLPEARL scale 0      '
-          f'{median["tcl"] / median["tcl0"]:.3f}')
-    print(f'  stock PEARL / TCLPEARL           '
-          f'{median["stock"] / median["tcl"]:.3f}')
+    tcl_cost = median['tcl'] / median['tcl0']
+    speedup = median['stock'] / median['tcl']
+    print(f'  TCLPEARL / TCLPEARL scale 0      {tcl_cost:.3f}  (target '
+          f'<= {TCL_COST_TARGET}: {verdict(tcl_cost <= TCL_COST_TARGET)})')
+    print(f'  stock PEARL / TCLPEARL           {speedup:.3f}  (target '
+          f'>= {SPEEDUP_TARGET}: {verdict(speedup >= SPEEDUP_TARGET)})')
 
 
 if __name__ == '__main__':

@@ -92,3 +92,23 @@ def test_ray_sampler_workers_import_garage_through_the_adaptation(tmp_path):
         sampler.shutdown_worker()
     finally:
         ray.shutdown()
+
+
+def test_conjugate_gradient_optimizer_steps_after_unpickling():
+    """MAML-TRPO's optimizer, restored from a snapshot, still steps."""
+    import pickle
+
+    import torch
+
+    import tcl_garage.algos  # noqa: F401  (applies install_torch)
+    from garage.torch.optimizers import ConjugateGradientOptimizer
+    param = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+    optimizer = ConjugateGradientOptimizer([param], max_constraint_value=0.1)
+    clone = pickle.loads(pickle.dumps(optimizer))
+    restored = clone.param_groups[0]['params'][0]
+    start = restored.detach().clone()
+    loss = (restored**2).sum()
+    loss.backward()
+    clone.step(lambda: (restored**2).sum(),
+               lambda: ((restored - start)**2).sum())
+    assert (restored**2).sum() < loss  # it moved downhill
