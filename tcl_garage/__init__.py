@@ -27,7 +27,7 @@ from tcl_garage.gaussian import product_of_gaussians  # noqa: E402
 from tcl_garage.loss import (contrastive_accuracy, contrastive_logits,  # noqa
                              trajectory_contrastive_loss,
                              wasserstein_similarity)
-from tcl_garage.momentum import MomentumEncoder  # noqa: E402
+from tcl_garage.momentum import MomentumEncoder, soft_update_  # noqa: E402
 from tcl_garage.windows import sample_window_pairs, WindowPairs  # noqa: E402
 
 __version__ = '0.1.0'
@@ -37,7 +37,7 @@ _LAZY = {'TCLPEARL': 'tcl_garage.algos', 'PEARL': 'tcl_garage.algos',
 
 __all__ = [
     'contrastive_accuracy', 'contrastive_logits', 'MomentumEncoder',
-    'product_of_gaussians', 'sample_window_pairs',
+    'product_of_gaussians', 'sample_window_pairs', 'soft_update_',
     'trajectory_contrastive_loss', 'wasserstein_similarity', 'WindowPairs',
     *_LAZY
 ]

@@ -103,6 +103,8 @@ def build_oracle(train_envs: Sequence,
                      policy_lr=policy_lr,
                      qf_lr=qf_lr,
                      reward_scale=reward_scale,
+                     # Unused (OracleSAC evaluates on the test tasks); given
+                     # so that garage's SAC does not deep-copy the env.
                      eval_env=env)
     set_gpu_mode(use_gpu, gpu_id=gpu_id)
     algo.to()

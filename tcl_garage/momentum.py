@@ -47,7 +47,6 @@ class MomentumEncoder(nn.Module):
         with torch.no_grad():
             return self.encoder(*args, **kwargs)
 
-    @torch.no_grad()
     def update(self, encoder: nn.Module) -> None:
         """Move every key parameter ``tau`` of the way to ``encoder``'s.
 
@@ -60,13 +59,32 @@ class MomentumEncoder(nn.Module):
             ValueError: If ``encoder`` does not have the copy's parameters.
 
         """
-        key_params = list(self.encoder.parameters())
-        query_params = list(encoder.parameters())
-        if ([p.shape for p in key_params] != [p.shape for p in query_params]):
-            raise ValueError('update() needs the encoder this momentum '
-                             'encoder was copied from: parameter shapes '
-                             'differ')
-        torch._foreach_lerp_(key_params, query_params, self.tau)
-        for key_buffer, query_buffer in zip(self.encoder.buffers(),
-                                            encoder.buffers()):
-            key_buffer.copy_(query_buffer)
+        soft_update_(self.encoder, encoder, self.tau)
+
+
+@torch.no_grad()
+def soft_update_(target: nn.Module, source: nn.Module, tau: float) -> None:
+    """``target <- (1 - tau) target + tau source``, all parameters at once.
+
+    The update of momentum encoders and of target networks (one fused
+    ``torch._foreach_lerp_``); buffers are copied as they are.
+
+    Args:
+        target (nn.Module): Updated in place.
+        source (nn.Module): A module with the same parameter shapes.
+        tau (float): Fraction of the way to move.
+
+    Raises:
+        ValueError: If the parameter shapes differ.
+
+    """
+    target_params = list(target.parameters())
+    source_params = list(source.parameters())
+    if [p.shape for p in target_params] != [p.shape for p in source_params]:
+        raise ValueError('soft_update_ needs a source with the parameters of '
+                         'the target (the module it was copied from): '
+                         'parameter shapes differ')
+    torch._foreach_lerp_(target_params, source_params, tau)
+    for target_buffer, source_buffer in zip(target.buffers(),
+                                            source.buffers()):
+        target_buffer.copy_(source_buffer)

@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
 from tcl_garage.gaussian import product_of_gaussians
+from tcl_garage.momentum import soft_update_
 
 
 class PEARLWorker(GaragePEARLWorker):
@@ -146,8 +147,9 @@ class _BackwardRouter(TorchFunctionMode):
     """Hands every ``Tensor.backward`` call to ``route(loss, retain_graph)``.
 
     garage's update calls ``loss.backward()`` on each of its losses in turn;
-    under this mode those calls go to :meth:`PEARL._backward_loss`, which
-    records the loss and back-propagates it (the mode is off while it runs).
+    under this mode those calls go to ``route`` (``PEARL._route_backward``,
+    which names and records the loss, then back-propagates it); the mode is
+    off while ``route`` runs.
     """
 
     def __init__(self, route) -> None:
@@ -226,7 +228,6 @@ class PEARL(GaragePEARL):
             kwargs.get('num_test_tasks') or test_env_sampler.n_tasks)
         self._train_stats: Dict[str, List[torch.Tensor]] = {}
         self._step_losses: Dict[str, torch.Tensor] = {}
-        self._loss_names_left: List[str] = []
         self._pending_kl_loss: Optional[torch.Tensor] = None
 
     def _make_evaluator(self, test_env_sampler, n_test_tasks):
@@ -384,13 +385,11 @@ class PEARL(GaragePEARL):
                 losses expected here.
 
         """
-        names = (self._LOSS_NAMES_WITH_KL if self._use_information_bottleneck
-                 else self._LOSS_NAMES_WITH_KL[1:])
-        self._step_losses: Dict[str, torch.Tensor] = {}
-        self._loss_names_left = list(names)
+        names = self._loss_names()
+        self._step_losses = {}
         with _BackwardRouter(self._route_backward):
             super()._optimize_policy(indices)
-        if self._loss_names_left:
+        if len(self._step_losses) != len(names):
             raise RuntimeError(
                 f'expected garage PEARL to back-propagate {len(names)} '
                 f'losses per step, saw {len(self._step_losses)}: is garage '
@@ -398,6 +397,18 @@ class PEARL(GaragePEARL):
         for name, loss in self._step_losses.items():
             self._record(name, loss)
         self._record('PosteriorStd', self._policy.z_vars.sqrt().mean())
+
+    def _loss_names(self) -> Tuple[str, ...]:
+        """Names of the losses garage back-propagates per step, in order.
+
+        Returns:
+            tuple[str, ...]: ``KLLoss`` (with the information bottleneck),
+                ``QLoss``, ``VLoss``, ``PolicyLoss``.
+
+        """
+        if self._use_information_bottleneck:
+            return self._LOSS_NAMES_WITH_KL
+        return self._LOSS_NAMES_WITH_KL[1:]
 
     def _route_backward(self, loss: torch.Tensor, retain_graph: bool) -> None:
         """Name the loss garage back-propagates and pass it on.
@@ -410,11 +421,12 @@ class PEARL(GaragePEARL):
             RuntimeError: If garage back-propagates more losses than expected.
 
         """
-        if not self._loss_names_left:
+        names = self._loss_names()
+        if len(self._step_losses) == len(names):
             raise RuntimeError('garage PEARL back-propagated more losses per '
                                'step than expected: is garage 2021.3.0 '
                                'installed?')
-        name = self._loss_names_left.pop(0)
+        name = names[len(self._step_losses)]
         self._step_losses[name] = loss.detach()
         self._backward_loss(name, loss, retain_graph)
 
@@ -517,10 +529,7 @@ class PEARL(GaragePEARL):
         ``target <- (1 - tau) target + tau vf`` for all parameters at once
         (garage loops over parameters with three ops each).
         """
-        with torch.no_grad():
-            torch._foreach_lerp_(list(self.target_vf.parameters()),
-                                 list(self._vf.parameters()),
-                                 self._soft_target_tau)
+        soft_update_(self.target_vf, self._vf, self._soft_target_tau)
 
     def _train_once(self):
         """One epoch of updates, then log the mean of each statistic."""

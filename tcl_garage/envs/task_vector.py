@@ -12,14 +12,17 @@ for RL2's ``RL2Env``).
 from typing import Any, Callable, Optional, Sequence
 
 import akro
-from garage import EnvSpec, EnvStep, Environment
+from garage import EnvSpec, EnvStep, Environment, Wrapper
 from garage.experiment.task_sampler import TaskSampler
 from garage.sampler.env_update import EnvUpdate
 import numpy as np
 
 
-class TaskVectorEnv(Environment):
+class TaskVectorEnv(Wrapper):
     """An environment of a benchmark, its task vector appended to observations.
+
+    A garage ``Wrapper``: what it does not override (action space, render,
+    close, ...) is the wrapped environment's.
 
     Args:
         task_updates (Sequence[EnvUpdate]): The tasks, as environment updates
@@ -47,7 +50,7 @@ class TaskVectorEnv(Environment):
             f'Task #{index}' for index in range(len(self._updates))
         ])
         self._rng = np.random.default_rng(seed)
-        self._env = self._updates[0](env)
+        super().__init__(self._updates[0](env))
         self._task_index = 0
         if not hasattr(self._env, 'task_vector'):
             raise ValueError(f'{type(self._env).__name__} has no task_vector()'
@@ -69,11 +72,6 @@ class TaskVectorEnv(Environment):
         return self._env
 
     @property
-    def action_space(self) -> akro.Space:
-        """akro.Space: The wrapped environment's action space."""
-        return self._env.action_space
-
-    @property
     def observation_space(self) -> akro.Space:
         """akro.Box: Observation, then task vector."""
         return self._observation_space
@@ -82,11 +80,6 @@ class TaskVectorEnv(Environment):
     def spec(self) -> EnvSpec:
         """EnvSpec: Spaces and episode length."""
         return self._spec
-
-    @property
-    def render_modes(self) -> list:
-        """list: The wrapped environment's render modes."""
-        return self._env.render_modes
 
     def task_vector(self) -> np.ndarray:
         """The current task's vector.
@@ -137,26 +130,6 @@ class TaskVectorEnv(Environment):
                        observation=self._observe(env_step.observation),
                        env_info=env_info,
                        step_type=env_step.step_type)
-
-    def render(self, mode: str):
-        """Render the wrapped environment.
-
-        Args:
-            mode (str): Render mode.
-
-        Returns:
-            object: What it returned.
-
-        """
-        return self._env.render(mode)
-
-    def visualize(self) -> None:
-        """Visualize the wrapped environment."""
-        self._env.visualize()
-
-    def close(self) -> None:
-        """Close the wrapped environment."""
-        self._env.close()
 
 
 class WrappedTaskUpdate(EnvUpdate):

@@ -198,4 +198,30 @@ def load_config(benchmark: str,
                               f'{", ".join(known)}')
         _apply(config, _read(profile_path), defaults, profile_path.name)
     _apply(config, overrides, defaults, '--set')
+    _check_algorithm_settings(config)
     return config
+
+
+#: Algorithms that sample in the launcher's process only.
+_LOCAL_SAMPLING_ONLY = ('oracle', 'maml-trpo', 'rl2-ppo')
+#: Algorithms whose garage implementation runs on the CPU only.
+_CPU_ONLY = ('maml-trpo', 'rl2-ppo')
+
+
+def _check_algorithm_settings(config: Dict[str, Any]) -> None:
+    """Reject a sampler or device the config's algorithm cannot use.
+
+    Args:
+        config (dict): Resolved config.
+
+    Raises:
+        ConfigError: Naming the setting to use instead.
+
+    """
+    algo = config['algo']
+    if algo in _LOCAL_SAMPLING_ONLY and config['sampler'] != 'local':
+        raise ConfigError(f'{algo} samples in this process: use --sampler '
+                          'local (ray is for PEARL and TCL-PEARL)')
+    if algo in _CPU_ONLY and config['device'] != 'cpu':
+        raise ConfigError(f'garage\'s {algo} runs on the CPU only, not '
+                          f'{config["device"]}: use --device cpu')
