@@ -304,3 +304,23 @@ def check_ml1(env_name):
         assert step.observation.shape == (39, )
         assert np.isfinite(step.reward)
         assert 'success' in step.env_info
+
+
+@pytest.mark.parametrize('name', ['cheetah-vel', 'walker-rand-params',
+                                  'ml1/push-v3', 'point'])
+def test_switching_task_reuses_the_environment(name):
+    """A task switch sets the task on the same env (no rebuild), unless the
+    env was built another way."""
+    updates = make_benchmark(name, seed=0).train_envs()
+    env = updates[0]()
+    same = updates[1](env)
+    assert same is env
+    if name == 'point':
+        np.testing.assert_allclose(same._goal, updates[1].task['goal'])
+    else:
+        assert same.task is updates[1].task
+    if name != 'point':
+        other = make_benchmark(name, seed=0,
+                               max_episode_length=50).train_envs()[0](same)
+        assert other is not same
+        assert other.spec.max_episode_length == 50

@@ -34,6 +34,26 @@ class TaskUpdate(EnvUpdate):
         """object: The task this update sets."""
         return self._task
 
+    def _built_alike(self, env) -> bool:
+        """Whether ``env`` is of this update's type and agrees with every
+        constructor argument it names (an env records all of its own in
+        ``env_kwargs``, defaults such as ``seed=None`` included).
+
+        Args:
+            env (garage.Environment or None): The environment.
+
+        Returns:
+            bool: True when this update may reuse it.
+
+        """
+        if env is None or type(env) is not self._env_type:
+            return False
+        built_with = getattr(env, 'env_kwargs', None)
+        if built_with is None:
+            return False
+        return all(key in built_with and built_with[key] == value
+                   for key, value in self._env_kwargs.items())
+
     def __call__(self, old_env=None):
         """Set the task, on ``old_env`` when it was built the same way.
 
@@ -44,8 +64,7 @@ class TaskUpdate(EnvUpdate):
             garage.Environment: The environment, set to the task.
 
         """
-        if (old_env is None or type(old_env) is not self._env_type
-                or getattr(old_env, 'env_kwargs', None) != self._env_kwargs):
+        if not self._built_alike(old_env):
             if old_env is not None:
                 old_env.close()
             old_env = self._env_type(**self._env_kwargs)
