@@ -5,15 +5,15 @@ Builds, at the paper's sizes, (a) garage's own ``garage.torch.algos.PEARL``,
 (b) our ``TCLPEARL`` and (c) our ``TCLPEARL`` with contrastive scale 0 (its
 PEARL path), fills every task's buffers with the same synthetic 200-step
 episodes, and times ``_optimize_policy`` (one gradient step of every network)
-round-robin: each round runs ``--steps`` steps of each algorithm after
-``--warmup`` untimed ones, so drifts in machine speed hit all three alike.
-Prints the median seconds per step and the ratios.
+round-robin after ``--warmup`` untimed steps of each: one step of each
+variant in turn, ``--steps`` times, so drifts in machine speed hit all three
+alike. Prints the median seconds per step and the ratios.
 
 Environment physics is not involved: a gradient step only sees the
 observation and action sizes (Meta-World: 39 and 4; HalfCheetah: 20 and 6).
 
     python benchmarks/step_time.py --preset metaworld
-    python benchmarks/step_time.py --preset cheetah-vel --rounds 5
+    python benchmarks/step_time.py --preset cheetah-vel --steps 40
 """
 import argparse
 import statistics
@@ -148,21 +148,22 @@ def verdict(met):
     return 'met' if met else 'NOT met'
 
 
-def time_steps(algo, steps, meta_batch_size, num_tasks):
-    """Seconds per step over ``steps`` steps."""
+def time_step(algo, meta_batch_size, num_tasks):
+    """Seconds of one gradient step on a random meta-batch."""
+    indices = np.random.choice(num_tasks, meta_batch_size)
     start = time.perf_counter()
-    for _ in range(steps):
-        algo._optimize_policy(np.random.choice(num_tasks, meta_batch_size))
-    return (time.perf_counter() - start) / steps
+    algo._optimize_policy(indices)
+    return time.perf_counter() - start
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--preset', choices=sorted(PRESETS),
                         default='metaworld')
-    parser.add_argument('--steps', type=int, default=10)
-    parser.add_argument('--warmup', type=int, default=2)
-    parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--steps', type=int, default=20,
+                        help='timed steps of each variant')
+    parser.add_argument('--warmup', type=int, default=3,
+                        help='untimed steps of each variant first')
     args = parser.parse_args()
     preset = PRESETS[args.preset]
     kinds = {'stock': 'stock garage PEARL',
@@ -171,17 +172,17 @@ def main():
     algos = {kind: build(kind, preset) for kind in kinds}
     times = {kind: [] for kind in kinds}
     np.random.seed(0)
-    for _ in range(args.rounds):
+    args_of_step = (preset['meta_batch_size'], preset['num_train_tasks'])
+    for algo in algos.values():
+        for _ in range(args.warmup):
+            time_step(algo, *args_of_step)
+    for _ in range(args.steps):  # round-robin, one step of each in turn
         for kind, algo in algos.items():
-            time_steps(algo, args.warmup, preset['meta_batch_size'],
-                       preset['num_train_tasks'])
-            times[kind].append(
-                time_steps(algo, args.steps, preset['meta_batch_size'],
-                           preset['num_train_tasks']))
+            times[kind].append(time_step(algo, *args_of_step))
     median = {kind: statistics.median(t) for kind, t in times.items()}
     print(f'preset {args.preset}: torch {torch.__version__}, '
-          f'{torch.get_num_threads()} threads, {args.rounds} rounds x '
-          f'{args.steps} steps')
+          f'{torch.get_num_threads()} threads, median of {args.steps} '
+          'steps each')
     for kind, label in kinds.items():
         print(f'  {label:32s} {median[kind]:.4f} s/step')
     tcl_cost = median['tcl'] / median['tcl0']
