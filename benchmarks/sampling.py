@@ -26,7 +26,7 @@ from garage.sampler import RaySampler
 
 from tcl_garage.algos import PEARLWorker
 from tcl_garage.build import build_pearl
-from tcl_garage.envs import make_benchmark
+from tcl_garage.envs import make_benchmark, MUJOCO_FAMILIES
 from tcl_garage.garage_compat import ray_init
 
 #: Issue-6 target: PEARL's sampling path / raw stepping, seconds per step.
@@ -78,6 +78,10 @@ def main():
                         help='also measure RaySampler with 1 and 2 workers')
     args = parser.parse_args()
     set_seed(0)
+    if not args.env.startswith('ml1/') and args.env not in MUJOCO_FAMILIES:
+        parser.error(f'--env {args.env}: give a MuJoCo family ('
+                     f'{", ".join(MUJOCO_FAMILIES)}) or ml1/<env>, whose '
+                     'raw gymnasium env can be stepped alone')
     benchmark = make_benchmark(args.env, seed=0)
     update = benchmark.train_envs()[0]
     sizes = SIZES['ml1' if args.env.startswith('ml1/') else 'mujoco']

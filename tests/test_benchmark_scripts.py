@@ -1,0 +1,54 @@
+"""The benchmark scripts run and print their figures (tiny settings)."""
+import pathlib
+import re
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def run_script(name, *args):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / 'benchmarks' / f'{name}.py'), *args],
+        capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def number_after(label, text):
+    match = re.search(re.escape(label) + r'\s+([0-9.,]+)', text)
+    assert match, (label, text)
+    return float(match.group(1).replace(',', ''))
+
+
+def test_step_time_prints_both_ratios_against_their_targets():
+    out = run_script('step_time', '--preset', 'cheetah-vel', '--steps', '1',
+                     '--warmup', '0')
+    for label in ('TCLPEARL / TCLPEARL scale 0', 'stock PEARL / TCLPEARL'):
+        assert number_after(label, out) > 0
+    assert out.count('(target ') == 2
+
+
+def test_sampling_prints_steps_per_second_and_the_ratio():
+    out = run_script('sampling', '--env', 'cheetah-vel', '--steps', '200',
+                     '--rounds', '1')
+    raw = number_after('raw gymnasium, same actions', out)
+    path = number_after('PEARL sampling path', out)
+    assert abs(number_after('PEARL path / raw', out) - raw / path) < 0.02
+
+
+def test_sampling_rejects_an_env_without_a_raw_gymnasium_env():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / 'benchmarks' / 'sampling.py'), '--env',
+         'point'], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == 2
+    assert 'MuJoCo family' in result.stderr.strip().splitlines()[-1]
+
+
+def test_memory_reports_the_peak_of_a_small_run():
+    out = run_script('memory', '--env', 'reach-v3', '--env-steps', '250000',
+                     '--steps', '1')
+    # 4000 initial steps per task (200k), then 50k steps: 2.08 epochs of 15
+    # tasks x (800 prior + 800 extra RL), 0.625 visits per task.
+    assert 'transitions per task: RL buffer 5000, encoder buffer 4500' in out
+    assert 0 < number_after('peak resident', out) < 24
