@@ -24,8 +24,7 @@ class WindowPairs:
     """Query and key windows cut from the same trajectories.
 
     ``N`` windows of ``W`` transitions; row ``i`` of ``query`` and of ``key``
-    come from the same trajectory, at different starts where the episode is
-    longer than the window.
+    come from the same trajectory, at different starts.
 
     Attributes:
         query (dict[str, np.ndarray]): Every field of the buffer (e.g.
@@ -78,11 +77,13 @@ def sample_window_pairs(buffers: Sequence,
     """Cut query (and key) windows from trajectories of each buffer.
 
     For each buffer in ``buffers`` (the same buffer may appear more than once,
-    as tasks do in a PEARL meta-batch), ``windows_per_buffer`` trajectories at
-    least ``window_size`` long are drawn, distinct within that draw where the
-    buffer holds enough. From each, a query window starts at ``t`` uniform in
-    ``[0, len - W]`` and a key window at a different ``t'`` uniform in the
-    same range (the same start only when ``len == W``).
+    as tasks do in a PEARL meta-batch), ``windows_per_buffer`` trajectories
+    long enough are drawn, distinct within that draw where the buffer holds
+    enough. From each, a query window starts at ``t`` uniform in
+    ``[0, len - W]`` and a key window at a different ``t'``, uniform over the
+    other starts, so a positive pair is never one window twice: with keys,
+    trajectories must be at least ``W + 1`` long (two starts), without them
+    ``W``.
 
     Rows are ordered buffer by buffer: rows ``b * K`` to ``b * K + K - 1``
     come from ``buffers[b]`` (``K = windows_per_buffer``).
@@ -101,7 +102,8 @@ def sample_window_pairs(buffers: Sequence,
 
     Raises:
         ValueError: If the sizes are not positive, or a buffer is empty or
-            holds no episode of at least ``window_size`` steps.
+            holds no episode long enough (``window_size`` steps, plus one
+            with keys).
 
     """
     if window_size < 1 or windows_per_buffer < 1:
@@ -119,15 +121,19 @@ def sample_window_pairs(buffers: Sequence,
     query_starts = np.empty(n_rows, np.int64)
     key_starts = np.empty(n_rows, np.int64)
     offsets = np.arange(window_size)
+    # A key needs a start other than its query's: one step more.
+    min_length = window_size + 1 if with_keys else window_size
     for b, buffer in enumerate(buffers):
         firsts, lengths = episode_spans(buffer)
-        long_enough = np.flatnonzero(lengths >= window_size)
+        long_enough = np.flatnonzero(lengths >= min_length)
         if long_enough.size == 0:
             longest = int(lengths.max()) if lengths.size else 0
             raise ValueError(
-                f'buffer {b} holds no episode of at least window_size='
-                f'{window_size} steps (its longest has {longest}): lower '
-                'window_size, or collect longer episodes first')
+                f'buffer {b} holds no episode of at least {min_length} steps '
+                f'(window_size={window_size}'
+                f'{" + 1 for a different key" if with_keys else ""}; its '
+                f'longest has {longest}): lower window_size, or collect '
+                'longer episodes first')
         episodes = choice(long_enough,
                           size=windows_per_buffer,
                           replace=long_enough.size < windows_per_buffer)
@@ -146,10 +152,8 @@ def sample_window_pairs(buffers: Sequence,
                  offsets) % capacity
         query_parts.append({k: v[slots] for k, v in storage.items()})
         if with_keys:
-            # A different start, uniform over the others, where one exists.
-            shift = 1 + randint(0, np.maximum(n_starts - 1, 1))
-            other = np.where(n_starts > 1, (starts + shift) % n_starts,
-                             starts)
+            # A different start, uniform over the others (n_starts >= 2).
+            other = (starts + 1 + randint(0, n_starts - 1)) % n_starts
             key_starts[rows] = other
             slots = (firsts[episodes, None] + other[:, None] +
                      offsets) % capacity

@@ -1,41 +1,47 @@
-"""Our PEARL update does less work than garage's, with the same mathematics.
+"""Our PEARL update is garage's, written out: the same mathematics, less work.
 
-The speed-ups (benchmarks/step_time.py) must not change what is learned:
-starting from the same networks and buffers, with the same random draws, our
-PEARL reaches the same losses and parameters as garage's own PEARL; and the
-work garage throws away (Q-function gradients of the policy loss, a second
-backward pass through the encoder) is no longer done.
+Starting from the same networks and buffers, with the same random draws, our
+PEARL reaches the same losses and parameters as garage 2021.3.0's own PEARL;
+the work garage throws away (Q-function gradients of the policy loss, a
+second backward pass through the encoder) is not done; and a step never
+makes the host wait for the device.
 """
 import copy
+from unittest import mock
 
 import numpy as np
 import pytest
 import torch
 from garage.torch.algos import PEARL as GaragePEARL
+from torch.overrides import TorchFunctionMode
 
 from conftest import fill_buffers, make_point_algo
 
-from tcl_garage.algos.pearl import _BackwardRouter
 from tcl_garage.loss import trajectory_contrastive_loss
 
+#: garage computes the policy's mean/std regularisers from numpy copies (no
+#: gradient; ours have one, as PEARL's reference code): compare without them.
+NO_MEAN_STD_REGULARIZERS = dict(policy_mean_reg_coeff=0.,
+                                policy_std_reg_coeff=0.)
 
-class _LossesOf(_BackwardRouter):
-    """Runs garage's backward calls unchanged, keeping each loss."""
+
+class GarageLosses(TorchFunctionMode):
+    """Records the value of each loss garage's update back-propagates."""
 
     def __init__(self):
+        super().__init__()
         self.losses = []
 
-        def backward(loss, retain_graph):
-            self.losses.append(loss.item())
-            torch.autograd.backward(loss, retain_graph=retain_graph)
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func is torch.Tensor.backward:
+            self.losses.append(args[0].item())
+        return func(*args, **(kwargs or {}))
 
-        super().__init__(backward)
 
-
-def stock_and_ours():
+def stock_and_ours(**kwargs):
     algos = []
     for algo_class in (GaragePEARL, 'pearl'):
-        algo, _ = make_point_algo(algo_class, seed=5)
+        algo, _ = make_point_algo(algo_class, seed=5, **kwargs)
         fill_buffers(algo)
         algos.append(algo)
     return algos
@@ -46,10 +52,18 @@ def all_params(algo):
             for p in net.parameters()]
 
 
+def skip_garages_discarded_draws(algo, num_tasks):
+    """garage's step draws z three times: reset_belief() draws one from the
+    prior, infer_posterior() one from the posterior, and forward() the one
+    it uses. Ours draws only the last; make the same two draws first."""
+    algo._policy.reset_belief(num_tasks=num_tasks)
+    algo._policy.sample_from_belief()
+
+
 def test_same_losses_and_parameters_as_garage_pearl():
     # With the information bottleneck: garage's networks are the wrong size
     # without it (a fixed defect), so there is nothing to compare there.
-    stock, ours = stock_and_ours()
+    stock, ours = stock_and_ours(**NO_MEAN_STD_REGULARIZERS)
     for a, b in zip(all_params(stock), all_params(ours)):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     stock_losses, our_losses = [], []
@@ -59,16 +73,83 @@ def test_same_losses_and_parameters_as_garage_pearl():
             torch.manual_seed(step)
             indices = np.random.choice(4, 4)
             if algo is stock:
-                with _LossesOf() as recorder:
+                with GarageLosses() as recorder:
                     algo._optimize_policy(indices)
                 stock_losses.append(recorder.losses)
             else:
+                skip_garages_discarded_draws(algo, len(indices))
                 algo._optimize_policy(indices)
-                our_losses.append(list(algo._step_losses.values()))
-    np.testing.assert_allclose(np.array(our_losses, dtype=float),
-                               np.array(stock_losses), rtol=1e-5, atol=1e-6)
+                our_losses.append([
+                    algo._train_stats[name][-1].item()
+                    for name in ('KLLoss', 'QLoss', 'VLoss', 'PolicyLoss')
+                ])
+    np.testing.assert_allclose(np.array(our_losses), np.array(stock_losses),
+                               rtol=1e-5, atol=1e-6)
     for a, b in zip(all_params(stock), all_params(ours)):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_mean_and_std_regularisers_train_the_policy():
+    """garage's regularisers are constants; ours add their gradient."""
+    coeffs = dict(policy_mean_reg_coeff=0.5, policy_std_reg_coeff=0.25)
+    grads = {}
+    for name, kwargs in (('off', NO_MEAN_STD_REGULARIZERS), ('on', coeffs)):
+        algo, _ = make_point_algo('pearl', seed=5, **kwargs)
+        fill_buffers(algo)
+        seen = []
+        real_step = algo._policy_optimizer.step
+
+        def step(closure=None, algo=algo, seen=seen, real_step=real_step):
+            seen.append([torch.zeros_like(p) if p.grad is None else
+                         p.grad.clone() for p in algo._policy_parameters()])
+            return real_step(closure)
+
+        algo._policy_optimizer.step = step
+        np.random.seed(0)
+        torch.manual_seed(0)
+        obs = torch.randn(8, algo._single_env.observation_space.flat_dim)
+        z = torch.randn(8, 3)
+        algo._optimize_policy(np.arange(4))
+        # The regulariser, recomputed from the policy's Gaussian.
+        dist = algo._policy.networks[1](torch.cat([obs, z], 1))[0]
+        mean, std = dist._normal.mean, dist._normal.stddev
+        expected = (kwargs['policy_mean_reg_coeff'] * mean.pow(2).mean() +
+                    kwargs['policy_std_reg_coeff'] * std.log().pow(2).mean())
+        torch.manual_seed(1)
+        _, _, regularizer = algo._policy_outputs(obs, z)
+        torch.testing.assert_close(regularizer, expected)
+        if name == 'on':  # it reaches the policy's weights
+            reg_grads = torch.autograd.grad(regularizer,
+                                            algo._policy_parameters(),
+                                            allow_unused=True)
+            assert any(g is not None and g.abs().sum() > 0
+                       for g in reg_grads)
+        grads[name] = seen[0]
+    assert any(not torch.allclose(a, b)
+               for a, b in zip(grads['off'], grads['on']))
+
+
+@pytest.mark.parametrize('algo_name', ['pearl', 'tcl-pearl'])
+@pytest.mark.parametrize('information_bottleneck', [True, False])
+def test_a_step_never_waits_for_the_device(algo_name, information_bottleneck):
+    """A meta tensor has a shape and no values: reading one on the host
+    (``.item()``, ``bool()``, ``.numpy()``, a copy to the CPU) raises. A
+    whole step runs on the meta device, so on a GPU it never waits."""
+    algo, _ = make_point_algo(
+        algo_name, use_information_bottleneck=information_bottleneck)
+    fill_buffers(algo)
+    meta = torch.device('meta')
+    algo.to(meta)
+    with mock.patch('garage.torch._functions._DEVICE', meta):
+        with pytest.raises(RuntimeError):  # the check is real
+            torch.zeros((), device=meta).item()
+        np.random.seed(0)
+        for _ in range(2):
+            algo._optimize_policy(np.array([0, 1, 2, 1]))
+    assert all(p.device == meta for net in algo.networks
+               for p in net.parameters())
+    assert all(value.device == meta for values in algo._train_stats.values()
+               for value in values if isinstance(value, torch.Tensor))
 
 
 def networks_by_name(algo):

@@ -223,9 +223,36 @@ def test_short_episodes_shorten_the_windows_with_a_warning():
         algo._context_replay_buffers[task].add_path(fill_short)
     with pytest.warns(UserWarning, match='longest: 5'):
         one_step(algo)
-    assert algo.train_statistics['TCLWindowSize'] == 5.0
+    # One step shorter than the episodes: a key starts elsewhere than its
+    # query.
+    assert algo.train_statistics['TCLWindowSize'] == 4.0
+    assert algo.train_statistics['TCLShortWindowFraction'] == 1.0
     assert np.isfinite(algo.train_statistics['TCLLoss'])
     algo._train_stats = {}
     np.random.seed(0)
     algo._optimize_policy(np.array([0, 3, 0, 3]))
     assert algo.train_statistics['TCLWindowSize'] == 8.0
+    assert algo.train_statistics['TCLShortWindowFraction'] == 0.0
+
+
+@pytest.mark.parametrize('episode_length', [9, 10, 30])
+def test_no_positive_pair_is_a_copy_of_its_query(episode_length):
+    """Even when episodes are exactly one window long (W = 9 here, in
+    episodes of 9 steps), the key is another window of the trajectory."""
+    algo, _ = make_point_algo(window_size=9, windows_per_task=2)
+    fill_buffers(algo, episode_length=episode_length)
+    for seed in range(5):
+        np.random.seed(seed)
+        windows = algo._sample_windows([0, 1, 2, 3, 0], with_keys=True)
+        assert windows.query['rewards'].shape[1] <= episode_length - 1
+        assert (windows.key_starts != windows.query_starts).all()
+        # Rewards encode the step: the key's first step is another one.
+        assert not np.isclose(windows.query['rewards'][:, 0],
+                              windows.key['rewards'][:, 0]).any()
+
+
+def test_a_one_step_episode_is_a_clear_error():
+    algo, _ = make_point_algo(window_size=4, windows_per_task=1)
+    fill_buffers(algo, episode_length=1)
+    with pytest.raises(ValueError, match='no episode longer than 1'):
+        algo._sample_windows([0], with_keys=True)

@@ -45,12 +45,21 @@ def test_pairs_come_from_the_same_trajectory_and_are_contiguous():
     assert (q[:, :, 1] != 3).all()
 
 
-def test_short_episodes_are_skipped_and_equal_length_gives_equal_starts():
-    buffer = filled_buffer(0, [5, 8, 3])
+def test_a_key_never_repeats_its_query():
+    """With keys, an episode needs W + 1 steps (two starts): one of exactly
+    W steps (episode 1) would make the key a copy of the query."""
+    buffer = filled_buffer(0, [5, 8, 3, 9])
     pairs = sample_window_pairs([buffer], window_size=8, windows_per_buffer=4,
                                 rng=np.random.default_rng(1))
-    assert (pairs.query['observations'][:, :, 1] == 1).all()
-    assert (pairs.query_starts == 0).all() and (pairs.key_starts == 0).all()
+    assert (pairs.query['observations'][:, :, 1] == 3).all()
+    assert set(pairs.query_starts) | set(pairs.key_starts) <= {0, 1}
+    assert (pairs.query_starts != pairs.key_starts).all()
+    # Queries alone may use the episode of exactly W steps.
+    queries = sample_window_pairs([filled_buffer(0, [5, 8])], window_size=8,
+                                  with_keys=False)
+    assert (queries.query['observations'][:, :, 1] == 1).all()
+    with pytest.raises(ValueError, match='at least 9 steps'):
+        sample_window_pairs([filled_buffer(0, [5, 8])], window_size=8)
 
 
 def test_distinct_trajectories_within_a_buffer_and_repeated_buffers_share_ids():
@@ -73,7 +82,7 @@ def test_wrapping_episodes_in_a_ring_buffer_stay_contiguous():
     firsts, lengths = episode_spans(buffer)
     assert (lengths == 17).all()
     pairs = sample_window_pairs([buffer], window_size=17,
-                                windows_per_buffer=2,
+                                windows_per_buffer=2, with_keys=False,
                                 rng=np.random.default_rng(3))
     steps = pairs.query['observations'][:, :, 2]
     np.testing.assert_array_equal(steps, np.tile(np.arange(17), (2, 1)))

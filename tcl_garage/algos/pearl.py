@@ -1,17 +1,17 @@
-"""garage's PEARL with its known defects fixed and its training losses logged.
+"""PEARL (Rakelly et al., 2019): garage's, its update written out, its
+known defects fixed and its training losses logged.
 
 This is the PEARL baseline of the project and the base class of
-:class:`~tcl_garage.algos.TCLPEARL`, so both run with the same fixes. It
-subclasses ``garage.torch.algos.PEARL`` and overrides small hooks only; the
-update itself (``_optimize_policy``) is garage's.
+:class:`~tcl_garage.algos.TCLPEARL`, so both run with the same code. It
+subclasses ``garage.torch.algos.PEARL`` (data collection, buffers, the
+meta-test evaluator) and writes its training step, ``_optimize_policy``,
+out in full: critic and encoder, value function, target network, policy,
+with a comment at each gradient fact. A test proves it equal to garage
+2021.3.0's step on the same networks and draws. Subclasses add to the
+encoder's objective through two hooks, :meth:`PEARL._training_context` and
+:meth:`PEARL._auxiliary_encoder_loss`.
 
-Faster than garage's, with the same mathematics (benchmarks/step_time.py):
-garage's backward calls are routed through :meth:`PEARL._backward_loss`,
-which skips gradients garage computes and throws away, the training batch
-is gathered into one array per field, and the target network's soft update
-is one fused op.
-
-Fixed (DESIGN section 5):
+Fixed:
 
 * deterministic evaluation: garage's ``PEARLWorker.step_episode`` draws a
   second action after choosing the mean, so ``deterministic`` had no effect;
@@ -23,11 +23,14 @@ Fixed (DESIGN section 5):
   the latent size);
 * meta-test exploration of each test task starts from the prior (garage kept
   the posterior of the previous test task);
+* the policy's mean and log-std regularisers have gradients (garage built
+  them from numpy copies; PEARL's reference code gives them gradients);
 * the KL, Q-function, value-function and policy losses and the posterior's
   standard deviation are logged each epoch under ``Train/`` (garage logs
   none).
 """
-from typing import Dict, List, Mapping, Optional, Tuple
+import contextlib
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from dowel import tabular
 from garage import TimeStep
@@ -39,7 +42,6 @@ from garage.torch.embeddings import MLPEncoder
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.overrides import TorchFunctionMode
 
 from tcl_garage.gaussian import product_of_gaussians
 from tcl_garage.momentum import soft_update_
@@ -106,6 +108,75 @@ def _context_width(obs_dim: int, action_dim: int, use_next_obs: bool) -> int:
     return obs_dim * (2 if use_next_obs else 1) + action_dim + 1
 
 
+def to_device(array: np.ndarray, dtype=np.float32) -> torch.Tensor:
+    """A host array on garage's device, without waiting for the copy.
+
+    On a GPU the array goes through pinned memory with a non-blocking copy
+    (a plain ``torch.as_tensor(array, device='cuda')`` waits for the
+    device); on the CPU it is only converted.
+
+    Args:
+        array (np.ndarray): The array.
+        dtype (type): Its dtype on the device (numpy's name).
+
+    Returns:
+        torch.Tensor: The tensor.
+
+    """
+    host = torch.from_numpy(np.ascontiguousarray(array, dtype=dtype))
+    device = global_device()
+    if device.type == 'cuda':
+        host = host.pin_memory()
+    return host.to(device, non_blocking=True)  # on the CPU: host itself
+
+
+def kl_to_standard_normal(means: torch.Tensor,
+                          variances: torch.Tensor) -> torch.Tensor:
+    """``sum KL(N(mean, variance) || N(0, 1))`` over all entries.
+
+    Args:
+        means (torch.Tensor): Posterior means, e.g. :math:`(T, L)`.
+        variances (torch.Tensor): Posterior variances, same shape, > 0.
+
+    Returns:
+        torch.Tensor: The summed KL divergence (a scalar).
+
+    """
+    return 0.5 * (variances + means.pow(2) - 1. - variances.log()).sum()
+
+
+def _zero_grad(*optimizers: torch.optim.Optimizer) -> None:
+    """Clear the gradients of the optimizers' parameters.
+
+    Args:
+        *optimizers (torch.optim.Optimizer): The optimizers.
+
+    """
+    for optimizer in optimizers:
+        optimizer.zero_grad()
+
+
+@contextlib.contextmanager
+def _distribution_checks_off():
+    """Turn off torch.distributions' argument checks for a block.
+
+    The checks (on by default) branch on tensor values, so every
+    distribution that garage's policy builds would make the host wait for
+    the device; a training step runs without them.
+
+    Yields:
+        None
+
+    """
+    # pylint: disable=protected-access
+    before = torch.distributions.Distribution._validate_args
+    torch.distributions.Distribution.set_default_validate_args(False)
+    try:
+        yield
+    finally:
+        torch.distributions.Distribution.set_default_validate_args(before)
+
+
 class _EncoderWithDims:
     """Builds the context encoder with the input and output sizes PEARL needs.
 
@@ -143,36 +214,6 @@ class _EncoderWithDims:
                                    **kwargs)
 
 
-class _BackwardRouter(TorchFunctionMode):
-    """Hands every ``Tensor.backward`` call to ``route(loss, retain_graph)``.
-
-    garage's update calls ``loss.backward()`` on each of its losses in turn;
-    under this mode those calls go to ``route`` (``PEARL._route_backward``,
-    which names and records the loss, then back-propagates it); the mode is
-    off while ``route`` runs.
-    """
-
-    def __init__(self, route) -> None:
-        super().__init__()
-        self._route = route
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        if func is torch.Tensor.backward:
-            loss = args[0]
-            unexpected = [
-                name for name, value in kwargs.items()
-                if name != 'retain_graph' and value not in (None, False)
-            ]
-            if len(args) > 1 or unexpected:
-                raise RuntimeError(
-                    'garage PEARL called backward() with arguments this '
-                    'version of tcl_garage does not expect: is garage '
-                    '2021.3.0 installed?')
-            return self._route(loss, bool(kwargs.get('retain_graph')))
-        return func(*args, **kwargs)
-
-
 class PEARL(GaragePEARL):
     """PEARL (Rakelly et al., 2019) as in garage, with the fixes above.
 
@@ -193,8 +234,6 @@ class PEARL(GaragePEARL):
         **kwargs: Keyword arguments of ``garage.torch.algos.PEARL``.
 
     """
-
-    _LOSS_NAMES_WITH_KL = ('KLLoss', 'QLoss', 'VLoss', 'PolicyLoss')
 
     def __init__(self,
                  env,
@@ -226,9 +265,7 @@ class PEARL(GaragePEARL):
         self._evaluator = self._make_evaluator(
             test_env_sampler,
             kwargs.get('num_test_tasks') or test_env_sampler.n_tasks)
-        self._train_stats: Dict[str, List[torch.Tensor]] = {}
-        self._step_losses: Dict[str, torch.Tensor] = {}
-        self._pending_kl_loss: Optional[torch.Tensor] = None
+        self._train_stats: Dict[str, list] = {}
 
     def _make_evaluator(self, test_env_sampler, n_test_tasks):
         """Build the meta-test evaluator (overridable).
@@ -257,8 +294,6 @@ class PEARL(GaragePEARL):
         """
         state = super().__getstate__()
         state['_train_stats'] = {}
-        state['_step_losses'] = {}
-        state['_pending_kl_loss'] = None
         return state
 
     def _context_tensor(self, batch: Mapping[str, np.ndarray]) -> torch.Tensor:
@@ -277,9 +312,7 @@ class PEARL(GaragePEARL):
         fields = [batch['observations'], batch['actions'], batch['rewards']]
         if self._use_next_obs_in_context:
             fields.append(batch['next_observations'])
-        return torch.as_tensor(np.concatenate(fields, axis=-1),
-                               dtype=torch.float32,
-                               device=global_device())
+        return to_device(np.concatenate(fields, axis=-1))
 
     def window_posteriors(
             self,
@@ -309,9 +342,8 @@ class PEARL(GaragePEARL):
             self, params: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Posterior over z from the encoder's output on groups of transitions.
 
-        As PEARL's ``infer_posterior``: with the information bottleneck, the
-        product of the Gaussian factors of each group's transitions (mean,
-        softplus variance); without it, the mean of their outputs.
+        As PEARL infers it (:meth:`_posterior`), as mean and standard
+        deviation.
 
         Args:
             params (torch.Tensor): Encoder output, :math:`(N, W, D)`: N
@@ -323,12 +355,7 @@ class PEARL(GaragePEARL):
                 information bottleneck).
 
         """
-        latent = self._latent_dim
-        if not self._use_information_bottleneck:
-            mean = params.mean(dim=1)
-            return mean, torch.zeros_like(mean)
-        mean, variance = product_of_gaussians(
-            params[..., :latent], F.softplus(params[..., latent:]), dim=1)
+        mean, variance = self._posterior(params)
         return mean, variance.sqrt()
 
     def adapt_policy(self, exploration_policy, exploration_episodes):
@@ -363,119 +390,226 @@ class PEARL(GaragePEARL):
         self._policy.reset_belief()
         return self._policy
 
-    def _record(self, name: str, value: torch.Tensor) -> None:
+    def _record(self, name: str, value) -> None:
         """Keep one step's value of a statistic for this epoch's log.
 
         Args:
             name (str): Key, logged as ``Train/<name>``.
-            value (torch.Tensor): Scalar (kept on its device, no sync).
+            value (torch.Tensor or float): A scalar tensor (kept on its
+                device: no sync inside a step) or a host number.
 
         """
-        self._train_stats.setdefault(name, []).append(value.detach())
+        if isinstance(value, torch.Tensor):
+            value = value.detach()
+        self._train_stats.setdefault(name, []).append(value)
 
+    # ------------------------------------------------------------ the update
     def _optimize_policy(self, indices):
-        """garage's update, its backward passes routed through
-        :meth:`_backward_loss`.
+        """One gradient step of every network, on the tasks ``indices``.
+
+        garage's update (and PEARL's, Rakelly et al. 2019, Algorithm 1) in
+        its order: critic and encoder, value function, target, policy. It
+        differs from garage's only in work garage throws away: the encoder
+        is back-propagated once (garage: twice), the policy loss stops at
+        the policy (garage also computed Q-function gradients it then
+        zeroed), and the policy's mean/std regularisers have gradients
+        (garage computed them from numpy copies; see :meth:`_policy_step`).
+        Nothing in a step waits for the device: no ``.item()``, no copy
+        back to the host, no branch on a tensor's value.
+
+        Args:
+            indices (list[int]): Tasks of this meta-batch (repeats allowed).
+
+        """
+        with _distribution_checks_off():
+            context, context_info = self._training_context(indices)
+            obs, actions, rewards, next_obs, terms = (
+                field.flatten(0, 1) for field in self._sample_data(indices))
+
+            # Posterior inference: the encoder runs once, on the step's
+            # context. z is drawn with the reparameterisation trick, so
+            # losses through z reach the encoder.
+            encoder_output = self.context_encoder(context)
+            z_means, z_vars = self._infer_posterior(encoder_output)
+            task_z = self._policy.z.repeat_interleave(self._batch_size, 0)
+
+            # The policy sees z detached: its loss never trains the encoder.
+            new_actions, log_pi, policy_regularizer = self._policy_outputs(
+                obs, task_z.detach())
+
+            # Critic. Q(s, a, z) with z NOT detached: the encoder gets its
+            # RL gradient from the Q-functions only (PEARL's design).
+            q1_pred = self._qf1(torch.cat([obs, actions], dim=1), task_z)
+            q2_pred = self._qf2(torch.cat([obs, actions], dim=1), task_z)
+            v_pred = self._vf(obs, task_z.detach())
+            with torch.no_grad():
+                target_v = self.target_vf(next_obs, task_z)
+                q_target = (rewards * self._reward_scale +
+                            (1. - terms) * self._discount * target_v)
+            qf_loss = (F.mse_loss(q1_pred, q_target) +
+                       F.mse_loss(q2_pred, q_target))
+
+            # Encoder: KL(q(z|c) || N(0, I)) and any auxiliary encoder loss
+            # of a subclass (TCLPEARL: contrastive_loss_scale * L_TCL).
+            encoder_loss = self._auxiliary_encoder_loss(encoder_output,
+                                                        context_info)
+            if self._use_information_bottleneck:
+                kl_loss = self._kl_lambda * kl_to_standard_normal(
+                    z_means, z_vars)
+                encoder_loss = encoder_loss + kl_loss
+                self._record('KLLoss', kl_loss)
+
+            # ONE backward pass: the Q-functions get gradients from qf_loss
+            # alone (the encoder losses do not reach them); the encoder from
+            # qf_loss (through z) and encoder_loss together, and takes ONE
+            # optimizer step on their sum.
+            _zero_grad(self.qf1_optimizer, self.qf2_optimizer,
+                       self.context_optimizer)
+            (qf_loss + encoder_loss).backward()
+            self.qf1_optimizer.step()
+            self.qf2_optimizer.step()
+            self.context_optimizer.step()
+
+            # Value function towards min Q(s, a~pi, z) - log pi, with the
+            # Q-functions just stepped (garage's order); the target is
+            # detached, so only V learns from this loss.
+            q1 = self._qf1(torch.cat([obs, new_actions], dim=1),
+                           task_z.detach())
+            q2 = self._qf2(torch.cat([obs, new_actions], dim=1),
+                           task_z.detach())
+            min_q = torch.min(q1, q2)
+            vf_loss = F.mse_loss(v_pred, (min_q - log_pi).detach())
+            _zero_grad(self.vf_optimizer)
+            vf_loss.backward()
+            self.vf_optimizer.step()
+            self._update_target_network()
+
+            # Policy: reparameterised actions through the Q-functions. Its
+            # gradient is taken for the policy's parameters only: the
+            # Q-functions are not stepped by it.
+            policy_loss = (log_pi - min_q).mean() + policy_regularizer
+            _zero_grad(self._policy_optimizer)
+            policy_loss.backward(inputs=self._policy_parameters())
+            self._policy_optimizer.step()
+
+        self._record('QLoss', qf_loss)
+        self._record('VLoss', vf_loss)
+        self._record('PolicyLoss', policy_loss)
+        self._record('PosteriorStd', z_vars.sqrt().mean())
+
+    def _training_context(self, indices) -> Tuple[torch.Tensor, Any]:
+        """The context of a training step (a hook).
 
         Args:
             indices (list[int]): Tasks of this meta-batch.
 
-        Raises:
-            RuntimeError: If garage's update no longer back-propagates the
-                losses expected here.
-
-        """
-        names = self._loss_names()
-        self._step_losses = {}
-        with _BackwardRouter(self._route_backward):
-            super()._optimize_policy(indices)
-        if len(self._step_losses) != len(names):
-            raise RuntimeError(
-                f'expected garage PEARL to back-propagate {len(names)} '
-                f'losses per step, saw {len(self._step_losses)}: is garage '
-                '2021.3.0 installed?')
-        for name, loss in self._step_losses.items():
-            self._record(name, loss)
-        self._record('PosteriorStd', self._policy.z_vars.sqrt().mean())
-
-    def _loss_names(self) -> Tuple[str, ...]:
-        """Names of the losses garage back-propagates per step, in order.
-
         Returns:
-            tuple[str, ...]: ``KLLoss`` (with the information bottleneck),
-                ``QLoss``, ``VLoss``, ``PolicyLoss``.
+            tuple: The context, :math:`(T, N, C)`, and what
+                :meth:`_auxiliary_encoder_loss` needs to know of it (PEARL:
+                None; TCLPEARL: the windows, with their keys).
 
         """
-        if self._use_information_bottleneck:
-            return self._LOSS_NAMES_WITH_KL
-        return self._LOSS_NAMES_WITH_KL[1:]
+        return self._sample_context(indices), None
 
-    def _route_backward(self, loss: torch.Tensor, retain_graph: bool) -> None:
-        """Name the loss garage back-propagates and pass it on.
+    def _auxiliary_encoder_loss(self, encoder_output: torch.Tensor,
+                                context_info: Any):
+        """A loss added to the encoder's objective in its one step (a hook).
 
         Args:
-            loss (torch.Tensor): The loss.
-            retain_graph (bool): garage's ``retain_graph`` argument.
-
-        Raises:
-            RuntimeError: If garage back-propagates more losses than expected.
-
-        """
-        names = self._loss_names()
-        if len(self._step_losses) == len(names):
-            raise RuntimeError('garage PEARL back-propagated more losses per '
-                               'step than expected: is garage 2021.3.0 '
-                               'installed?')
-        name = names[len(self._step_losses)]
-        self._step_losses[name] = loss.detach()
-        self._backward_loss(name, loss, retain_graph)
-
-    def _backward_loss(self, name: str, loss: torch.Tensor,
-                       retain_graph: bool) -> None:
-        """Back-propagate one of garage's losses, without work it discards.
-
-        Same gradients as garage's ``loss.backward()`` for every parameter
-        that an optimiser then steps, with less work:
-
-        * ``KLLoss`` waits for ``QLoss`` (garage steps the encoder after
-          both), so the encoder is back-propagated once, not twice; losses
-          from :meth:`_extra_encoder_losses` join that same pass;
-        * ``PolicyLoss`` stops at the policy's parameters: garage also
-          computed the Q-functions' weight gradients, which it zeroes
-          before using them.
-
-        Args:
-            name (str): ``KLLoss``, ``QLoss``, ``VLoss`` or ``PolicyLoss``.
-            loss (torch.Tensor): The loss.
-            retain_graph (bool): garage's ``retain_graph`` argument.
-
-        """
-        if name == 'KLLoss':
-            self._pending_kl_loss = loss
-        elif name == 'QLoss':
-            losses = [loss] + self._extra_encoder_losses()
-            if self._pending_kl_loss is not None:
-                losses.append(self._pending_kl_loss)
-                self._pending_kl_loss = None
-            torch.autograd.backward(losses, retain_graph=retain_graph)
-        elif name == 'PolicyLoss':
-            torch.autograd.backward(loss,
-                                    inputs=self._policy_parameters(),
-                                    retain_graph=retain_graph)
-        else:
-            torch.autograd.backward(loss, retain_graph=retain_graph)
-
-    def _extra_encoder_losses(self) -> List[torch.Tensor]:
-        """Losses back-propagated with PEARL's critic loss (a hook).
-
-        Subclasses add terms to the context encoder's objective here: their
-        gradients join the encoder's single step (TCLPEARL: the TCL loss).
+            encoder_output (torch.Tensor): The encoder's output on the
+                step's context, :math:`(T, N, D)`.
+            context_info (object): What :meth:`_training_context` returned
+                beside the context.
 
         Returns:
-            list[torch.Tensor]: Scalar losses; none in PEARL.
+            torch.Tensor or float: A scalar; 0 in PEARL.
 
         """
-        return []
+        del encoder_output, context_info
+        return 0.
+
+    def _infer_posterior(
+            self,
+            encoder_output: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Set the policy's belief to q(z | context) and draw z from it.
+
+        Args:
+            encoder_output (torch.Tensor): The encoder's output on each
+                task's context, :math:`(T, N, D)`.
+
+        Returns:
+            tuple[torch.Tensor, torch.Tensor]: Mean and variance of each
+                task's posterior, :math:`(T, L)` each; the drawn z is the
+                policy's ``z``.
+
+        """
+        means, variances = self._posterior(encoder_output)
+        self._policy.z_means = means
+        self._policy.z_vars = variances
+        self._policy.sample_from_belief()  # reparameterised
+        return means, variances
+
+    def _policy_outputs(self, obs: torch.Tensor, z: torch.Tensor):
+        """Reparameterised actions of the policy, and its regulariser.
+
+        The regulariser is garage's (and PEARL's reference code's):
+        ``policy_mean_reg_coeff * mean(mu^2) + policy_std_reg_coeff *
+        mean(log_std^2) + policy_pre_activation_coeff * mean(sum(u^2))``,
+        with mu and log_std those of the Gaussian before the tanh and u the
+        pre-tanh sample. garage computed the first two terms from numpy
+        copies, which gave them no gradient; here they have one, as in
+        PEARL's reference code.
+
+        Args:
+            obs (torch.Tensor): Observations, :math:`(T B, O)`.
+            z (torch.Tensor): Each row's z, :math:`(T B, L)`.
+
+        Returns:
+            tuple: Actions :math:`(T B, A)`, their log-likelihoods
+                :math:`(T B, 1)`, and the regulariser (a scalar).
+
+        """
+        # The policy's module: garage's policy forward() also copies the
+        # mean and std to the host for its agent_info (a sync each step).
+        policy_module = self._policy.networks[1]._module  # pylint: disable=protected-access
+        dist = policy_module(torch.cat([obs, z], dim=1))
+        pre_tanh, actions = dist.rsample_with_pre_tanh_value()
+        log_pi = dist.log_prob(value=actions,
+                               pre_tanh_value=pre_tanh).unsqueeze(1)
+        # garage's TanhNormal keeps the Gaussian before the tanh as _normal.
+        gaussian = dist._normal  # pylint: disable=protected-access
+        regularizer = (
+            self._policy_mean_reg_coeff * gaussian.mean.pow(2).mean() +
+            self._policy_std_reg_coeff * gaussian.stddev.log().pow(2).mean() +
+            self._policy_pre_activation_coeff *
+            pre_tanh.pow(2).sum(dim=1).mean())
+        return actions, log_pi, regularizer
+
+    def _posterior(
+            self,
+            encoder_output: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Posterior over z of groups of transitions, as PEARL infers it.
+
+        With the information bottleneck, the product of the Gaussian
+        factors of each group's transitions (mean, softplus variance);
+        without it, the mean of their outputs and variance 0.
+
+        Args:
+            encoder_output (torch.Tensor): :math:`(N, W, D)`: N groups (tasks'
+                contexts, or windows) of W transitions.
+
+        Returns:
+            tuple[torch.Tensor, torch.Tensor]: Mean and variance of each
+                group, :math:`(N, L)` each.
+
+        """
+        latent = self._latent_dim
+        if not self._use_information_bottleneck:
+            mean = encoder_output.mean(dim=1)
+            return mean, torch.zeros_like(mean)
+        return product_of_gaussians(encoder_output[..., :latent],
+                                    F.softplus(encoder_output[..., latent:]),
+                                    dim=1)
 
     def _policy_parameters(self) -> List[torch.Tensor]:
         """The parameters the policy optimiser steps.
@@ -493,7 +627,7 @@ class PEARL(GaragePEARL):
         """Sample each task's training batch (garage's ``_sample_data``).
 
         The same transitions as garage's (the same random draws, buffer by
-        buffer), written into one array per field instead of growing arrays
+        buffer), stacked into one array per field instead of growing arrays
         task by task, then moved to the device in one copy per field.
 
         Args:
@@ -505,23 +639,14 @@ class PEARL(GaragePEARL):
                 :math:`(T, N, \\dim)`, float32 on garage's device.
 
         """
-        device = global_device()
         batches = [
             self._replay_buffers[i].sample_transitions(self._batch_size)
             for i in indices
         ]
-        fields = []
-        for key in ('observations', 'actions', 'rewards',
-                    'next_observations', 'dones'):
-            host = torch.empty(
-                (len(indices), self._batch_size, batches[0][key].shape[-1]),
-                dtype=torch.float32,
-                pin_memory=device.type == 'cuda')
-            host_array = host.numpy()
-            for row, batch in enumerate(batches):
-                host_array[row] = batch[key]
-            fields.append(host.to(device, non_blocking=True))
-        return tuple(fields)
+        return tuple(
+            to_device(np.stack([batch[key] for batch in batches]))
+            for key in ('observations', 'actions', 'rewards',
+                        'next_observations', 'dones'))
 
     def _update_target_network(self):
         """Soft update of the target value function, as one fused op.
@@ -547,7 +672,8 @@ class PEARL(GaragePEARL):
 
         """
         return {
-            name: torch.stack(values).float().mean().item()
+            name: (torch.stack(values).float().mean().item() if isinstance(
+                values[0], torch.Tensor) else float(np.mean(values)))
             for name, values in self._train_stats.items()
         }
 

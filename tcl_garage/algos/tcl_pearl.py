@@ -1,30 +1,30 @@
 """TCL-PEARL: PEARL whose context encoder also learns a trajectory contrastive
 loss (Wang et al., 2021, Algorithm 2).
 
-PEARL + TCL, as hooks on :class:`~tcl_garage.algos.PEARL`:
+PEARL + TCL, as hooks of :class:`~tcl_garage.algos.PEARL`'s update:
 
-* ``_sample_context``: PEARL's context for a task is ``windows_per_task``
-  windows of ``window_size`` consecutive transitions, each cut from one
-  trajectory of the task's context buffer (the TCL queries), in training
-  steps and when inferring posteriors while collecting data;
-* ``_optimize_policy``: before garage's update, a key window is cut from the
-  same trajectory as each query window, and the encoder's output on the
-  context (computed once, by PEARL's posterior inference) is kept;
-* ``_extra_encoder_losses``: ``contrastive_loss_scale * L_TCL``, queries
-  from that output, keys through the momentum encoder. It is
-  back-propagated with PEARL's KL and critic losses, so the encoder takes
-  ONE step on their sum (Algorithm 2, line 15);
+* ``_training_context``: a task's context in a training step is
+  ``windows_per_task`` windows of ``window_size`` consecutive transitions,
+  each cut from one trajectory of the task's context buffer (the TCL
+  queries), with a key window cut from the same trajectory at another start;
+* ``_auxiliary_encoder_loss``: ``contrastive_loss_scale * L_TCL``. The
+  queries' posteriors come from the encoder's output on the context
+  (computed once, for PEARL's posterior inference), the keys' through the
+  momentum encoder. PEARL adds it to the KL and critic losses, so the
+  encoder takes ONE step on their sum (Algorithm 2, line 15);
 * ``_update_target_network``: after the step, the momentum encoder also
-  moves ``key_encoder_tau`` of the way to the encoder.
+  moves ``key_encoder_tau`` of the way to the encoder;
+* ``_sample_context``: posterior inference while collecting data uses
+  windows too.
 
 Meta-testing is PEARL's.
 """
-from typing import Optional
 import warnings
 
+import numpy as np
 import torch
 
-from tcl_garage.algos.pearl import PEARL
+from tcl_garage.algos.pearl import PEARL, to_device
 from tcl_garage.loss import contrastive_accuracy, trajectory_contrastive_loss
 from tcl_garage.momentum import MomentumEncoder
 from tcl_garage.windows import episode_spans, sample_window_pairs, WindowPairs
@@ -103,15 +103,65 @@ class TCLPEARL(PEARL):
         self._temperature = temperature
         self._key_encoder = MomentumEncoder(self.context_encoder,
                                             tau=key_encoder_tau)
-        self._pending_windows: Optional[WindowPairs] = None
-        self._query_encoder_output: Optional[torch.Tensor] = None
         self._warned_short_episodes = False
 
     # ---------------------------------------------------------------- hooks
-    def _sample_context(self, indices):
-        """The context of each task: query windows of its trajectories.
+    def _training_context(self, indices):
+        """The step's context: query windows, with their key windows.
 
-        Inside a training step these are the step's TCL queries.
+        Args:
+            indices (list[int]): Tasks of this meta-batch.
+
+        Returns:
+            tuple[torch.Tensor, WindowPairs]: The context,
+                :math:`(T, K W, C)`, and the windows (keys only when the TCL
+                loss is on).
+
+        """
+        windows = self._sample_windows(
+            indices, with_keys=self._contrastive_loss_scale > 0)
+        return self._windows_context(windows, len(indices)), windows
+
+    def _auxiliary_encoder_loss(self, encoder_output, context_info):
+        """``contrastive_loss_scale * L_TCL`` (0 at scale 0).
+
+        Args:
+            encoder_output (torch.Tensor): The encoder's output on the query
+                windows, :math:`(T, K W, D)`.
+            context_info (WindowPairs): The step's windows.
+
+        Returns:
+            torch.Tensor or float: The scaled TCL loss.
+
+        """
+        windows = context_info
+        if windows.key is None:
+            return 0.
+        window_size = windows.query['observations'].shape[1]
+        query_mean, query_std = self.posteriors_from_encoder_output(
+            encoder_output.reshape(-1, window_size, encoder_output.shape[-1]))
+        key_mean, key_std = self.window_posteriors(windows.key,
+                                                   self._key_encoder)
+        trajectory_ids = to_device(windows.trajectory_ids, np.int64)
+        loss = trajectory_contrastive_loss(query_mean, query_std, key_mean,
+                                           key_std, self._temperature,
+                                           trajectory_ids)
+        self._record('TCLLoss', loss)
+        self._record(
+            'TCLAccuracy',
+            contrastive_accuracy(query_mean, query_std, key_mean, key_std,
+                                 trajectory_ids))
+        self._record('TCLWindowPosteriorStd', query_std.detach().mean())
+        return self._contrastive_loss_scale * loss
+
+    def _update_target_network(self):
+        """Soft-update PEARL's target value function and the key encoder."""
+        super()._update_target_network()
+        if self._contrastive_loss_scale > 0:
+            self._key_encoder.update(self.context_encoder)
+
+    def _sample_context(self, indices):
+        """The context of tasks outside a training step: query windows.
 
         Args:
             indices (int or list[int]): Task index or indices.
@@ -123,104 +173,37 @@ class TCLPEARL(PEARL):
         """
         if not hasattr(indices, '__iter__'):
             indices = [indices]
-        windows = self._pending_windows
-        if windows is None:
-            windows = self._sample_windows(indices, with_keys=False)
-        context = self._context_tensor(windows.query)
-        return context.reshape(len(indices), -1, context.shape[-1])
-
-    def _optimize_policy(self, indices):
-        """PEARL's update on query windows, with their key windows at hand.
-
-        Args:
-            indices (list[int]): Tasks of this meta-batch.
-
-        """
-        with_keys = self._contrastive_loss_scale > 0
-        self._pending_windows = self._sample_windows(indices, with_keys)
-        encoder = self.context_encoder
-        if with_keys:
-            # garage calls encoder.forward() directly, which skips forward
-            # hooks; an instance attribute shadows it for this step instead.
-            encoder.forward = self._encode_and_keep_output
-        try:
-            super()._optimize_policy(indices)
-        finally:
-            if with_keys:
-                del encoder.forward
-            self._pending_windows = None
-            self._query_encoder_output = None
-
-    def _encode_and_keep_output(self, *args, **kwargs) -> torch.Tensor:
-        """The encoder's forward, keeping its output on this step's context.
-
-        Args:
-            *args: The encoder's arguments (the context).
-            **kwargs: The encoder's keyword arguments.
-
-        Returns:
-            torch.Tensor: Its output, :math:`(T, K W, D)`.
-
-        Raises:
-            RuntimeError: If the encoder runs twice in one training step.
-
-        """
-        if self._query_encoder_output is not None:
-            raise RuntimeError('the context encoder ran twice in one PEARL '
-                               'training step: is garage 2021.3.0 installed?')
-        encoder = self.context_encoder
-        self._query_encoder_output = type(encoder).forward(
-            encoder, *args, **kwargs)
-        return self._query_encoder_output
-
-    def _extra_encoder_losses(self):
-        """``contrastive_loss_scale * L_TCL`` (nothing at scale 0).
-
-        The queries' posteriors come from the encoder's output on PEARL's
-        context (these windows), so TCL adds only the keys' forward pass
-        through the momentum encoder.
-
-        Returns:
-            list[torch.Tensor]: The scaled TCL loss, or nothing.
-
-        """
-        windows = self._pending_windows
-        output = self._query_encoder_output
-        if windows is None or windows.key is None or output is None:
-            return []
-        window_size = windows.query['observations'].shape[1]
-        query_mean, query_std = self.posteriors_from_encoder_output(
-            output.reshape(-1, window_size, output.shape[-1]))
-        key_mean, key_std = self.window_posteriors(windows.key,
-                                                   self._key_encoder)
-        trajectory_ids = torch.as_tensor(windows.trajectory_ids,
-                                         device=query_mean.device)
-        loss = trajectory_contrastive_loss(query_mean, query_std, key_mean,
-                                           key_std, self._temperature,
-                                           trajectory_ids)
-        self._record('TCLLoss', loss)
-        self._record(
-            'TCLAccuracy',
-            contrastive_accuracy(query_mean, query_std, key_mean, key_std,
-                                 trajectory_ids))
-        self._record('TCLWindowPosteriorStd', query_std.detach().mean())
-        return [self._contrastive_loss_scale * loss]
-
-    def _update_target_network(self):
-        """Soft-update PEARL's target value function and the key encoder."""
-        super()._update_target_network()
-        if self._contrastive_loss_scale > 0:
-            self._key_encoder.update(self.context_encoder)
+        windows = self._sample_windows(indices, with_keys=False)
+        return self._windows_context(windows, len(indices))
 
     # -------------------------------------------------------------- helpers
+    def _windows_context(self, windows: WindowPairs,
+                         num_tasks: int) -> torch.Tensor:
+        """The query windows as PEARL's context, task by task.
+
+        Args:
+            windows (WindowPairs): ``windows_per_task`` rows per task.
+            num_tasks (int): T.
+
+        Returns:
+            torch.Tensor: :math:`(T, K W, C)`.
+
+        """
+        context = self._context_tensor(windows.query)
+        return context.reshape(num_tasks, -1, context.shape[-1])
+
     def _sample_windows(self, indices, with_keys: bool) -> WindowPairs:
         """Cut windows from the context buffers of the given tasks.
 
-        Windows are ``window_size`` long, unless some task's buffer holds
-        no episode that long (early terminations: Ant, Humanoid, Walker):
-        then this step's windows are as long as the shortest of those
-        tasks' longest episodes, with a warning the first time; the length
-        used is logged as ``Train/TCLWindowSize``.
+        A query and its key start at different steps of one episode, so
+        they are never the same window: with keys, windows are cut from
+        episodes of at least ``window_size + 1`` steps. While some task's
+        buffer holds no such episode (early terminations: Ant, Humanoid,
+        Walker), the step's windows are shortened to one step less than the
+        shortest of those tasks' longest episodes, with a warning the first
+        time; the length used is logged as ``Train/TCLWindowSize`` and the
+        fraction of steps with shortened windows as
+        ``Train/TCLShortWindowFraction``.
 
         Args:
             indices (list[int]): Task indices (repeats allowed).
@@ -229,22 +212,35 @@ class TCLPEARL(PEARL):
         Returns:
             WindowPairs: ``windows_per_task`` rows per task, task by task.
 
+        Raises:
+            ValueError: If a task's longest episode is too short for any
+                window (one step, with keys).
+
         """
         buffers = [self._context_replay_buffers[i] for i in indices]
         window = self._window_size
+        # A key needs a start other than its query's: one step more.
+        spare = 1 if with_keys else 0
         longest = min(int(episode_spans(buffer)[1].max(initial=0))
                       for buffer in buffers)
-        if 0 < longest < window:
+        shortened = longest < window + spare
+        if shortened:
+            window = longest - spare
+            if window < 1:
+                raise ValueError(
+                    f'TCLPEARL: a task\'s context buffer holds no episode '
+                    f'longer than {longest} step(s), too short for a query '
+                    'and a different key window: collect longer episodes')
             if not self._warned_short_episodes:
                 warnings.warn(
-                    f'TCLPEARL: some tasks hold no episode of window_size='
-                    f'{window} steps (longest: {longest}); using shorter '
-                    'windows while that lasts (logged as '
-                    'Train/TCLWindowSize)')
+                    f'TCLPEARL: some tasks hold no episode of window_size + '
+                    f'{spare}={self._window_size + spare} steps (longest: '
+                    f'{longest}); using windows of {window} while that lasts '
+                    '(logged as Train/TCLWindowSize)')
                 self._warned_short_episodes = True
-            window = longest
         if with_keys:
-            self._record('TCLWindowSize', torch.tensor(float(window)))
+            self._record('TCLWindowSize', float(window))
+            self._record('TCLShortWindowFraction', float(shortened))
         return sample_window_pairs(buffers,
                                    window,
                                    windows_per_buffer=self._windows_per_task,
@@ -269,15 +265,3 @@ class TCLPEARL(PEARL):
     def networks(self):
         """list[torch.nn.Module]: PEARL's networks and the momentum encoder."""
         return super().networks + [self._key_encoder]
-
-    def __getstate__(self):
-        """Pickled state, without a step's pending windows.
-
-        Returns:
-            dict: The state.
-
-        """
-        state = super().__getstate__()
-        state['_pending_windows'] = None
-        state['_query_encoder_output'] = None
-        return state
