@@ -15,6 +15,37 @@ import torch
 from tcl_garage import garage_compat
 from tcl_garage.algos import PEARL, PEARLWorker, TCLPEARL
 
+class SessionRaySampler(RaySampler):
+    """garage's ``RaySampler`` in a Ray session it does not own.
+
+    garage's starts Ray without the hook that adapts its workers
+    (:func:`tcl_garage.garage_compat.ray_init`) when none runs, and ends the
+    whole Ray session when its workers shut down, so a second sampler in
+    one process (a sweep's runs, a resumed run) got workers that cannot
+    import garage. This one starts Ray through ``ray_init`` (also when
+    unpickled from a snapshot) and ends only its own workers.
+
+    Args:
+        *args: ``garage.sampler.RaySampler``'s arguments.
+        **kwargs: Its keyword arguments.
+
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        garage_compat.ray_init()
+        super().__init__(*args, **kwargs)
+
+    def shutdown_worker(self) -> None:
+        """End this sampler's workers; the Ray session runs on."""
+        import ray
+        workers = list(self._all_workers.values())
+        ray.get([worker.shutdown.remote() for worker in workers])
+        for worker in workers:
+            ray.kill(worker)
+        self._all_workers = {}
+        self._workers_started = False
+
+
 #: Names accepted by :func:`build_pearl` for its ``algo`` argument.
 ALGORITHMS = {'pearl': PEARL, 'tcl-pearl': TCLPEARL}
 
@@ -36,16 +67,18 @@ def resolve_device(device: str) -> Tuple[bool, int]:
         return False, 0
     kind, _, index = device.partition(':')
     if kind != 'cuda' or (index and not index.isdigit()):
-        raise ValueError(f'unknown device {device!r}: use cpu, cuda or '
-                         'cuda:<index>')
+        raise ValueError(f'device={device}: unknown device; use cpu, cuda '
+                         'or cuda:<index>')
     if not torch.cuda.is_available():
-        raise ValueError(f'device {device!r} asked for, but this torch has '
-                         'no CUDA GPU: use --device cpu, or install a CUDA '
-                         'build (make install TORCH_SPEC=...)')
+        raise ValueError(f'device={device}: this torch sees no CUDA GPU; '
+                         'use --device cpu, or install a CUDA build (make '
+                         'install TORCH_SPEC=...)')
     gpu_id = int(index or 0)
     if gpu_id >= torch.cuda.device_count():
-        raise ValueError(f'device {device!r}: only '
-                         f'{torch.cuda.device_count()} GPU(s) visible')
+        raise ValueError(f'device={device}: only '
+                         f'{torch.cuda.device_count()} GPU(s) visible; use '
+                         'one of cuda:0 to '
+                         f'cuda:{torch.cuda.device_count() - 1}')
     return True, gpu_id
 
 
@@ -110,13 +143,12 @@ def build_pearl(algo: Union[str, type],
                                    n_workers=1,
                                    worker_class=PEARLWorker)
     elif sampler == 'ray':
-        garage_compat.ray_init()
-        sampler_obj = RaySampler(agents=None,
-                                 envs=env,
-                                 max_episode_length=env.spec.
-                                 max_episode_length,
-                                 n_workers=n_workers,
-                                 worker_class=PEARLWorker)
+        sampler_obj = SessionRaySampler(
+            agents=None,
+            envs=env,
+            max_episode_length=env.spec.max_episode_length,
+            n_workers=n_workers,
+            worker_class=PEARLWorker)
     else:
         raise ValueError(f'unknown sampler {sampler!r}: use local or ray')
     algorithm = algo(env=train_envs,

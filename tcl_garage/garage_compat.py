@@ -24,7 +24,12 @@ fails if it stops working.
 4. Ray workers. garage's ``RaySampler`` workers are fresh processes that import
    ``garage.sampler`` before anything of ours, so (1) must run there too:
    :func:`ray_init` starts Ray with :func:`install` as the
-   ``worker_process_setup_hook`` of its runtime environment.
+   ``worker_process_setup_hook`` of its runtime environment. garage's
+   ``RaySampler`` also ends the whole Ray session when its workers shut down
+   (``ray.shutdown()``), and starts one without that hook when none runs,
+   so a second sampler in one process (a sweep, a resumed run) got workers
+   without (1). ``tcl_garage.build.SessionRaySampler`` starts Ray through
+   :func:`ray_init` and ends only its own workers.
 5. Unpickling garage's ``ConjugateGradientOptimizer`` (MAML-TRPO's, so
    resuming a MAML run). Its ``__setstate__`` predates torch 2's optimizer
    hook tables, so the restored optimizer fails at its first step

@@ -1,9 +1,9 @@
 """Meta-RL algorithms: garage's PEARL with fixes, TCL-PEARL, and the oracle."""
 from tcl_garage import garage_compat
 from tcl_garage.algos.oracle import OracleSAC
-from tcl_garage.algos.pearl import PEARL, PEARLWorker
+from tcl_garage.algos.pearl import NonFiniteLossError, PEARL, PEARLWorker
 from tcl_garage.algos.tcl_pearl import TCLPEARL
 
 garage_compat.install_torch()
 
-__all__ = ['OracleSAC', 'PEARL', 'PEARLWorker', 'TCLPEARL']
+__all__ = ['NonFiniteLossError', 'OracleSAC', 'PEARL', 'PEARLWorker', 'TCLPEARL']

@@ -30,11 +30,13 @@ Fixed:
   none).
 """
 import contextlib
+import random
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from dowel import tabular
 from garage import TimeStep
 from garage.experiment import MetaEvaluator
+from garage.replay_buffer import PathBuffer
 from garage.torch import global_device
 from garage.torch.algos import PEARL as GaragePEARL
 from garage.torch.algos.pearl import PEARLWorker as GaragePEARLWorker
@@ -108,6 +110,85 @@ def _context_width(obs_dim: int, action_dim: int, use_next_obs: bool) -> int:
     return obs_dim * (2 if use_next_obs else 1) + action_dim + 1
 
 
+class NonFiniteLossError(RuntimeError):
+    """A training loss became NaN or infinite; the message says where."""
+
+
+def global_random_state() -> Dict[str, Any]:
+    """The random states of numpy, torch (CPU and CUDA) and Python.
+
+    Returns:
+        dict: What :func:`set_global_random_state` takes.
+
+    """
+    return dict(numpy=np.random.get_state(),
+                python=random.getstate(),
+                torch=torch.get_rng_state(),
+                cuda=(torch.cuda.get_rng_state_all()
+                      if torch.cuda.is_available() else None))
+
+
+def set_global_random_state(state: Dict[str, Any]) -> None:
+    """Restore the states of :func:`global_random_state`.
+
+    Args:
+        state (dict): From :func:`global_random_state`.
+
+    """
+    np.random.set_state(state['numpy'])
+    random.setstate(state['python'])
+    torch.set_rng_state(state['torch'])
+    if state['cuda'] is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])
+
+
+def buffer_state(buffer: PathBuffer) -> Dict[str, Any]:
+    """A ``PathBuffer``'s contents: its filled part only.
+
+    garage allocates a buffer's whole capacity (PEARL: 1e6 transitions)
+    at its first episode; a snapshot keeps the transitions stored.
+
+    Args:
+        buffer (PathBuffer): The buffer.
+
+    Returns:
+        dict: What :func:`buffer_from_state` takes.
+
+    """
+    # pylint: disable=protected-access
+    stored = buffer._transitions_stored  # slots [0, stored) are filled
+    return dict(capacity=buffer._capacity,
+                env_spec=buffer._env_spec,
+                stored=stored,
+                next_first=buffer._first_idx_of_next_path,
+                segments=list(buffer._path_segments),
+                data={key: array[:stored]
+                      for key, array in buffer._buffer.items()})
+
+
+def buffer_from_state(state: Dict[str, Any]) -> PathBuffer:
+    """A ``PathBuffer`` holding what :func:`buffer_state` saved.
+
+    Args:
+        state (dict): From :func:`buffer_state`.
+
+    Returns:
+        PathBuffer: The buffer, as it was.
+
+    """
+    # pylint: disable=protected-access
+    buffer = PathBuffer(state['capacity'], env_spec=state['env_spec'])
+    for key, filled in state['data'].items():
+        array = np.zeros((state['capacity'], ) + filled.shape[1:],
+                         filled.dtype)
+        array[:state['stored']] = filled
+        buffer._buffer[key] = array
+    buffer._transitions_stored = state['stored']
+    buffer._first_idx_of_next_path = state['next_first']
+    buffer._path_segments.extend(state['segments'])
+    return buffer
+
+
 def to_device(array: np.ndarray, dtype=np.float32) -> torch.Tensor:
     """A host array on garage's device, without waiting for the copy.
 
@@ -124,7 +205,9 @@ def to_device(array: np.ndarray, dtype=np.float32) -> torch.Tensor:
 
     """
     host = torch.from_numpy(np.ascontiguousarray(array, dtype=dtype))
-    device = global_device()
+    device = global_device()  # None before garage's set_gpu_mode: the CPU
+    if device is None:
+        return host
     if device.type == 'cuda':
         host = host.pin_memory()
     return host.to(device, non_blocking=True)  # on the CPU: host itself
@@ -266,6 +349,8 @@ class PEARL(GaragePEARL):
             test_env_sampler,
             kwargs.get('num_test_tasks') or test_env_sampler.n_tasks)
         self._train_stats: Dict[str, list] = {}
+        self._epochs_trained = 0
+        self._random_state_to_restore: Optional[dict] = None
 
     def _make_evaluator(self, test_env_sampler, n_test_tasks):
         """Build the meta-test evaluator (overridable).
@@ -286,15 +371,61 @@ class PEARL(GaragePEARL):
                                               accum_context=True))
 
     def __getstate__(self):
-        """Pickled state: garage's, without this epoch's statistics.
+        """Pickled state: all a run needs to continue exactly.
+
+        garage's state (networks, optimizers, settings, samplers with their
+        environments' random streams), plus what garage leaves out: the
+        filled part of both replay buffers of every task, and the random
+        states of numpy, torch and Python. This epoch's statistics are left
+        out.
 
         Returns:
             dict: The state.
 
         """
-        state = super().__getstate__()
+        state = super().__getstate__()  # garage drops both buffers
         state['_train_stats'] = {}
+        state['_saved_buffers'] = {
+            name: {task: buffer_state(buffer)
+                   for task, buffer in buffers.items()}
+            for name, buffers in (('_replay_buffers', self._replay_buffers),
+                                  ('_context_replay_buffers',
+                                   self._context_replay_buffers))
+        }
+        state['_random_state_to_restore'] = global_random_state()
         return state
+
+    def __setstate__(self, state):
+        """Unpickle, buffers included; random states are restored when
+        training resumes (:meth:`train`), after garage's workers have
+        re-seeded on rebuilding.
+
+        Args:
+            state (dict): From :meth:`__getstate__`.
+
+        """
+        saved_buffers = state.pop('_saved_buffers', None)
+        super().__setstate__(state)  # garage: empty buffers, re-collect
+        if saved_buffers is not None:
+            for name, buffers in saved_buffers.items():
+                setattr(self, name, {task: buffer_from_state(saved)
+                                     for task, saved in buffers.items()})
+            self._is_resuming = False  # nothing to collect again
+
+    def train(self, trainer):
+        """garage's training loop, continuing a resumed run's random streams.
+
+        Args:
+            trainer (garage.Trainer): The trainer.
+
+        Returns:
+            object: garage's return value.
+
+        """
+        if self._random_state_to_restore is not None:
+            set_global_random_state(self._random_state_to_restore)
+            self._random_state_to_restore = None
+        return super().train(trainer)
 
     def _context_tensor(self, batch: Mapping[str, np.ndarray]) -> torch.Tensor:
         """Join transition fields into PEARL's context layout.
@@ -657,11 +788,47 @@ class PEARL(GaragePEARL):
         soft_update_(self.target_vf, self._vf, self._soft_target_tau)
 
     def _train_once(self):
-        """One epoch of updates, then log the mean of each statistic."""
+        """One epoch of updates, then log the mean of each statistic.
+
+        Raises:
+            NonFiniteLossError: If a training loss was not finite in some
+                step; raised before the trainer snapshots the epoch, so the
+                last snapshot (of finite parameters) is kept.
+
+        """
         self._train_stats = {}
         super()._train_once()
+        self._check_finite()
         for name, value in self.train_statistics.items():
             tabular.record(f'Train/{name}', value)
+        self._epochs_trained += 1
+
+    def _check_finite(self) -> None:
+        """Stop at the first step of this epoch whose statistics are not
+        finite (checked once per epoch: a step never waits for the device).
+
+        Raises:
+            NonFiniteLossError: Naming the epoch, the step and the losses.
+
+        """
+        first, names = None, []
+        for name, values in self._train_stats.items():
+            if not isinstance(values[0], torch.Tensor):
+                continue
+            bad = torch.nonzero(~torch.isfinite(torch.stack(values)))
+            if len(bad) == 0:
+                continue
+            step = int(bad[0])
+            if first is None or step < first:
+                first, names = step, []
+            if step == first:
+                names.append(f'Train/{name} = '
+                             f'{self._train_stats[name][step].item()}')
+        if first is not None:
+            raise NonFiniteLossError(
+                f'non-finite training loss in epoch {self._epochs_trained}, '
+                f'step {first} of {self._num_steps_per_epoch}: '
+                f'{", ".join(names)}')
 
     @property
     def train_statistics(self) -> Dict[str, float]:

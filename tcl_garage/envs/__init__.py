@@ -4,7 +4,7 @@
 environment classes and the gymnasium adapter are reusable on their own.
 """
 from tcl_garage.envs.benchmarks import (Benchmark, BENCHMARK_NAMES,
-                                        make_benchmark)
+                                        benchmark_facts, make_benchmark)
 from tcl_garage.envs.gymnasium_env import akro_space, GymnasiumEnv
 from tcl_garage.envs.metaworld_ml1 import (METAWORLD_MAX_EPISODE_LENGTH,
                                            MetaWorldML1Env, ML1_ENV_NAMES,
@@ -20,6 +20,7 @@ from tcl_garage.envs.tasks import FixedTaskSampler, TaskUpdate
 
 __all__ = [
     'akro_space', 'AntDirEnv', 'AntGoalEnv', 'Benchmark', 'BENCHMARK_NAMES',
+    'benchmark_facts',
     'FixedTaskSampler', 'GymnasiumEnv', 'HalfCheetahDirEnv',
     'HalfCheetahVelEnv', 'HumanoidDirEnv', 'make_benchmark',
     'METAWORLD_MAX_EPISODE_LENGTH', 'MetaWorldML1Env', 'ML1_ENV_NAMES',

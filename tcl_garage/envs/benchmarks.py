@@ -6,11 +6,14 @@ Names: ``cheetah-vel``, ``cheetah-dir``, ``ant-dir``, ``ant-goal``,
 tasks, the small default).
 """
 import dataclasses
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
-from tcl_garage.envs.metaworld_ml1 import (check_env_name, METAWORLD_MAX_EPISODE_LENGTH,
+from tcl_garage.envs.metaworld_ml1 import (check_env_name,
+                                           METAWORLD_MAX_EPISODE_LENGTH,
+                                           ML1_NUM_TEST_TASKS,
+                                           ML1_NUM_TRAIN_TASKS,
                                            MetaWorldML1Env, ml1_tasks)
 from tcl_garage.envs.mujoco_tasks import (MUJOCO_FAMILIES,
                                           MUJOCO_MAX_EPISODE_LENGTH)
@@ -18,6 +21,8 @@ from tcl_garage.envs.point import PointTaskEnv, POINT_MAX_EPISODE_LENGTH
 from tcl_garage.envs.tasks import FixedTaskSampler
 
 BENCHMARK_NAMES = (*MUJOCO_FAMILIES, 'ml1/<env>', 'point')
+#: Training and test tasks of ``point``.
+_POINT_TASKS = (8, 4)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,10 +93,12 @@ def make_benchmark(name: str,
         if max_episode_length not in (None, POINT_MAX_EPISODE_LENGTH):
             raise ValueError('point tasks have a fixed episode length of '
                              f'{POINT_MAX_EPISODE_LENGTH}')
-        tasks = _draw(PointTaskEnv(), 8 + 4, seed)
-        return Benchmark(name, FixedTaskSampler(PointTaskEnv, tasks[:8]),
-                         FixedTaskSampler(PointTaskEnv, tasks[8:]), 8, 4,
-                         POINT_MAX_EPISODE_LENGTH)
+        n_train, n_test = _POINT_TASKS
+        tasks = _draw(PointTaskEnv(), n_train + n_test, seed)
+        return Benchmark(name,
+                         FixedTaskSampler(PointTaskEnv, tasks[:n_train]),
+                         FixedTaskSampler(PointTaskEnv, tasks[n_train:]),
+                         n_train, n_test, POINT_MAX_EPISODE_LENGTH)
     if name not in MUJOCO_FAMILIES:
         raise ValueError(f'unknown benchmark {name!r}: choose one of '
                          f'{", ".join(BENCHMARK_NAMES)}')
@@ -108,6 +115,35 @@ def make_benchmark(name: str,
     return Benchmark(name, FixedTaskSampler(env_class, train, kwargs),
                      FixedTaskSampler(env_class, test, kwargs), len(train),
                      len(test), length)
+
+
+def benchmark_facts(name: str) -> Tuple[int, int, int]:
+    """A benchmark's task counts and episode length, without building it.
+
+    Args:
+        name (str): A name of :data:`BENCHMARK_NAMES` (``ml1/<env>``).
+
+    Returns:
+        tuple[int, int, int]: Training tasks, test tasks, default episode
+            length.
+
+    Raises:
+        ValueError: For an unknown name, listing the valid ones.
+
+    """
+    if name.startswith('ml1/'):
+        check_env_name(name[len('ml1/'):])
+        return (ML1_NUM_TRAIN_TASKS, ML1_NUM_TEST_TASKS,
+                METAWORLD_MAX_EPISODE_LENGTH)
+    if name == 'point':
+        return (*_POINT_TASKS, POINT_MAX_EPISODE_LENGTH)
+    if name not in MUJOCO_FAMILIES:
+        raise ValueError(f'unknown benchmark {name!r}: choose one of '
+                         f'{", ".join(BENCHMARK_NAMES)}')
+    env_class, n_train, n_test = MUJOCO_FAMILIES[name]
+    if hasattr(env_class, 'ALL_TASKS'):
+        n_train = n_test = len(env_class.ALL_TASKS)
+    return n_train, n_test, MUJOCO_MAX_EPISODE_LENGTH
 
 
 def _draw(env, num_tasks: int, seed: int) -> list:

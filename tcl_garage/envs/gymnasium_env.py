@@ -47,6 +47,14 @@ class GymnasiumEnv(Environment):
             ``StepType.TIMEOUT``.
         seed (int or None): Seed of the first ``reset``; later resets continue
             the environment's random stream. :meth:`seed` sets it again.
+            None draws it from numpy's global stream, which garage seeds
+            from the run's seed in every sampler worker (never from OS
+            entropy).
+
+    A pickled environment keeps its random stream (and its pending seed) but
+    no episode in progress: call :meth:`reset` after unpickling. An
+    environment with ``env_kwargs`` and a ``task`` (the benchmarks' task
+    environments) pickles as those and is rebuilt, not as its simulator.
 
     """
 
@@ -63,8 +71,75 @@ class GymnasiumEnv(Environment):
         self._action_space = akro_space(env.action_space)
         self._spec = EnvSpec(self._observation_space, self._action_space,
                              self._max_episode_length)
-        self._next_seed = seed
+        if seed is None:
+            seed = int(np.random.randint(2**31))
+        self._next_seed: Optional[int] = seed
         self._step_count: Optional[int] = None
+
+    def random_state(self) -> Dict[str, Any]:
+        """The environment's random stream: enough to continue it exactly.
+
+        Returns:
+            dict: The gymnasium environment's generator state (None before
+                its first reset) and the seed of the next reset (None when
+                the stream simply continues).
+
+        """
+        generator = getattr(self._env.unwrapped, '_np_random', None)
+        return dict(generator=None if generator is None else
+                    generator.bit_generator.state,
+                    next_seed=self._next_seed)
+
+    def set_random_state(self, state: Dict[str, Any]) -> None:
+        """Continue the random stream of :meth:`random_state`.
+
+        Args:
+            state (dict): From :meth:`random_state`.
+
+        """
+        self._next_seed = state['next_seed']
+        if state['generator'] is not None:
+            bit_generator = getattr(np.random,
+                                    state['generator']['bit_generator'])()
+            bit_generator.state = state['generator']
+            self._env.unwrapped.np_random = np.random.Generator(bit_generator)
+
+    def __getstate__(self) -> Dict[str, Any]:
+        """Pickled state: no episode in progress, the random stream kept.
+
+        Returns:
+            dict: The state.
+
+        """
+        state = self.__dict__.copy()
+        state['_step_count'] = None
+        state['_random_state'] = self.random_state()
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        """Unpickle, continuing the random stream.
+
+        Args:
+            state (dict): From :meth:`__getstate__`.
+
+        """
+        random_state = state.pop('_random_state')
+        self.__dict__.update(state)
+        self.set_random_state(random_state)
+
+    def __reduce__(self):
+        """A task environment pickles as its constructor arguments, task and
+        random stream (an ML1 simulator would be tens of MB); others as
+        their state.
+
+        Returns:
+            tuple: What pickle needs.
+
+        """
+        if not hasattr(self, 'env_kwargs') or not hasattr(self, 'task'):
+            return object.__reduce_ex__(self, 2)
+        return (_rebuild_task_env, (type(self), self.env_kwargs, self.task,
+                                    self.random_state()))
 
     @property
     def unwrapped(self) -> gymnasium.Env:
@@ -201,3 +276,27 @@ class GymnasiumEnv(Environment):
     def close(self) -> None:
         """Close the gymnasium environment."""
         self._env.close()
+
+
+def _rebuild_task_env(env_type: type, env_kwargs: Dict[str, Any], task: Any,
+                      random_state: Dict[str, Any]) -> GymnasiumEnv:
+    """Rebuild a pickled task environment (see ``GymnasiumEnv.__reduce__``).
+
+    Args:
+        env_type (type): Its class.
+        env_kwargs (dict): Its constructor arguments.
+        task (object or None): Its task.
+        random_state (dict): Its :meth:`GymnasiumEnv.random_state`.
+
+    Returns:
+        GymnasiumEnv: The environment, set to the task, its stream continued.
+
+    """
+    # A placeholder seed: the pickled stream replaces it (and no global
+    # random number is drawn while unpickling).
+    env = env_type(**{**env_kwargs, 'seed': 0})
+    env.env_kwargs = dict(env_kwargs)
+    if task is not None:
+        env.set_task(task)
+    env.set_random_state(random_state)
+    return env

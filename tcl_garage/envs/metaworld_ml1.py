@@ -17,6 +17,9 @@ from tcl_garage.envs.gymnasium_env import GymnasiumEnv
 
 #: Episode length used by the paper for Meta-World.
 METAWORLD_MAX_EPISODE_LENGTH = 200
+#: ML1's training tasks, and the held-out test tasks drawn (paper: 50 / 10).
+ML1_NUM_TRAIN_TASKS = 50
+ML1_NUM_TEST_TASKS = 10
 #: Names of the 50 v3 environments.
 ML1_ENV_NAMES: Tuple[str, ...] = tuple(sorted(metaworld.ALL_V3_ENVIRONMENTS))
 
@@ -110,8 +113,9 @@ def check_env_name(env_name: str) -> None:
                          f'50 v3 names are: {", ".join(ML1_ENV_NAMES)}')
 
 
-def ml1_tasks(env_name: str, seed: int, num_train_tasks: int = 50,
-              num_test_tasks: int = 10
+def ml1_tasks(env_name: str, seed: int,
+              num_train_tasks: int = ML1_NUM_TRAIN_TASKS,
+              num_test_tasks: int = ML1_NUM_TEST_TASKS
               ) -> Tuple[List[metaworld.Task], List[metaworld.Task]]:
     """ML1's training tasks and a seeded draw of its held-out test tasks.
 

@@ -6,6 +6,7 @@ file (``configs/<family>.yaml`` or ``configs/ml1.yaml`` and its
 profile (``configs/profiles/<name>.yaml``); ``key=value`` overrides. Every
 key must exist in the defaults, and every value must have its type.
 """
+import math
 import pathlib
 from typing import Any, Dict, Iterable, Optional
 
@@ -87,8 +88,8 @@ def check_value(key: str, value: Any, defaults: Dict[str, Any],
 
     """
     if key not in defaults:
-        raise ConfigError(f'unknown config key {key!r} in {where}; known '
-                          f'keys are listed in {CONFIG_DIR / "defaults.yaml"}')
+        raise ConfigError(f'{key}={value!r}: unknown config key (in {where}); '
+                          'use a key of configs/defaults.yaml')
     default = defaults[key]
     expected = (_NULLABLE_TYPES.get(key, int)
                 if default is None else type(default))
@@ -99,8 +100,8 @@ def check_value(key: str, value: Any, defaults: Dict[str, Any],
         return float(value)
     if expected is int and isinstance(value, bool) or not isinstance(
             value, expected):
-        raise ConfigError(f'config key {key!r} in {where} must be '
-                          f'{expected.__name__}, got {value!r}')
+        raise ConfigError(f'{key}={value!r}: must be {expected.__name__} '
+                          f'(in {where}); give a value of that type')
     return value
 
 
@@ -197,9 +198,208 @@ def load_config(benchmark: str,
             raise ConfigError(f'unknown profile {profile!r}: choose one of '
                               f'{", ".join(known)}')
         _apply(config, _read(profile_path), defaults, profile_path.name)
+        # A profile's task counts are caps ("at most"), for any benchmark.
+        for key, available in zip(('num_train_tasks', 'num_test_tasks'),
+                                  _facts(config['benchmark'])[:2]):
+            if config[key] is not None:
+                config[key] = min(config[key], available)
     _apply(config, overrides, defaults, '--set')
+    _check_used_by_algorithm(overrides, config['algo'])
+    check_ranges(config)
     _check_algorithm_settings(config)
     return config
+
+
+def windows_per_task(config: Dict[str, Any]) -> int:
+    """TCL windows per task: the config's, or context size / window size.
+
+    Args:
+        config (dict): Resolved config.
+
+    Returns:
+        int: Windows per task.
+
+    """
+    if config['windows_per_task'] is not None:
+        return config['windows_per_task']
+    return max(1, round(config['embedding_batch_size'] / config['window_size']))
+
+
+def _at_least(low):
+    return lambda v: v >= low, f'must be >= {low}'
+
+
+_POSITIVE = (lambda v: v > 0, 'must be > 0')
+_NON_NEGATIVE = (lambda v: v >= 0, 'must be >= 0')
+_RATE = (lambda v: 0 < v <= 1, 'must lie in (0, 1]')
+_UNIT = (lambda v: 0 <= v <= 1, 'must lie in [0, 1]')
+
+#: The allowed range of every numeric key: (test, what it must be).
+RANGES = {
+    **{key: _at_least(1) for key in (
+        'epochs', 'n_workers', 'latent_dim', 'net_size', 'net_layers',
+        'encoder_hidden_size', 'encoder_layers', 'meta_batch_size',
+        'batch_size', 'embedding_batch_size', 'num_steps_per_epoch',
+        'num_initial_steps', 'num_exploration_episodes',
+        'replay_buffer_size', 'window_size', 'windows_per_task',
+        'num_train_tasks', 'num_test_tasks', 'maml_hidden_size',
+        'maml_hidden_layers', 'maml_meta_batch_size',
+        'maml_episodes_per_task', 'maml_num_grad_updates',
+        'rl2_hidden_size', 'rl2_meta_batch_size', 'rl2_episodes_per_trial',
+        'rl2_minibatch_size', 'rl2_optimization_epochs')},
+    'max_episode_length': _at_least(2),
+    'seed': (lambda v: 0 <= v < 2**32, 'must lie in [0, 2**32)'),
+    **{key: _NON_NEGATIVE for key in (
+        'num_tasks_sample', 'num_steps_prior', 'num_steps_posterior',
+        'num_extra_rl_steps_posterior', 'kl_lambda',
+        'contrastive_loss_scale', 'rl2_policy_ent_coeff')},
+    **{key: _POSITIVE for key in (
+        'reward_scale', 'policy_lr', 'qf_lr', 'vf_lr', 'context_lr',
+        'temperature', 'oracle_reward_scale', 'maml_inner_lr',
+        'maml_max_kl_step', 'rl2_lr_clip_range', 'rl2_learning_rate')},
+    **{key: _RATE for key in ('key_encoder_tau', 'soft_target_tau',
+                              'discount')},
+    **{key: _UNIT for key in ('maml_gae_lambda', 'rl2_gae_lambda')},
+}
+#: Values a key may take.
+CHOICES = {'sampler': ('local', 'ray')}
+
+#: Keys every algorithm uses.
+_RUN_KEYS = ('benchmark', 'algo', 'seed', 'device', 'sampler', 'n_workers',
+             'epochs', 'max_episode_length', 'num_train_tasks',
+             'num_test_tasks', 'discount')
+#: PEARL's keys (also TCL-PEARL's).
+_PEARL_KEYS = ('latent_dim', 'net_size', 'net_layers', 'encoder_hidden_size',
+               'encoder_layers', 'meta_batch_size', 'batch_size',
+               'embedding_batch_size', 'num_steps_per_epoch',
+               'num_initial_steps', 'num_tasks_sample', 'num_steps_prior',
+               'num_steps_posterior', 'num_extra_rl_steps_posterior',
+               'num_exploration_episodes', 'reward_scale', 'kl_lambda',
+               'soft_target_tau', 'policy_lr', 'qf_lr', 'vf_lr',
+               'context_lr', 'replay_buffer_size', 'use_next_obs_in_context',
+               'use_information_bottleneck')
+#: The TCL keys (TCL-PEARL only).
+TCL_KEYS = ('window_size', 'windows_per_task', 'contrastive_loss_scale',
+            'temperature', 'key_encoder_tau')
+#: The keys each algorithm reads.
+KEYS_USED = {
+    'tcl-pearl': set(_RUN_KEYS + _PEARL_KEYS + TCL_KEYS),
+    'pearl': set(_RUN_KEYS + _PEARL_KEYS),
+    'oracle': set(_RUN_KEYS + (
+        'net_size', 'net_layers', 'batch_size', 'replay_buffer_size',
+        'soft_target_tau', 'policy_lr', 'qf_lr', 'num_tasks_sample',
+        'num_steps_prior', 'num_steps_posterior',
+        'num_extra_rl_steps_posterior', 'num_steps_per_epoch',
+        'num_initial_steps', 'oracle_reward_scale')),
+    'maml-trpo': set(_RUN_KEYS) | {
+        'maml_hidden_size', 'maml_hidden_layers', 'maml_meta_batch_size',
+        'maml_episodes_per_task', 'maml_inner_lr', 'maml_max_kl_step',
+        'maml_num_grad_updates', 'maml_gae_lambda'},
+    'rl2-ppo': set(_RUN_KEYS) | {
+        'rl2_hidden_size', 'rl2_meta_batch_size', 'rl2_episodes_per_trial',
+        'rl2_gae_lambda', 'rl2_lr_clip_range', 'rl2_policy_ent_coeff',
+        'rl2_learning_rate', 'rl2_minibatch_size',
+        'rl2_optimization_epochs'},
+}
+
+
+def _facts(benchmark: str):
+    """The benchmark's task counts and episode length, as a config error.
+
+    Args:
+        benchmark (str): Its name.
+
+    Returns:
+        tuple[int, int, int]: Training tasks, test tasks, episode length.
+
+    Raises:
+        ConfigError: For an unknown benchmark.
+
+    """
+    from tcl_garage.envs import benchmark_facts  # imports the simulators
+    try:
+        return benchmark_facts(benchmark)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
+def _check_used_by_algorithm(overrides: Dict[str, Any], algo: str) -> None:
+    """Reject an override of a key the algorithm never reads.
+
+    Args:
+        overrides (dict): The ``--set`` overrides.
+        algo (str): The algorithm.
+
+    Raises:
+        ConfigError: Naming the algorithms that use the key.
+
+    """
+    for key, value in overrides.items():
+        if key not in KEYS_USED[algo]:
+            users = [name for name, keys in KEYS_USED.items() if key in keys]
+            raise ConfigError(f'{key}={value!r}: {algo} does not use this '
+                              f'key (used by {", ".join(users)}); drop it, '
+                              'or choose one of those with --algo')
+
+
+def check_ranges(config: Dict[str, Any]) -> None:
+    """Check every value is in its range, and the keys agree with each
+    other and with the benchmark; nothing is built.
+
+    Args:
+        config (dict): Resolved config.
+
+    Raises:
+        ConfigError: ``<key>=<value>: <what is wrong>; <what to do>``.
+
+    """
+    for key, (test, rule) in RANGES.items():
+        value = config[key]
+        if value is None:
+            continue
+        if not math.isfinite(value) or not test(value):
+            raise ConfigError(f'{key}={value!r}: {rule}; set it with '
+                              f'--set {key}=<value> (see configs/'
+                              'defaults.yaml)')
+    for key, allowed in CHOICES.items():
+        if config[key] not in allowed:
+            raise ConfigError(f'{key}={config[key]!r}: not one of '
+                              f'{", ".join(allowed)}; choose one of those')
+    n_train, n_test, length = _facts(config['benchmark'])
+    for key, available in (('num_train_tasks', n_train),
+                           ('num_test_tasks', n_test)):
+        if (config[key] or 0) > available:
+            raise ConfigError(f'{key}={config[key]}: {config["benchmark"]} '
+                              f'has {available}; set at most {available} '
+                              '(null: all)')
+    length = config['max_episode_length'] or length
+    algo = config['algo']
+    if algo in ('pearl', 'tcl-pearl') and config['num_tasks_sample'] > 0 and (
+            config['num_steps_prior'] + config['num_steps_posterior'] == 0):
+        raise ConfigError(
+            f'num_steps_prior={config["num_steps_prior"]}: with '
+            'num_steps_posterior=0 a re-sampled task\'s context buffer '
+            'stays empty; set num_steps_prior or num_steps_posterior >= 1')
+    if algo == 'tcl-pearl':
+        window = config['window_size']
+        if window > length - 1:
+            raise ConfigError(
+                f'window_size={window}: episodes last {length} steps and a '
+                'key window must start elsewhere than its query; set '
+                f'window_size <= {length - 1}')
+        windows = windows_per_task(config)
+        if window * windows > config['replay_buffer_size']:
+            raise ConfigError(
+                f'windows_per_task={windows}: {windows} windows of {window} '
+                'transitions exceed replay_buffer_size='
+                f'{config["replay_buffer_size"]}; lower them or raise '
+                'replay_buffer_size')
+    if algo == 'pearl' and (config['embedding_batch_size'] >
+                            config['replay_buffer_size']):
+        raise ConfigError(
+            f'embedding_batch_size={config["embedding_batch_size"]}: larger '
+            f'than replay_buffer_size={config["replay_buffer_size"]}; lower '
+            'it or raise replay_buffer_size')
 
 
 #: Algorithms that sample in the launcher's process only.
@@ -220,8 +420,9 @@ def _check_algorithm_settings(config: Dict[str, Any]) -> None:
     """
     algo = config['algo']
     if algo in _LOCAL_SAMPLING_ONLY and config['sampler'] != 'local':
-        raise ConfigError(f'{algo} samples in this process: use --sampler '
-                          'local (ray is for PEARL and TCL-PEARL)')
+        raise ConfigError(f'sampler={config["sampler"]}: {algo} samples in '
+                          'this process; use --sampler local (ray is for '
+                          'PEARL and TCL-PEARL)')
     if algo in _CPU_ONLY and config['device'] != 'cpu':
-        raise ConfigError(f'garage\'s {algo} runs on the CPU only, not '
-                          f'{config["device"]}: use --device cpu')
+        raise ConfigError(f'device={config["device"]}: garage\'s {algo} '
+                          'runs on the CPU only; use --device cpu')

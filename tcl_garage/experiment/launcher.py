@@ -17,10 +17,11 @@ import sys
 import time
 from typing import Any, Dict, Optional, Sequence
 
-from dowel import logger, StdOutput, TensorBoardOutput, TextOutput
+from dowel import logger, StdOutput, tabular, TensorBoardOutput, TextOutput
 
 from tcl_garage.experiment.config import (ALGORITHMS, ConfigError,
-                                          load_config, parse_overrides)
+                                          load_config, parse_overrides,
+                                          windows_per_task)
 from tcl_garage.experiment.progress import ProgressLine, ResumableCsvOutput
 
 #: Keys of the config passed to the algorithm as they are.
@@ -35,21 +36,6 @@ _TCL_KEYS = ('window_size', 'contrastive_loss_scale', 'temperature',
              'key_encoder_tau')
 #: Where runs go by default: runs/<benchmark>/<algo>/seed<seed>.
 DEFAULT_RUNS_DIR = 'runs'
-
-
-def windows_per_task(config: Dict[str, Any]) -> int:
-    """TCL windows per task: the config's, or context size / window size.
-
-    Args:
-        config (dict): Resolved config.
-
-    Returns:
-        int: Windows per task.
-
-    """
-    if config['windows_per_task'] is not None:
-        return config['windows_per_task']
-    return max(1, round(config['embedding_batch_size'] / config['window_size']))
 
 
 def build_run(config: Dict[str, Any]):
@@ -204,10 +190,10 @@ def _trainer(config: Dict[str, Any], snapshot_config):
             ``Trainer``.
 
     """
-    from garage.trainer import TFTrainer, Trainer
+    from tcl_garage.experiment.snapshots import make_trainer
     if config['algo'] == 'rl2-ppo':
-        return TFTrainer(snapshot_config=snapshot_config)
-    return contextlib.nullcontext(Trainer(snapshot_config))
+        return make_trainer(snapshot_config, tensorflow=True)
+    return contextlib.nullcontext(make_trainer(snapshot_config))
 
 
 def default_log_dir(config: Dict[str, Any]) -> str:
@@ -258,6 +244,7 @@ def run(config: Dict[str, Any], log_dir: Optional[str] = None) -> str:
     from garage.experiment.deterministic import set_seed
 
     check_algorithm_installed(config)
+    tabular.clear()  # nothing of an earlier run in this process
 
     log_dir = os.path.abspath(log_dir or default_log_dir(config))
     if os.path.exists(log_dir):
@@ -301,12 +288,15 @@ def read_config(run_dir: str) -> Dict[str, Any]:
     path = pathlib.Path(run_dir) / 'variant.json'
     if not path.is_file() or not (pathlib.Path(run_dir) /
                                   'params.pkl').is_file():
-        raise ConfigError(f'{run_dir} is not a run directory (needs '
-                          'variant.json and params.pkl)')
+        raise ConfigError(f'resume={run_dir}: not a run directory (it needs '
+                          'variant.json and params.pkl); give the directory '
+                          'of a run')
     with open(path, encoding='utf-8') as f:
         variant = json.load(f)
     if 'config' not in variant:
-        raise ConfigError(f'{path} holds no config: not made by tcl_garage')
+        raise ConfigError(f'resume={run_dir}: its variant.json holds no '
+                          'config, so tcl_garage did not make it; give the '
+                          'directory of a tcl_garage run')
     return variant['config']
 
 
@@ -335,9 +325,10 @@ def resume(run_dir: str, epochs: Optional[int] = None) -> str:
     use_gpu, gpu_id = resolve_device(config['device'])
     set_gpu_mode(use_gpu, gpu_id=gpu_id)
     run_dir = os.path.abspath(run_dir)
+    tabular.clear()  # nothing of an earlier run in this process
+    csv_output = ResumableCsvOutput(os.path.join(run_dir, 'progress.csv'))
     outputs = [
-        TextOutput(os.path.join(run_dir, 'debug.log')),
-        ResumableCsvOutput(os.path.join(run_dir, 'progress.csv')),
+        TextOutput(os.path.join(run_dir, 'debug.log')), csv_output,
         TensorBoardOutput(run_dir),
         StdOutput()
     ]
@@ -349,6 +340,7 @@ def resume(run_dir: str, epochs: Optional[int] = None) -> str:
     try:
         with _trainer(config, snapshot_config) as trainer:
             train_args = trainer.restore(run_dir)
+            csv_output.keep_rows(train_args.start_epoch)
             # pylint: disable=protected-access
             if hasattr(trainer._algo, 'to'):  # garage's MAML and RL2: no
                 trainer._algo.to()  # onto this run's device
@@ -373,7 +365,7 @@ def parse_args(argv: Optional[Sequence[str]], benchmark: Optional[str]):
         argparse.Namespace: Parsed arguments.
 
     """
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         description=(f'Train TCL-PEARL or a baseline on {benchmark}.'
                      if benchmark else 'Train TCL-PEARL or a baseline on a '
                      'Meta-World ML1 environment.'))
@@ -403,6 +395,99 @@ def parse_args(argv: Optional[Sequence[str]], benchmark: Optional[str]):
     return parser.parse_args(argv)
 
 
+def fail(message: str, status: int = 2) -> None:
+    """Stop with one line on stderr: ``error: <message>``.
+
+    Args:
+        message (str): What is wrong and what to do.
+        status (int): Exit status (2: bad input).
+
+    Raises:
+        SystemExit: Always.
+
+    """
+    print(f'error: {message}', file=sys.stderr)
+    raise SystemExit(status)
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors are one ``error:`` line, exit status 2."""
+
+    def error(self, message):
+        fail(f'{message}; see --help')
+
+
+#: Options that change a run's config: --resume continues a run as it was.
+_CONFIG_OPTIONS = ('algo', 'seed', 'device', 'sampler', 'n_workers',
+                   'ray_address', 'log_dir', 'profile')
+
+
+def _resume_from_command_line(args) -> str:
+    """Resume the run of ``--resume``, after checking the options.
+
+    Args:
+        args (argparse.Namespace): Parsed options.
+
+    Returns:
+        str: The run directory.
+
+    Raises:
+        ConfigError: For options a resumed run cannot take, or a directory
+            that is not a run.
+
+    """
+    config = read_config(args.resume)
+    if args.algo is not None and args.algo != config['algo']:
+        raise ConfigError(f'algo={args.algo}: {args.resume} is a '
+                          f'{config["algo"]} run; resume it without --algo')
+    changed = [name for name in _CONFIG_OPTIONS
+               if getattr(args, name) is not None]
+    if args.set or args.smoke or changed:
+        option = (changed[0].replace('_', '-') if changed else
+                  'set' if args.set else 'smoke')
+        raise ConfigError(f'--{option}: a resumed run keeps its own config; '
+                          'resume with --epochs alone, or start a new run')
+    if args.epochs is not None and args.epochs < 1:
+        raise ConfigError(f'epochs={args.epochs}: must be >= 1; give the '
+                          'total number of epochs')
+    return resume(args.resume, epochs=args.epochs)
+
+
+def _config_from_command_line(args, benchmark: Optional[str]):
+    """The resolved, checked config of a new run's command line.
+
+    Args:
+        args (argparse.Namespace): Parsed options.
+        benchmark (str or None): The launcher's benchmark; None for ML1.
+
+    Returns:
+        dict: The config.
+
+    Raises:
+        ConfigError: For a bad setting.
+        ValueError: For a bad device or ML1 name.
+
+    """
+    overrides = parse_overrides(args.set)
+    for key in ('algo', 'seed', 'device', 'sampler', 'n_workers', 'epochs'):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
+    if args.ray_address:
+        overrides['sampler'] = 'ray'
+    if args.smoke and args.profile:
+        raise ConfigError('--smoke and --profile: give one of them')
+    name = benchmark or f'ml1/{args.env}'
+    if benchmark is None:
+        from tcl_garage.envs.metaworld_ml1 import check_env_name
+        check_env_name(args.env)
+    config = load_config(name,
+                         profile='smoke' if args.smoke else args.profile,
+                         overrides=overrides)
+    from tcl_garage.build import resolve_device
+    resolve_device(config['device'])
+    return config
+
+
 def main(benchmark: Optional[str] = None,
          argv: Optional[Sequence[str]] = None) -> str:
     """Run (or resume) one experiment from the command line.
@@ -416,40 +501,25 @@ def main(benchmark: Optional[str] = None,
 
     """
     args = parse_args(argv, benchmark)
-    if args.resume:
-        try:
-            return resume(args.resume, epochs=args.epochs)
-        except ConfigError as error:
-            raise SystemExit(f'error: {error}') from None
     try:
-        overrides = parse_overrides(args.set)
-        for key in ('algo', 'seed', 'device', 'sampler', 'n_workers',
-                    'epochs'):
-            if getattr(args, key) is not None:
-                overrides[key] = getattr(args, key)
-        if args.ray_address:
-            overrides['sampler'] = 'ray'
-        if args.smoke and args.profile:
-            raise ConfigError('give --smoke or --profile, not both')
-        name = benchmark or f'ml1/{args.env}'
-        if benchmark is None:
-            from tcl_garage.envs.metaworld_ml1 import check_env_name
-            check_env_name(args.env)
-        config = load_config(name,
-                             profile='smoke' if args.smoke else args.profile,
-                             overrides=overrides)
-        from tcl_garage.build import resolve_device
-        resolve_device(config['device'])
+        if args.resume:
+            return _resume_from_command_line(args)
+        config = _config_from_command_line(args, benchmark)
     except (ConfigError, ValueError) as error:
-        raise SystemExit(f'error: {error}') from None
+        fail(str(error))
     if args.ray_address:
         from tcl_garage.garage_compat import ray_init
         ray_init(address=args.ray_address)
+    from tcl_garage.algos.pearl import NonFiniteLossError  # loads garage
     start = time.time()
     try:
         run_dir = run(config, args.log_dir)
     except ConfigError as error:
-        raise SystemExit(f'error: {error}') from None
+        fail(str(error))
+    except NonFiniteLossError as error:
+        fail(f'{error}; the last good snapshot (if any) is kept in the '
+             'run directory: lower the learning rates or reward_scale',
+             status=1)
     print(f'Finished in {time.time() - start:.0f} s; outputs in {run_dir}')
     return run_dir
 

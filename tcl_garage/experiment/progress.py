@@ -111,3 +111,23 @@ class ResumableCsvOutput(CsvOutput):
             self._writer.writeheader()
             self._writer.writerows(rows)
             self._log_file.flush()
+        self._rows = rows
+
+    def keep_rows(self, n_rows: int) -> None:
+        """Keep only the first ``n_rows`` rows of the kept file.
+
+        A resumed run continues from its last snapshot; rows logged after
+        that snapshot (a kill between the two writes) are logged again.
+
+        Args:
+            n_rows (int): Rows to keep (the epochs of the snapshot).
+
+        """
+        if len(self._rows) <= n_rows:
+            return
+        self._rows = self._rows[:n_rows]
+        self._log_file.seek(0)
+        self._log_file.truncate()
+        self._writer.writeheader()
+        self._writer.writerows(self._rows)
+        self._log_file.flush()
