@@ -97,7 +97,8 @@ def main():
     config = load_config(f'ml1/{args.env}', algo='tcl-pearl')
     set_seed(0)
     start = resident_gib()
-    algo, env, _, _ = build_run(config)
+    built, _ = build_run(config)
+    algo, env = built.algo, built.env
     built = resident_gib()
     obs_dim = env.observation_space.flat_dim
     act_dim = env.action_space.flat_dim

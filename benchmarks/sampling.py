@@ -27,19 +27,12 @@ from garage.sampler import RaySampler
 from tcl_garage.algos import PEARLWorker
 from tcl_garage.build import build_pearl
 from tcl_garage.envs import make_benchmark, MUJOCO_FAMILIES
+from tcl_garage.experiment import load_config
+from tcl_garage.experiment.algorithms import network_sizes
 from tcl_garage.garage_compat import ray_init
 
-#: Issue-6 target: PEARL's sampling path / raw stepping, seconds per step.
+#: Target: PEARL's sampling path / raw stepping, seconds per step.
 RATIO_TARGET = 1.5
-#: Paper sizes (DESIGN section 4): networks, latent size.
-SIZES = {
-    'ml1': dict(net_sizes=(400, 400, 400), latent_dim=7,
-                encoder_hidden_sizes=(400, 400, 400)),
-    'mujoco': dict(net_sizes=(300, 300, 300), latent_dim=5,
-                   encoder_hidden_sizes=(200, 200)),
-}
-
-
 def raw_seconds(gym_env, actions, length):
     """Seconds for the raw gymnasium env to take ``actions``."""
     start = time.perf_counter()
@@ -84,7 +77,8 @@ def main():
                      'raw gymnasium env can be stepped alone')
     benchmark = make_benchmark(args.env, seed=0)
     update = benchmark.train_envs()[0]
-    sizes = SIZES['ml1' if args.env.startswith('ml1/') else 'mujoco']
+    # The paper's networks for this benchmark (configs/).
+    sizes = network_sizes(load_config(args.env, algo='tcl-pearl'))
     algo, env = build_pearl('tcl-pearl', [update], benchmark.test_sampler,
                             num_test_tasks=1, **sizes)
     length = env.spec.max_episode_length

@@ -29,24 +29,17 @@ from garage.experiment.deterministic import set_seed
 from garage.torch.algos import PEARL as GaragePEARL
 
 from tcl_garage.build import build_pearl
+from tcl_garage.envs import benchmark_facts
+from tcl_garage.experiment import load_config
+from tcl_garage.experiment.algorithms import network_sizes
 
-PRESETS = {
-    # DESIGN section 4: Meta-World ML1 (paper sizes).
-    'metaworld': dict(obs_dim=39, act_dim=4, latent_dim=7,
-                      net_sizes=(400, 400, 400),
-                      encoder_hidden_sizes=(400, 400, 400),
-                      meta_batch_size=16, batch_size=256, context=128,
-                      window_size=64, num_train_tasks=50),
-    # PEARL's Cheetah-Vel sizes; TCL window 64 (one window of 64 = context).
-    'cheetah-vel': dict(obs_dim=20, act_dim=6, latent_dim=5,
-                        net_sizes=(300, 300, 300),
-                        encoder_hidden_sizes=(200, 200, 200),
-                        meta_batch_size=16, batch_size=256, context=100,
-                        window_size=64, num_train_tasks=100),
-}
+#: Each preset: the benchmark whose paper sizes it uses (configs/, TCL-PEARL's
+#: networks for all three variants) and its observation and action sizes.
+PRESETS = {'metaworld': ('ml1/push-v3', 39, 4),
+           'cheetah-vel': ('cheetah-vel', 20, 6)}
 EPISODE_LENGTH = 200
-#: Issue-6 targets: TCL's cost over our PEARL path, and our speed-up over
-#: garage's PEARL (same mathematics, fp32, this CPU).
+#: Targets: TCL's cost over our PEARL path, and our speed-up over garage's
+#: PEARL (same mathematics, fp32).
 TCL_COST_TARGET = 1.05
 SPEEDUP_TARGET = 1.3
 
@@ -108,6 +101,27 @@ class OneTaskSampler:
     n_tasks = 1
 
 
+def preset_sizes(name):
+    """A preset's sizes, from its benchmark's config.
+
+    Args:
+        name (str): A key of :data:`PRESETS`.
+
+    Returns:
+        dict: Sizes for :func:`build`.
+
+    """
+    benchmark, obs_dim, act_dim = PRESETS[name]
+    config = load_config(benchmark, algo='tcl-pearl')
+    return dict(obs_dim=obs_dim, act_dim=act_dim,
+                meta_batch_size=config['meta_batch_size'],
+                batch_size=config['batch_size'],
+                context=config['embedding_batch_size'],
+                window_size=config['window_size'],
+                num_train_tasks=benchmark_facts(benchmark)[0],
+                **network_sizes(config))
+
+
 def build(kind, preset):
     """Build one of the three variants with its buffers filled."""
     set_seed(0)
@@ -165,7 +179,7 @@ def main():
     parser.add_argument('--warmup', type=int, default=3,
                         help='untimed steps of each variant first')
     args = parser.parse_args()
-    preset = PRESETS[args.preset]
+    preset = preset_sizes(args.preset)
     kinds = {'stock': 'stock garage PEARL',
              'tcl': 'TCLPEARL',
              'tcl0': 'TCLPEARL, contrastive scale 0'}

@@ -11,4 +11,4 @@ import tcl_garage  # noqa: F401  (adapts garage before it is imported)
 from tcl_garage.experiment import main
 
 if __name__ == '__main__':
-    main()
+    main('ml1')

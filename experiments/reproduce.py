@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """PEARL vs TCL-PEARL on one benchmark, same budget, S seeds, then analysis.
 
-Runs both algorithms through the launchers (experiments/sweep.py: finished
-runs are skipped, unfinished ones resumed), then writes into --out:
+Runs both algorithms through the sweep (tcl_garage.experiment.sweep:
+finished runs are skipped, unfinished ones resumed), then writes into --out:
 results.md / results.csv (return over the last 100k env steps, winner,
 relative gain), curves.png, embeddings/<algo>/ (t-SNE and cluster metrics of
 seed 0) and summary.md.
@@ -16,8 +16,6 @@ Presets: `cpu-hour` (configs/profiles/cpu-hour.yaml: about an hour for
 import argparse
 import json
 import pathlib
-import subprocess
-import sys
 import time
 
 import tcl_garage  # noqa: F401  (adapts garage before it is imported)
@@ -25,6 +23,8 @@ from tcl_garage.analysis.curves import plot_curves
 from tcl_garage.analysis.embeddings import analyse_embeddings
 from tcl_garage.analysis.runs import load_run
 from tcl_garage.analysis.table import results_table, to_csv, to_markdown
+from tcl_garage.experiment.rundir import default_run_dir
+from tcl_garage.experiment.sweep import sweep
 
 ALGOS = ('tcl-pearl', 'pearl')
 
@@ -48,16 +48,12 @@ def main():
     preset = [] if args.preset == 'paper' else (
         ['--smoke'] if args.preset == 'smoke' else ['--profile', args.preset])
     start = time.time()
-    sweep = [sys.executable,
-             str(pathlib.Path(__file__).parent / 'sweep.py'), '--envs',
-             args.env, '--algos', *ALGOS, '--seeds',
-             *map(str, range(args.seeds)), '--runs-dir', str(runs_dir),
-             '--device', device, *preset]
-    if subprocess.run(sweep, check=False).returncode:
+    if sweep([args.env], ALGOS, range(args.seeds), str(runs_dir),
+             ['--device', device, *preset]):
         raise SystemExit('error: some runs failed (see above)')
     train_seconds = time.time() - start
-    run_dirs = [runs_dir / args.env / algo / f'seed{seed}' for algo in ALGOS
-                for seed in range(args.seeds)]
+    run_dirs = [default_run_dir(args.env, algo, seed, runs_dir)
+                for algo in ALGOS for seed in range(args.seeds)]
     runs = [load_run(d) for d in run_dirs]
     rows, summary = results_table(runs)
     table = to_markdown(rows, summary)
@@ -67,7 +63,7 @@ def main():
     metrics = {}
     for algo in ALGOS:
         metrics[algo] = analyse_embeddings(
-            str(runs_dir / args.env / algo / 'seed0'),
+            str(default_run_dir(args.env, algo, 0, runs_dir)),
             str(out / 'embeddings' / algo), args.embedding_tasks,
             args.embedding_rollouts)
     lines = [f'# PEARL vs TCL-PEARL on {args.env}', '',

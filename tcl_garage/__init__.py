@@ -10,8 +10,9 @@ The core (importable without garage's algorithms):
 * :func:`product_of_gaussians` — a window's posterior from its factors.
 
 Algorithms, loaded on first use (garage's import takes seconds):
-``tcl_garage.TCLPEARL`` and ``tcl_garage.PEARL`` (garage's PEARL with the
-fixes of DESIGN section 5), also in :mod:`tcl_garage.algos`.
+``tcl_garage.TCLPEARL`` and ``tcl_garage.PEARL`` (garage's PEARL, its
+update written out and its known defects fixed: see
+:mod:`tcl_garage.algos.pearl`), also in :mod:`tcl_garage.algos`.
 
 Importing this package applies :mod:`tcl_garage.garage_compat` and fails with
 the install command if garage 2021.3.0 is missing.

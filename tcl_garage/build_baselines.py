@@ -26,6 +26,7 @@ import torch
 from tcl_garage.algos.oracle import OracleSAC
 from tcl_garage.build import resolve_device
 from tcl_garage.envs.task_vector import TaskVectorEnv
+from tcl_garage.envs.tasks import ResamplingTaskSampler, WrappedTaskSampler
 
 
 def build_oracle(train_envs: Sequence,
@@ -111,39 +112,6 @@ def build_oracle(train_envs: Sequence,
     return algo, env, episode_length
 
 
-class _ResamplingTaskSampler(TaskSampler):
-    """A task sampler that draws with replacement when asked for more tasks
-    than it has (MAML's meta-batch of 40 on Cheetah-Dir's 2 tasks).
-
-    Args:
-        sampler (TaskSampler): The training tasks.
-
-    """
-
-    def __init__(self, sampler: TaskSampler) -> None:
-        self._sampler = sampler
-
-    @property
-    def n_tasks(self) -> int:
-        """int: Number of tasks."""
-        return self._sampler.n_tasks
-
-    def sample(self, n_tasks: int, with_replacement: bool = False) -> list:
-        """Updates of ``n_tasks`` tasks.
-
-        Args:
-            n_tasks (int): How many.
-            with_replacement (bool): Draw with replacement (always, when
-                more tasks than there are are asked for).
-
-        Returns:
-            list[EnvUpdate]: The updates.
-
-        """
-        return self._sampler.sample(
-            n_tasks, with_replacement or n_tasks > self._sampler.n_tasks)
-
-
 def build_maml_trpo(train_task_sampler: TaskSampler,
                     test_task_sampler: TaskSampler,
                     *,
@@ -184,7 +152,7 @@ def build_maml_trpo(train_task_sampler: TaskSampler,
 
     """
     use_gpu, gpu_id = resolve_device(device)
-    tasks = _ResamplingTaskSampler(train_task_sampler)
+    tasks = ResamplingTaskSampler(train_task_sampler)
     env = tasks.sample(1)[0]()
     episode_length = env.spec.max_episode_length
     policy = GaussianMLPPolicy(env_spec=env.spec,
@@ -302,8 +270,7 @@ def build_rl2_ppo(train_task_sampler: TaskSampler,
     from garage.tf.algos.rl2 import RL2Worker
     from garage.tf.policies import GaussianGRUPolicy
 
-    from tcl_garage.envs.task_vector import WrappedTaskSampler
-    tasks = WrappedTaskSampler(_ResamplingTaskSampler(train_task_sampler),
+    tasks = WrappedTaskSampler(ResamplingTaskSampler(train_task_sampler),
                                _in_rl2_env)
     test_tasks = WrappedTaskSampler(test_task_sampler, _in_rl2_env)
     envs = tasks.sample(meta_batch_size)

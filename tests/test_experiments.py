@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from tcl_garage.experiment import ConfigError, load_config
-from tcl_garage.experiment.config import ALGORITHMS, CONFIG_DIR
-from tcl_garage.experiment.launcher import windows_per_task
+from tcl_garage.experiment.algorithms import ALGORITHMS, windows_per_task
+from tcl_garage.experiment.config import CONFIG_DIR
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FAMILY_LAUNCHERS = ['cheetah_vel', 'cheetah_dir', 'ant_dir', 'ant_goal',
@@ -36,13 +36,38 @@ def test_defaults_are_the_one_source_and_files_hold_only_differences():
         if path.stem == 'defaults':
             continue
         data = yaml.safe_load(path.read_text())
-        for section in ALGORITHMS + ('env_overrides', ):
+        for section in (*ALGORITHMS, 'env_overrides'):
             data.pop(section, None)
         assert set(data) <= set(defaults), path.name
         # A file repeating a default would be a second source of it.
         repeated = {k for k, v in data.items()
                     if k != 'benchmark' and defaults[k] == v}
+        repeated |= {f'{k}.{name}' for k, v in data.items()
+                     if isinstance(v, dict)
+                     for name, value in v.items() if defaults[k][name] == value}
         assert not repeated, (path.name, repeated)
+
+
+def test_baseline_blocks_merge_and_override_by_key():
+    ml1 = load_config('ml1/push-v3', algo='maml-trpo',
+                      overrides={'maml_trpo': {'inner_lr': 0.05}})
+    # defaults, then ml1.yaml's differences, then --set maml_trpo.inner_lr
+    assert ml1['maml_trpo'] == dict(hidden_sizes=[100, 100],
+                                    meta_batch_size=20, episodes_per_task=10,
+                                    inner_lr=0.05, max_kl_step=0.01,
+                                    num_grad_updates=1, gae_lambda=1.0)
+    assert load_config('cheetah-vel')['maml_trpo']['meta_batch_size'] == 40
+    with pytest.raises(ConfigError, match=re.escape(
+            'maml_trpo.inner_lr=0.0: must be > 0')):
+        load_config('cheetah-vel', algo='maml-trpo',
+                    overrides={'maml_trpo': {'inner_lr': 0.0}})
+    with pytest.raises(ConfigError, match='inner_rate=0.1: unknown config'):
+        load_config('cheetah-vel', algo='maml-trpo',
+                    overrides={'maml_trpo': {'inner_rate': 0.1}})
+    with pytest.raises(ConfigError, match=re.escape(
+            'maml_trpo.hidden_sizes=[0]: must be a list')):
+        load_config('cheetah-vel', algo='maml-trpo',
+                    overrides={'maml_trpo': {'hidden_sizes': [0]}})
 
 
 def test_paper_values_resolve_per_algorithm():
@@ -75,7 +100,7 @@ def test_profile_and_typed_overrides():
     ({'windw_size': 3}, 'windw_size=3: unknown config key'),
     ({'window_size': 'big'}, "window_size='big': must be int (in --set)"),
     ({'use_next_obs_in_context': 1}, 'must be bool'),
-    ({'algo': 'maml'}, "unknown algorithm 'maml'"),
+    ({'algo': 'maml'}, "algo='maml': unknown algorithm"),
 ])
 def test_bad_overrides_name_the_key(overrides, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
@@ -199,19 +224,20 @@ def test_sweep_runs_the_grid_then_skips_finished_runs(tmp_path):
     def sweep():
         return subprocess.run(
             [sys.executable, str(ROOT / 'experiments' / 'sweep.py'), '--envs',
-             'cheetah-dir', '--algos', 'tcl-pearl', 'pearl', '--seeds', '0',
-             '--runs-dir', str(tmp_path), '--smoke', '--epochs', '1'],
+             'cheetah-dir', '--algos', 'tcl-pearl', 'pearl', 'oracle',
+             '--seeds', '0', '--runs-dir', str(tmp_path), '--smoke',
+             '--epochs', '1'],
             capture_output=True, text=True, timeout=600, cwd=ROOT)
 
     first = sweep()
     assert first.returncode == 0, first.stderr[-3000:]
-    assert '2 of 2 runs finished' in first.stdout
-    for algo in ('tcl-pearl', 'pearl'):
+    assert '3 of 3 runs finished' in first.stdout
+    for algo in ('tcl-pearl', 'pearl', 'oracle'):
         assert len(progress_rows(tmp_path / 'cheetah-dir' / algo /
                                  'seed0')) == 1
     second = sweep()
     assert second.returncode == 0
-    assert second.stdout.count('skip (done)') == 2
+    assert second.stdout.count('skip (done)') == 3
     assert 'nothing to run' in second.stdout
 
 
@@ -255,3 +281,23 @@ def test_killed_run_resumes_after_its_last_snapshot(tmp_path):
     assert logged + 1 <= len(rows) <= logged + 2
     steps = [float(row['TotalEnvSteps']) for row in rows]
     assert steps == sorted(steps)
+
+
+def test_one_cli_for_every_benchmark_and_resume(tmp_path):
+    def cli(*args):
+        return subprocess.run(
+            [sys.executable, '-m', 'tcl_garage.experiment', *args],
+            capture_output=True, text=True, timeout=600, cwd=tmp_path)
+
+    run_dir = tmp_path / 'run'
+    first = cli('point', '--smoke', '--epochs', '1', '--log-dir',
+                str(run_dir))
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert json.loads((run_dir / 'variant.json').read_text())['config'][
+        'benchmark'] == 'point'
+    second = cli('--resume', str(run_dir), '--epochs', '2')
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert len(progress_rows(run_dir)) == 2
+    missing = cli('--smoke')
+    assert missing.returncode == 2
+    assert missing.stderr.startswith('error: benchmark: missing')

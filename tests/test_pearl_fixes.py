@@ -1,4 +1,4 @@
-"""The fixes of garage's PEARL defects (DESIGN section 5) in our PEARL."""
+"""The fixes of garage's PEARL defects in our PEARL."""
 import numpy as np
 import pytest
 import torch

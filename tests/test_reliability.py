@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from unittest import mock
 
 import numpy as np
 import pytest
@@ -274,7 +273,7 @@ BAD_SETTINGS = [
 
 #: The benchmark each launcher script passes to ``main``.
 LAUNCHER_BENCHMARKS = {'cheetah_vel': 'cheetah-vel',
-                       'cheetah_dir': 'cheetah-dir', 'metaworld_ml1': None}
+                       'cheetah_dir': 'cheetah-dir', 'metaworld_ml1': 'ml1'}
 
 
 def launch_in_process(capsys, script, *args):

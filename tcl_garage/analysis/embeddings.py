@@ -41,7 +41,7 @@ def collect_embeddings(run_dir: str,
 
     from tcl_garage.algos import PEARLWorker
     from tcl_garage.envs import make_benchmark
-    from tcl_garage.experiment.launcher import read_config
+    from tcl_garage.experiment.rundir import read_config
 
     config = read_config(run_dir)
     algo = Snapshotter().load(run_dir)['algo']

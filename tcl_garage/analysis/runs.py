@@ -1,11 +1,11 @@
-"""Reading run directories: config and progress.csv."""
-import csv
+"""Reading run directories for analysis: config and progress, as arrays."""
 import dataclasses
-import json
 import pathlib
-from typing import Dict, List
+from typing import Dict
 
 import numpy as np
+
+from tcl_garage.experiment import rundir
 
 RETURN_KEY = 'MetaTest/Average/AverageReturn'
 SUCCESS_KEY = 'MetaTest/Average/SuccessRate'
@@ -71,16 +71,10 @@ def load_run(path) -> Run:
 
     """
     path = pathlib.Path(path)
-    variant, progress = path / 'variant.json', path / 'progress.csv'
-    if not variant.is_file() or not progress.is_file():
-        raise ValueError(f'{path} is not a run directory (needs '
-                         'variant.json and progress.csv)')
-    config = json.loads(variant.read_text())
-    config = config.get('config', config)
-    with open(progress, newline='') as f:
-        rows: List[Dict[str, str]] = list(csv.DictReader(f))
+    config = rundir.read_config(path)
+    rows = rundir.progress_rows(path)
     if not rows:
-        raise ValueError(f'{progress} has no rows')
+        raise ValueError(f'{path / rundir.PROGRESS} has no rows')
     columns = {
         key: np.array([_number(row.get(key)) for row in rows])
         for key in rows[0]

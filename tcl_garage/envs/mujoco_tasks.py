@@ -2,9 +2,10 @@
 
 Each family is a ``garage.Environment`` built on a gymnasium MuJoCo v5
 environment, following garage's set-task protocol (``sample_tasks(n)``,
-``set_task(task)``). Rewards and terminations are the families' own (DESIGN
-section 3), computed from the simulator state after each step; observations
-are the v5 defaults.
+``set_task(task)``). Rewards and terminations are the families' own (PEARL's
+task suite, Rakelly et al. 2019; each class's docstring gives its formula),
+computed from the simulator state after each step; observations are the v5
+defaults.
 
 | family | base | task |
 | --- | --- | --- |

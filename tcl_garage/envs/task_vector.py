@@ -6,14 +6,11 @@ parameters, ...) next to the observation. Every benchmark environment gives
 that vector through ``task_vector()``; :class:`TaskVectorEnv` appends it to
 each observation, and on each reset switches to a task drawn from its list
 (uniformly), so that one environment serves all training tasks.
-:class:`WrappedTaskSampler` wraps every environment of a task sampler (e.g.
-for RL2's ``RL2Env``).
 """
-from typing import Any, Callable, Optional, Sequence
+from typing import Optional, Sequence
 
 import akro
 from garage import EnvSpec, EnvStep, Environment, Wrapper
-from garage.experiment.task_sampler import TaskSampler
 from garage.sampler.env_update import EnvUpdate
 import numpy as np
 
@@ -130,67 +127,3 @@ class TaskVectorEnv(Wrapper):
                        observation=self._observe(env_step.observation),
                        env_info=env_info,
                        step_type=env_step.step_type)
-
-
-class WrappedTaskUpdate(EnvUpdate):
-    """A task's environment update, its environment wrapped.
-
-    Args:
-        update (EnvUpdate): The task's update.
-        wrap (callable): ``wrap(update, old_env) -> environment``; gets the
-            previous wrapped environment (or None) to reuse.
-
-    """
-
-    def __init__(self, update: EnvUpdate,
-                 wrap: Callable[[EnvUpdate, Any], Environment]) -> None:
-        self._update = update
-        self._wrap = wrap
-
-    def __call__(self, old_env=None):
-        """Build or reuse the wrapped environment, set to the task.
-
-        Args:
-            old_env (garage.Environment or None): Environment to reuse.
-
-        Returns:
-            garage.Environment: The wrapped environment.
-
-        """
-        return self._wrap(self._update, old_env)
-
-
-class WrappedTaskSampler(TaskSampler):
-    """A task sampler whose environments are wrapped.
-
-    Args:
-        sampler (TaskSampler): The benchmark's sampler.
-        wrap (callable): As in :class:`WrappedTaskUpdate`.
-
-    """
-
-    def __init__(self, sampler: TaskSampler,
-                 wrap: Callable[[EnvUpdate, Any], Environment]) -> None:
-        self._sampler = sampler
-        self._wrap = wrap
-
-    @property
-    def n_tasks(self) -> int:
-        """int: Number of tasks."""
-        return self._sampler.n_tasks
-
-    def sample(self, n_tasks: int, with_replacement: bool = False) -> list:
-        """Wrapped updates of ``n_tasks`` tasks (see the inner sampler).
-
-        Args:
-            n_tasks (int): How many.
-            with_replacement (bool): Passed on.
-
-        Returns:
-            list[WrappedTaskUpdate]: The updates.
-
-        """
-        return [
-            WrappedTaskUpdate(update, self._wrap)
-            for update in self._sampler.sample(n_tasks, with_replacement)
-        ]

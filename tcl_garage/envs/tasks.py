@@ -1,11 +1,16 @@
-"""A fixed set of tasks as a garage ``TaskSampler``, and its env updates.
+"""Every task sampler of the project, and the environment updates they give.
 
 garage's ``SetTaskSampler`` draws new tasks at every call and builds
 environments without arguments; a benchmark needs a train/test split fixed
-by its seed and environments built with arguments (episode length, env name).
+by its seed and environments built with arguments (episode length, env name):
+:class:`FixedTaskSampler`. :class:`ResamplingTaskSampler` draws with
+replacement when asked for more tasks than it has (a meta-batch larger than
+the task set); :class:`WrappedTaskSampler` wraps every environment of a
+sampler (RL2's ``RL2Env``).
 """
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence
 
+from garage import Environment
 from garage.experiment.task_sampler import TaskSampler
 from garage.sampler.env_update import EnvUpdate
 import numpy as np
@@ -143,4 +148,101 @@ class FixedTaskSampler(TaskSampler):
         return [
             TaskUpdate(self._env_type, task, self._env_kwargs)
             for task in chosen
+        ]
+
+
+class ResamplingTaskSampler(TaskSampler):
+    """A task sampler that draws with replacement when asked for more tasks
+    than it has (MAML's meta-batch of 40 on Cheetah-Dir's 2 tasks).
+
+    Args:
+        sampler (TaskSampler): The training tasks.
+
+    """
+
+    def __init__(self, sampler: TaskSampler) -> None:
+        self._sampler = sampler
+
+    @property
+    def n_tasks(self) -> int:
+        """int: Number of tasks."""
+        return self._sampler.n_tasks
+
+    def sample(self, n_tasks: int, with_replacement: bool = False) -> list:
+        """Updates of ``n_tasks`` tasks.
+
+        Args:
+            n_tasks (int): How many.
+            with_replacement (bool): Draw with replacement (always, when
+                more tasks than there are are asked for).
+
+        Returns:
+            list[EnvUpdate]: The updates.
+
+        """
+        return self._sampler.sample(
+            n_tasks, with_replacement or n_tasks > self._sampler.n_tasks)
+
+
+class WrappedTaskUpdate(EnvUpdate):
+    """A task's environment update, its environment wrapped.
+
+    Args:
+        update (EnvUpdate): The task's update.
+        wrap (callable): ``wrap(update, old_env) -> environment``; gets the
+            previous wrapped environment (or None) to reuse.
+
+    """
+
+    def __init__(self, update: EnvUpdate,
+                 wrap: Callable[[EnvUpdate, Any], Environment]) -> None:
+        self._update = update
+        self._wrap = wrap
+
+    def __call__(self, old_env=None):
+        """Build or reuse the wrapped environment, set to the task.
+
+        Args:
+            old_env (garage.Environment or None): Environment to reuse.
+
+        Returns:
+            garage.Environment: The wrapped environment.
+
+        """
+        return self._wrap(self._update, old_env)
+
+
+class WrappedTaskSampler(TaskSampler):
+    """A task sampler whose environments are wrapped.
+
+    Args:
+        sampler (TaskSampler): The benchmark's sampler.
+        wrap (callable): As in :class:`WrappedTaskUpdate`.
+
+    """
+
+    def __init__(self, sampler: TaskSampler,
+                 wrap: Callable[[EnvUpdate, Any], Environment]) -> None:
+        self._sampler = sampler
+        self._wrap = wrap
+
+    @property
+    def n_tasks(self) -> int:
+        """int: Number of tasks."""
+        return self._sampler.n_tasks
+
+    def sample(self, n_tasks: int, with_replacement: bool = False) -> list:
+        """Wrapped updates of ``n_tasks`` tasks (see the inner sampler).
+
+        Args:
+            n_tasks (int): How many.
+            with_replacement (bool): Passed on.
+
+        Returns:
+            list[WrappedTaskUpdate]: The updates.
+
+        """
+        return [
+            WrappedTaskUpdate(update, self._wrap)
+            for update in self._sampler.sample(n_tasks, with_replacement)
         ]

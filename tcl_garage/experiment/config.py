@@ -3,21 +3,26 @@
 Resolution order (later wins): ``configs/defaults.yaml``; the benchmark's
 file (``configs/<family>.yaml`` or ``configs/ml1.yaml`` and its
 ``env_overrides`` entry); the file's section named after the algorithm; a
-profile (``configs/profiles/<name>.yaml``); ``key=value`` overrides. Every
-key must exist in the defaults, and every value must have its type.
+profile (``configs/profiles/<name>.yaml``); ``key=value`` overrides
+(``block.key=value`` inside a baseline's block). Every key must exist in the
+defaults, every value must have its type and lie in its range
+(:data:`RANGES`), and the keys must agree with each other, with the
+benchmark and with the algorithm: :func:`load_config` checks all of it
+before anything is built.
 """
+import copy
 import math
 import pathlib
 from typing import Any, Dict, Iterable, Optional
 
 import yaml
 
+from tcl_garage.experiment.algorithms import ALGORITHMS, windows_per_task
+
 #: The configs folder at the repository root.
 CONFIG_DIR = pathlib.Path(__file__).resolve().parents[2] / 'configs'
 #: Keys whose default is null, and the type their values must have.
 _NULLABLE_TYPES = {'benchmark': str}
-#: Algorithms a config may name; each may have a section in a family file.
-ALGORITHMS = ('tcl-pearl', 'pearl', 'oracle', 'maml-trpo', 'rl2-ppo')
 
 
 class ConfigError(ValueError):
@@ -91,6 +96,13 @@ def check_value(key: str, value: Any, defaults: Dict[str, Any],
         raise ConfigError(f'{key}={value!r}: unknown config key (in {where}); '
                           'use a key of configs/defaults.yaml')
     default = defaults[key]
+    if isinstance(default, dict):  # a block: check each of its keys
+        if not isinstance(value, dict):
+            raise ConfigError(f'{key}={value!r}: must be a mapping of '
+                              f'{", ".join(default)} (in {where}); set one '
+                              f'with --set {key}.<key>=<value>')
+        return {name: check_value(name, item, default, f'{where} {key}')
+                for name, item in value.items()}
     expected = (_NULLABLE_TYPES.get(key, int)
                 if default is None else type(default))
     if value is None and default is None:
@@ -117,7 +129,11 @@ def _apply(config: Dict[str, Any], updates: Dict[str, Any],
 
     """
     for key, value in updates.items():
-        config[key] = check_value(key, value, defaults, where)
+        checked = check_value(key, value, defaults, where)
+        if isinstance(defaults[key], dict):
+            config[key] = {**config[key], **checked}  # a block merges
+        else:
+            config[key] = checked
 
 
 def parse_overrides(pairs: Iterable[str]) -> Dict[str, Any]:
@@ -133,12 +149,16 @@ def parse_overrides(pairs: Iterable[str]) -> Dict[str, Any]:
         ConfigError: For a string without ``=``.
 
     """
-    parsed = {}
+    parsed: Dict[str, Any] = {}
     for pair in pairs:
         key, sep, text = pair.partition('=')
         if not sep or not key:
             raise ConfigError(f'--set takes key=value, got {pair!r}')
-        parsed[key.strip()] = yaml.safe_load(text)
+        block, dot, name = key.strip().partition('.')
+        if dot:  # block.key=value
+            parsed.setdefault(block, {})[name] = yaml.safe_load(text)
+        else:
+            parsed[block] = yaml.safe_load(text)
     return parsed
 
 
@@ -173,7 +193,7 @@ def load_config(benchmark: str,
         raise ConfigError('the benchmark is chosen by the launcher, not '
                           '--set: run experiments/<benchmark>.py')
     defaults = _read(config_dir / 'defaults.yaml')
-    config = dict(defaults)
+    config = copy.deepcopy(defaults)
     path = config_file_for(benchmark, config_dir)
     family = _read(path)
     sections = {name: family.pop(name, None) or {} for name in ALGORITHMS}
@@ -187,8 +207,8 @@ def load_config(benchmark: str,
     if algo is not None:
         config['algo'] = algo
     if config['algo'] not in ALGORITHMS:
-        raise ConfigError(f'unknown algorithm {config["algo"]!r}: choose '
-                          f'one of {", ".join(ALGORITHMS)}')
+        raise ConfigError(f'algo={config["algo"]!r}: unknown algorithm; '
+                          f'choose one of {", ".join(ALGORITHMS)}')
     _apply(config, sections[config['algo']], defaults,
            f'{path.name} section {config["algo"]}')
     if profile is not None:
@@ -206,23 +226,7 @@ def load_config(benchmark: str,
     _apply(config, overrides, defaults, '--set')
     _check_used_by_algorithm(overrides, config['algo'])
     check_ranges(config)
-    _check_algorithm_settings(config)
     return config
-
-
-def windows_per_task(config: Dict[str, Any]) -> int:
-    """TCL windows per task: the config's, or context size / window size.
-
-    Args:
-        config (dict): Resolved config.
-
-    Returns:
-        int: Windows per task.
-
-    """
-    if config['windows_per_task'] is not None:
-        return config['windows_per_task']
-    return max(1, round(config['embedding_batch_size'] / config['window_size']))
 
 
 def _at_least(low):
@@ -233,8 +237,12 @@ _POSITIVE = (lambda v: v > 0, 'must be > 0')
 _NON_NEGATIVE = (lambda v: v >= 0, 'must be >= 0')
 _RATE = (lambda v: 0 < v <= 1, 'must lie in (0, 1]')
 _UNIT = (lambda v: 0 <= v <= 1, 'must lie in [0, 1]')
+_SIZES = (lambda v: len(v) >= 1 and all(
+    isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in v),
+          'must be a list of one or more sizes >= 1')
 
-#: The allowed range of every numeric key: (test, what it must be).
+#: The allowed range of every numeric key (``block.key`` inside a block):
+#: (test, what it must be).
 RANGES = {
     **{key: _at_least(1) for key in (
         'epochs', 'n_workers', 'latent_dim', 'net_size', 'net_layers',
@@ -242,65 +250,44 @@ RANGES = {
         'batch_size', 'embedding_batch_size', 'num_steps_per_epoch',
         'num_initial_steps', 'num_exploration_episodes',
         'replay_buffer_size', 'window_size', 'windows_per_task',
-        'num_train_tasks', 'num_test_tasks', 'maml_hidden_size',
-        'maml_hidden_layers', 'maml_meta_batch_size',
-        'maml_episodes_per_task', 'maml_num_grad_updates',
-        'rl2_hidden_size', 'rl2_meta_batch_size', 'rl2_episodes_per_trial',
-        'rl2_minibatch_size', 'rl2_optimization_epochs')},
+        'num_train_tasks', 'num_test_tasks', 'maml_trpo.meta_batch_size',
+        'maml_trpo.episodes_per_task', 'maml_trpo.num_grad_updates',
+        'rl2_ppo.hidden_size', 'rl2_ppo.meta_batch_size',
+        'rl2_ppo.episodes_per_trial', 'rl2_ppo.minibatch_size',
+        'rl2_ppo.optimization_epochs')},
     'max_episode_length': _at_least(2),
     'seed': (lambda v: 0 <= v < 2**32, 'must lie in [0, 2**32)'),
     **{key: _NON_NEGATIVE for key in (
         'num_tasks_sample', 'num_steps_prior', 'num_steps_posterior',
         'num_extra_rl_steps_posterior', 'kl_lambda',
-        'contrastive_loss_scale', 'rl2_policy_ent_coeff')},
+        'contrastive_loss_scale', 'rl2_ppo.policy_ent_coeff')},
     **{key: _POSITIVE for key in (
         'reward_scale', 'policy_lr', 'qf_lr', 'vf_lr', 'context_lr',
-        'temperature', 'oracle_reward_scale', 'maml_inner_lr',
-        'maml_max_kl_step', 'rl2_lr_clip_range', 'rl2_learning_rate')},
+        'temperature', 'oracle_sac.reward_scale', 'maml_trpo.inner_lr',
+        'maml_trpo.max_kl_step', 'rl2_ppo.lr_clip_range',
+        'rl2_ppo.learning_rate')},
     **{key: _RATE for key in ('key_encoder_tau', 'soft_target_tau',
                               'discount')},
-    **{key: _UNIT for key in ('maml_gae_lambda', 'rl2_gae_lambda')},
+    **{key: _UNIT for key in ('maml_trpo.gae_lambda', 'rl2_ppo.gae_lambda')},
+    'maml_trpo.hidden_sizes': _SIZES,
 }
 #: Values a key may take.
 CHOICES = {'sampler': ('local', 'ray')}
 
-#: Keys every algorithm uses.
-_RUN_KEYS = ('benchmark', 'algo', 'seed', 'device', 'sampler', 'n_workers',
-             'epochs', 'max_episode_length', 'num_train_tasks',
-             'num_test_tasks', 'discount')
-#: PEARL's keys (also TCL-PEARL's).
-_PEARL_KEYS = ('latent_dim', 'net_size', 'net_layers', 'encoder_hidden_size',
-               'encoder_layers', 'meta_batch_size', 'batch_size',
-               'embedding_batch_size', 'num_steps_per_epoch',
-               'num_initial_steps', 'num_tasks_sample', 'num_steps_prior',
-               'num_steps_posterior', 'num_extra_rl_steps_posterior',
-               'num_exploration_episodes', 'reward_scale', 'kl_lambda',
-               'soft_target_tau', 'policy_lr', 'qf_lr', 'vf_lr',
-               'context_lr', 'replay_buffer_size', 'use_next_obs_in_context',
-               'use_information_bottleneck')
-#: The TCL keys (TCL-PEARL only).
-TCL_KEYS = ('window_size', 'windows_per_task', 'contrastive_loss_scale',
-            'temperature', 'key_encoder_tau')
-#: The keys each algorithm reads.
-KEYS_USED = {
-    'tcl-pearl': set(_RUN_KEYS + _PEARL_KEYS + TCL_KEYS),
-    'pearl': set(_RUN_KEYS + _PEARL_KEYS),
-    'oracle': set(_RUN_KEYS + (
-        'net_size', 'net_layers', 'batch_size', 'replay_buffer_size',
-        'soft_target_tau', 'policy_lr', 'qf_lr', 'num_tasks_sample',
-        'num_steps_prior', 'num_steps_posterior',
-        'num_extra_rl_steps_posterior', 'num_steps_per_epoch',
-        'num_initial_steps', 'oracle_reward_scale')),
-    'maml-trpo': set(_RUN_KEYS) | {
-        'maml_hidden_size', 'maml_hidden_layers', 'maml_meta_batch_size',
-        'maml_episodes_per_task', 'maml_inner_lr', 'maml_max_kl_step',
-        'maml_num_grad_updates', 'maml_gae_lambda'},
-    'rl2-ppo': set(_RUN_KEYS) | {
-        'rl2_hidden_size', 'rl2_meta_batch_size', 'rl2_episodes_per_trial',
-        'rl2_gae_lambda', 'rl2_lr_clip_range', 'rl2_policy_ent_coeff',
-        'rl2_learning_rate', 'rl2_minibatch_size',
-        'rl2_optimization_epochs'},
-}
+
+def _value(config: Dict[str, Any], key: str) -> Any:
+    """A config value by name, ``block.key`` inside a block.
+
+    Args:
+        config (dict): Resolved config.
+        key (str): The name.
+
+    Returns:
+        object: The value.
+
+    """
+    block, dot, name = key.partition('.')
+    return config[block][name] if dot else config[block]
 
 
 def _facts(benchmark: str):
@@ -335,8 +322,9 @@ def _check_used_by_algorithm(overrides: Dict[str, Any], algo: str) -> None:
 
     """
     for key, value in overrides.items():
-        if key not in KEYS_USED[algo]:
-            users = [name for name, keys in KEYS_USED.items() if key in keys]
+        if key not in ALGORITHMS[algo].keys:
+            users = [name for name, row in ALGORITHMS.items()
+                     if key in row.keys]
             raise ConfigError(f'{key}={value!r}: {algo} does not use this '
                               f'key (used by {", ".join(users)}); drop it, '
                               'or choose one of those with --algo')
@@ -354,10 +342,11 @@ def check_ranges(config: Dict[str, Any]) -> None:
 
     """
     for key, (test, rule) in RANGES.items():
-        value = config[key]
+        value = _value(config, key)
         if value is None:
             continue
-        if not math.isfinite(value) or not test(value):
+        if isinstance(value, float) and not math.isfinite(value) or (
+                not test(value)):
             raise ConfigError(f'{key}={value!r}: {rule}; set it with '
                               f'--set {key}=<value> (see configs/'
                               'defaults.yaml)')
@@ -374,6 +363,14 @@ def check_ranges(config: Dict[str, Any]) -> None:
                               '(null: all)')
     length = config['max_episode_length'] or length
     algo = config['algo']
+    row = ALGORITHMS[algo]
+    if config['sampler'] not in row.samplers:
+        raise ConfigError(f'sampler={config["sampler"]}: {algo} samples in '
+                          'this process; use --sampler local (ray is for '
+                          'PEARL and TCL-PEARL)')
+    if row.cpu_only and config['device'] != 'cpu':
+        raise ConfigError(f'device={config["device"]}: garage\'s {algo} '
+                          'runs on the CPU only; use --device cpu')
     if algo in ('pearl', 'tcl-pearl') and config['num_tasks_sample'] > 0 and (
             config['num_steps_prior'] + config['num_steps_posterior'] == 0):
         raise ConfigError(
@@ -400,29 +397,3 @@ def check_ranges(config: Dict[str, Any]) -> None:
             f'embedding_batch_size={config["embedding_batch_size"]}: larger '
             f'than replay_buffer_size={config["replay_buffer_size"]}; lower '
             'it or raise replay_buffer_size')
-
-
-#: Algorithms that sample in the launcher's process only.
-_LOCAL_SAMPLING_ONLY = ('oracle', 'maml-trpo', 'rl2-ppo')
-#: Algorithms whose garage implementation runs on the CPU only.
-_CPU_ONLY = ('maml-trpo', 'rl2-ppo')
-
-
-def _check_algorithm_settings(config: Dict[str, Any]) -> None:
-    """Reject a sampler or device the config's algorithm cannot use.
-
-    Args:
-        config (dict): Resolved config.
-
-    Raises:
-        ConfigError: Naming the setting to use instead.
-
-    """
-    algo = config['algo']
-    if algo in _LOCAL_SAMPLING_ONLY and config['sampler'] != 'local':
-        raise ConfigError(f'sampler={config["sampler"]}: {algo} samples in '
-                          'this process; use --sampler local (ray is for '
-                          'PEARL and TCL-PEARL)')
-    if algo in _CPU_ONLY and config['device'] != 'cpu':
-        raise ConfigError(f'device={config["device"]}: garage\'s {algo} '
-                          'runs on the CPU only; use --device cpu')

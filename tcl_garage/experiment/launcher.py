@@ -4,38 +4,22 @@ Every launcher in ``experiments/`` calls :func:`main` with its benchmark, so
 all of them share this one code path: config -> benchmark -> networks and
 algorithm (:mod:`tcl_garage.build`, :mod:`tcl_garage.build_baselines`) ->
 garage's ``Trainer``.
-A run directory holds garage's outputs (``debug.log``, ``progress.csv``,
-TensorBoard events, ``variant.json`` with the resolved config under
-``config``, the last snapshot ``params.pkl``) and is never overwritten.
+A run directory (:mod:`tcl_garage.experiment.rundir`) is never overwritten.
 """
 import argparse
 import contextlib
-import json
 import os
-import pathlib
 import sys
 import time
 from typing import Any, Dict, Optional, Sequence
 
 from dowel import logger, StdOutput, tabular, TensorBoardOutput, TextOutput
 
-from tcl_garage.experiment.config import (ALGORITHMS, ConfigError,
-                                          load_config, parse_overrides,
-                                          windows_per_task)
+from tcl_garage.experiment.algorithms import ALGORITHMS
+from tcl_garage.experiment.config import (ConfigError, load_config,
+                                          parse_overrides)
+from tcl_garage.experiment import rundir
 from tcl_garage.experiment.progress import ProgressLine, ResumableCsvOutput
-
-#: Keys of the config passed to the algorithm as they are.
-_PEARL_KEYS = ('meta_batch_size', 'batch_size', 'num_steps_per_epoch',
-               'num_initial_steps', 'num_tasks_sample', 'num_steps_prior',
-               'num_steps_posterior', 'num_extra_rl_steps_posterior',
-               'num_exploration_episodes', 'reward_scale', 'kl_lambda',
-               'discount', 'soft_target_tau', 'policy_lr', 'qf_lr', 'vf_lr',
-               'context_lr', 'replay_buffer_size', 'use_next_obs_in_context',
-               'use_information_bottleneck')
-_TCL_KEYS = ('window_size', 'contrastive_loss_scale', 'temperature',
-             'key_encoder_tau')
-#: Where runs go by default: runs/<benchmark>/<algo>/seed<seed>.
-DEFAULT_RUNS_DIR = 'runs'
 
 
 def build_run(config: Dict[str, Any]):
@@ -45,122 +29,26 @@ def build_run(config: Dict[str, Any]):
         config (dict): Resolved config (:func:`load_config`).
 
     Returns:
-        tuple: The algorithm, an environment (for ``Trainer.setup``), the
-            :class:`~tcl_garage.envs.Benchmark` and the ``batch_size`` for
-            ``Trainer.train``.
+        tuple: The :class:`~tcl_garage.experiment.algorithms.BuiltRun`
+            (algorithm, environment, ``batch_size`` for ``Trainer.train``)
+            and the :class:`~tcl_garage.envs.Benchmark`.
 
     """
     from tcl_garage.envs import make_benchmark
     benchmark = make_benchmark(config['benchmark'],
                                seed=config['seed'],
                                max_episode_length=config['max_episode_length'])
-    n_train = min(config['num_train_tasks'] or benchmark.num_train_tasks,
-                  benchmark.num_train_tasks)
-    n_test = min(config['num_test_tasks'] or benchmark.num_test_tasks,
-                 benchmark.num_test_tasks)
-    if config['algo'] == 'oracle':
-        algo, env, batch_size = _build_oracle(config, benchmark, n_train,
-                                              n_test)
-    elif config['algo'] == 'maml-trpo':
-        algo, env, batch_size = _build_maml_trpo(config, benchmark, n_train,
-                                                 n_test)
-    elif config['algo'] == 'rl2-ppo':
-        algo, env, batch_size = _build_rl2_ppo(config, benchmark, n_train,
-                                               n_test)
-    else:
-        algo, env = _build_pearl(config, benchmark, n_train, n_test)
-        batch_size = config['batch_size']
-    return algo, env, benchmark, batch_size
-
-
-def _build_pearl(config, benchmark, n_train, n_test):
-    """PEARL or TCL-PEARL of a config (see :func:`build_run`)."""
-    from tcl_garage.build import build_pearl  # garage: slow to import
-    kwargs = {key: config[key] for key in _PEARL_KEYS}
-    if config['algo'] == 'tcl-pearl':
-        kwargs.update({key: config[key] for key in _TCL_KEYS})
-        kwargs['windows_per_task'] = windows_per_task(config)
-    else:
-        kwargs['embedding_batch_size'] = config['embedding_batch_size']
-        kwargs['embedding_mini_batch_size'] = config['embedding_batch_size']
-    return build_pearl(
-        config['algo'],
-        benchmark.train_envs()[:n_train],
-        benchmark.test_sampler,
-        num_test_tasks=n_test,
-        latent_dim=config['latent_dim'],
-        net_sizes=(config['net_size'], ) * config['net_layers'],
-        encoder_hidden_sizes=(config['encoder_hidden_size'], ) *
-        config['encoder_layers'],
-        device=config['device'],
-        sampler=config['sampler'],
-        n_workers=config['n_workers'],
-        **kwargs)
-
-
-def _build_oracle(config, benchmark, n_train, n_test):
-    """The oracle of a config (see :func:`build_run`)."""
-    from tcl_garage.build_baselines import build_oracle
-    return build_oracle(
-        benchmark.train_envs()[:n_train],
-        benchmark.test_sampler.sample(n_test),
-        seed=config['seed'],
-        net_sizes=(config['net_size'], ) * config['net_layers'],
-        env_steps_per_epoch=config['num_tasks_sample'] *
-        (config['num_steps_prior'] + config['num_steps_posterior'] +
-         config['num_extra_rl_steps_posterior']),
-        grad_steps_per_epoch=config['num_steps_per_epoch'],
-        min_buffer_size=config['num_initial_steps'],
-        batch_size=config['batch_size'],
-        replay_buffer_size=config['replay_buffer_size'],
-        discount=config['discount'],
-        soft_target_tau=config['soft_target_tau'],
-        policy_lr=config['policy_lr'],
-        qf_lr=config['qf_lr'],
-        reward_scale=config['oracle_reward_scale'],
-        device=config['device'])
-
-
-def _build_maml_trpo(config, benchmark, n_train, n_test):
-    """MAML-TRPO of a config (see :func:`build_run`)."""
-    from tcl_garage.build_baselines import build_maml_trpo
-    return build_maml_trpo(
-        benchmark.train_sampler.first(n_train),
-        benchmark.test_sampler,
-        num_test_tasks=n_test,
-        hidden_sizes=(config['maml_hidden_size'], ) *
-        config['maml_hidden_layers'],
-        meta_batch_size=config['maml_meta_batch_size'],
-        episodes_per_task=config['maml_episodes_per_task'],
-        inner_lr=config['maml_inner_lr'],
-        max_kl_step=config['maml_max_kl_step'],
-        num_grad_updates=config['maml_num_grad_updates'],
-        discount=config['discount'],
-        gae_lambda=config['maml_gae_lambda'])
-
-
-def _build_rl2_ppo(config, benchmark, n_train, n_test):
-    """RL2-PPO of a config (see :func:`build_run`; inside a TFTrainer)."""
-    from tcl_garage.build_baselines import build_rl2_ppo
-    return build_rl2_ppo(
-        benchmark.train_sampler.first(n_train),
-        benchmark.test_sampler,
-        num_test_tasks=n_test,
-        hidden_size=config['rl2_hidden_size'],
-        meta_batch_size=config['rl2_meta_batch_size'],
-        episodes_per_trial=config['rl2_episodes_per_trial'],
-        discount=config['discount'],
-        gae_lambda=config['rl2_gae_lambda'],
-        lr_clip_range=config['rl2_lr_clip_range'],
-        policy_ent_coeff=config['rl2_policy_ent_coeff'],
-        learning_rate=config['rl2_learning_rate'],
-        minibatch_size=config['rl2_minibatch_size'],
-        optimization_epochs=config['rl2_optimization_epochs'])
+    # Checked by load_config: at most the benchmark's counts.
+    n_train = config['num_train_tasks'] or benchmark.num_train_tasks
+    n_test = config['num_test_tasks'] or benchmark.num_test_tasks
+    built = ALGORITHMS[config['algo']].build(config, benchmark, n_train,
+                                             n_test)
+    return built, benchmark
 
 
 def check_algorithm_installed(config: Dict[str, Any]) -> None:
-    """Fail early, with the install command, when the config's algorithm
-    is not installed (rl2-ppo without TensorFlow).
+    """Fail early, with the install command, when something the config's
+    algorithm needs is not installed (rl2-ppo without TensorFlow).
 
     Args:
         config (dict): Resolved config.
@@ -169,10 +57,10 @@ def check_algorithm_installed(config: Dict[str, Any]) -> None:
         ConfigError: Naming the command that installs what is missing.
 
     """
-    if config['algo'] == 'rl2-ppo':
-        from tcl_garage.build_baselines import require_tensorflow
+    requirement = ALGORITHMS[config['algo']].requirement
+    if requirement is not None:
         try:
-            require_tensorflow()
+            requirement()
         except ImportError as error:
             raise ConfigError(str(error)) from None
 
@@ -191,23 +79,9 @@ def _trainer(config: Dict[str, Any], snapshot_config):
 
     """
     from tcl_garage.experiment.snapshots import make_trainer
-    if config['algo'] == 'rl2-ppo':
+    if ALGORITHMS[config['algo']].tensorflow:  # its session opens on enter
         return make_trainer(snapshot_config, tensorflow=True)
     return contextlib.nullcontext(make_trainer(snapshot_config))
-
-
-def default_log_dir(config: Dict[str, Any]) -> str:
-    """``runs/<benchmark>/<algo>/seed<seed>`` (``ml1/push-v3`` nests).
-
-    Args:
-        config (dict): Resolved config.
-
-    Returns:
-        str: The path.
-
-    """
-    return os.path.join(DEFAULT_RUNS_DIR, config['benchmark'], config['algo'],
-                        f'seed{config["seed"]}')
 
 
 def _train(trainer_setup, config: Dict[str, Any], start_epoch: int) -> None:
@@ -233,7 +107,8 @@ def run(config: Dict[str, Any], log_dir: Optional[str] = None) -> str:
     Args:
         config (dict): Resolved config.
         log_dir (str or None): Run directory; default
-            :func:`default_log_dir`. If it exists, a new one with a numbered
+            :func:`~tcl_garage.experiment.rundir.default_run_dir`. If it
+            exists, a new one with a numbered
             suffix is made (nothing is overwritten).
 
     Returns:
@@ -246,7 +121,8 @@ def run(config: Dict[str, Any], log_dir: Optional[str] = None) -> str:
     check_algorithm_installed(config)
     tabular.clear()  # nothing of an earlier run in this process
 
-    log_dir = os.path.abspath(log_dir or default_log_dir(config))
+    log_dir = os.path.abspath(log_dir or rundir.default_run_dir(
+        config['benchmark'], config['algo'], config['seed']))
     if os.path.exists(log_dir):
         print(f'{log_dir} exists: this run gets a new directory beside it '
               '(use --resume DIR to continue that run)', file=sys.stderr)
@@ -259,12 +135,12 @@ def run(config: Dict[str, Any], log_dir: Optional[str] = None) -> str:
         used['dir'] = ctxt.snapshot_dir
         set_seed(config['seed'])
         with _trainer(config, ctxt) as trainer:
-            algo, env, _, batch_size = build_run(config)
+            built, _ = build_run(config)
 
             def train():
-                trainer.setup(algo=algo, env=env)
+                trainer.setup(algo=built.algo, env=built.env)
                 trainer.train(n_epochs=config['epochs'],
-                              batch_size=batch_size)
+                              batch_size=built.batch_size)
 
             _train(train, config, start_epoch=0)
 
@@ -272,8 +148,8 @@ def run(config: Dict[str, Any], log_dir: Optional[str] = None) -> str:
     return used['dir']
 
 
-def read_config(run_dir: str) -> Dict[str, Any]:
-    """The resolved config saved in a run directory.
+def read_run_config(run_dir: str) -> Dict[str, Any]:
+    """The config of the run to resume in ``run_dir``.
 
     Args:
         run_dir (str): The run directory.
@@ -285,19 +161,15 @@ def read_config(run_dir: str) -> Dict[str, Any]:
         ConfigError: If it is not a run directory of this package.
 
     """
-    path = pathlib.Path(run_dir) / 'variant.json'
-    if not path.is_file() or not (pathlib.Path(run_dir) /
-                                  'params.pkl').is_file():
+    if not rundir.is_resumable(run_dir):
         raise ConfigError(f'resume={run_dir}: not a run directory (it needs '
-                          'variant.json and params.pkl); give the directory '
-                          'of a run')
-    with open(path, encoding='utf-8') as f:
-        variant = json.load(f)
-    if 'config' not in variant:
-        raise ConfigError(f'resume={run_dir}: its variant.json holds no '
-                          'config, so tcl_garage did not make it; give the '
-                          'directory of a tcl_garage run')
-    return variant['config']
+                          f'{rundir.VARIANT} and {rundir.SNAPSHOT}); give the '
+                          'directory of a run')
+    try:
+        return rundir.read_config(run_dir)
+    except ValueError as error:
+        raise ConfigError(f'resume={run_dir}: {error}; give the directory '
+                          'of a tcl_garage run') from None
 
 
 def resume(run_dir: str, epochs: Optional[int] = None) -> str:
@@ -318,7 +190,7 @@ def resume(run_dir: str, epochs: Optional[int] = None) -> str:
 
     from tcl_garage.build import resolve_device
 
-    config = read_config(run_dir)
+    config = read_run_config(run_dir)
     if epochs is not None:
         config['epochs'] = epochs
     check_algorithm_installed(config)
@@ -326,7 +198,7 @@ def resume(run_dir: str, epochs: Optional[int] = None) -> str:
     set_gpu_mode(use_gpu, gpu_id=gpu_id)
     run_dir = os.path.abspath(run_dir)
     tabular.clear()  # nothing of an earlier run in this process
-    csv_output = ResumableCsvOutput(os.path.join(run_dir, 'progress.csv'))
+    csv_output = ResumableCsvOutput(os.path.join(run_dir, rundir.PROGRESS))
     outputs = [
         TextOutput(os.path.join(run_dir, 'debug.log')), csv_output,
         TensorBoardOutput(run_dir),
@@ -355,23 +227,33 @@ def resume(run_dir: str, epochs: Optional[int] = None) -> str:
 
 
 def parse_args(argv: Optional[Sequence[str]], benchmark: Optional[str]):
-    """The launchers' command line.
+    """The experiment command line.
 
     Args:
         argv (Sequence[str] or None): Arguments (default ``sys.argv[1:]``).
-        benchmark (str or None): The launcher's benchmark; None for ML1.
+        benchmark (str or None): The launcher's benchmark; ``'ml1'`` takes
+            the environment from ``--env``; None takes the benchmark as the
+            first argument (``python -m tcl_garage.experiment``).
 
     Returns:
         argparse.Namespace: Parsed arguments.
 
     """
     parser = _OneLineParser(
-        description=(f'Train TCL-PEARL or a baseline on {benchmark}.'
-                     if benchmark else 'Train TCL-PEARL or a baseline on a '
-                     'Meta-World ML1 environment.'))
-    if benchmark is None:
+        prog=None if benchmark else 'python -m tcl_garage.experiment',
+        description=(
+            'Train TCL-PEARL or a baseline on a Meta-World ML1 environment.'
+            if benchmark == 'ml1' else
+            f'Train TCL-PEARL or a baseline on {benchmark}.' if benchmark
+            else 'Train TCL-PEARL or a baseline on a benchmark (or resume a '
+            'run with --resume DIR).'))
+    if benchmark == 'ml1':
         parser.add_argument('--env', required=True,
                             help='Meta-World v3 name, e.g. push-v3')
+    elif benchmark is None:
+        parser.add_argument(
+            'benchmark', nargs='?',
+            help=f'one of {", ".join(BENCHMARK_NAMES)} (e.g. ml1/push-v3)')
     parser.add_argument('--algo', choices=ALGORITHMS)
     parser.add_argument('--seed', type=int)
     parser.add_argument('--device', help='cpu, cuda or cuda:<index>')
@@ -417,6 +299,9 @@ class _OneLineParser(argparse.ArgumentParser):
         fail(f'{message}; see --help')
 
 
+#: Benchmark names, for messages (each has a ``configs/<name>.yaml``).
+BENCHMARK_NAMES = ('cheetah-vel', 'cheetah-dir', 'ant-dir', 'ant-goal',
+                   'humanoid-dir', 'walker-rand-params', 'ml1/<env>', 'point')
 #: Options that change a run's config: --resume continues a run as it was.
 _CONFIG_OPTIONS = ('algo', 'seed', 'device', 'sampler', 'n_workers',
                    'ray_address', 'log_dir', 'profile')
@@ -436,12 +321,12 @@ def _resume_from_command_line(args) -> str:
             that is not a run.
 
     """
-    config = read_config(args.resume)
+    config = read_run_config(args.resume)
     if args.algo is not None and args.algo != config['algo']:
         raise ConfigError(f'algo={args.algo}: {args.resume} is a '
                           f'{config["algo"]} run; resume it without --algo')
-    changed = [name for name in _CONFIG_OPTIONS
-               if getattr(args, name) is not None]
+    changed = [name for name in _CONFIG_OPTIONS + ('benchmark', )
+               if getattr(args, name, None) is not None]
     if args.set or args.smoke or changed:
         option = (changed[0].replace('_', '-') if changed else
                   'set' if args.set else 'smoke')
@@ -476,10 +361,16 @@ def _config_from_command_line(args, benchmark: Optional[str]):
         overrides['sampler'] = 'ray'
     if args.smoke and args.profile:
         raise ConfigError('--smoke and --profile: give one of them')
-    name = benchmark or f'ml1/{args.env}'
-    if benchmark is None:
+    if benchmark == 'ml1':
+        name = f'ml1/{args.env}'
+    else:
+        name = benchmark or args.benchmark
+    if name is None:
+        raise ConfigError('benchmark: missing; give one of '
+                          f'{", ".join(BENCHMARK_NAMES)}, or --resume DIR')
+    if name.startswith('ml1/'):
         from tcl_garage.envs.metaworld_ml1 import check_env_name
-        check_env_name(args.env)
+        check_env_name(name[len('ml1/'):])
     config = load_config(name,
                          profile='smoke' if args.smoke else args.profile,
                          overrides=overrides)
@@ -493,7 +384,8 @@ def main(benchmark: Optional[str] = None,
     """Run (or resume) one experiment from the command line.
 
     Args:
-        benchmark (str or None): The benchmark; None reads ``--env`` (ML1).
+        benchmark (str or None): The launcher's benchmark; ``'ml1'`` reads
+            ``--env``; None reads it as the first argument.
         argv (Sequence[str] or None): Arguments.
 
     Returns:

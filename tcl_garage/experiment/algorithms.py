@@ -1,0 +1,221 @@
+"""The table of algorithms an experiment can run: one row each.
+
+Each row says how to build the algorithm from a resolved config, which
+trainer runs it, what it needs installed, which samplers and devices it
+can use, its own config block and the config keys it reads. The launcher,
+the config checks, the sweep and the CLI read this table; none of them
+names an algorithm.
+"""
+import dataclasses
+from typing import Any, Callable, Dict, FrozenSet, Optional, Tuple
+
+#: Config keys every algorithm reads.
+RUN_KEYS = ('benchmark', 'algo', 'seed', 'device', 'sampler', 'n_workers',
+            'epochs', 'max_episode_length', 'num_train_tasks',
+            'num_test_tasks', 'discount')
+#: PEARL's keys (TCL-PEARL's too).
+PEARL_KEYS = ('latent_dim', 'net_size', 'net_layers', 'encoder_hidden_size',
+              'encoder_layers', 'meta_batch_size', 'batch_size',
+              'embedding_batch_size', 'num_steps_per_epoch',
+              'num_initial_steps', 'num_tasks_sample', 'num_steps_prior',
+              'num_steps_posterior', 'num_extra_rl_steps_posterior',
+              'num_exploration_episodes', 'reward_scale', 'kl_lambda',
+              'soft_target_tau', 'policy_lr', 'qf_lr', 'vf_lr',
+              'context_lr', 'replay_buffer_size', 'use_next_obs_in_context',
+              'use_information_bottleneck')
+#: TCL's own keys (TCL-PEARL only).
+TCL_KEYS = ('window_size', 'windows_per_task', 'contrastive_loss_scale',
+            'temperature', 'key_encoder_tau')
+#: The PEARL keys the keyword arguments of the algorithm take as they are.
+_PEARL_ALGO_KWARGS = ('meta_batch_size', 'batch_size', 'num_steps_per_epoch',
+                      'num_initial_steps', 'num_tasks_sample',
+                      'num_steps_prior', 'num_steps_posterior',
+                      'num_extra_rl_steps_posterior',
+                      'num_exploration_episodes', 'reward_scale',
+                      'kl_lambda', 'discount', 'soft_target_tau',
+                      'policy_lr', 'qf_lr', 'vf_lr', 'context_lr',
+                      'replay_buffer_size', 'use_next_obs_in_context',
+                      'use_information_bottleneck')
+
+
+@dataclasses.dataclass(frozen=True)
+class BuiltRun:
+    """What every builder returns.
+
+    Attributes:
+        algo (object): The algorithm, for ``Trainer.setup``.
+        env (garage.Environment): An environment, for ``Trainer.setup``.
+        batch_size (int or None): ``Trainer.train``'s ``batch_size``.
+
+    """
+
+    algo: Any
+    env: Any
+    batch_size: Optional[int]
+
+
+@dataclasses.dataclass(frozen=True)
+class Algorithm:
+    """One row of the table.
+
+    Attributes:
+        name (str): The ``--algo`` name.
+        build (callable): ``(config, benchmark, n_train, n_test) ->
+            BuiltRun``.
+        keys (frozenset[str]): The config keys it reads.
+        block (str or None): Its own nested config block (e.g.
+            ``maml_trpo``), passed to its builder as keyword arguments.
+        tensorflow (bool): Runs in garage's ``TFTrainer``.
+        requirement (callable or None): Raises ``ImportError``, naming the
+            install command, when something it needs is missing.
+        samplers (tuple[str, ...]): Samplers it can use.
+        cpu_only (bool): garage's implementation runs on the CPU only.
+
+    """
+
+    name: str
+    build: Callable[..., BuiltRun]
+    keys: FrozenSet[str]
+    block: Optional[str] = None
+    tensorflow: bool = False
+    requirement: Optional[Callable[[], None]] = None
+    samplers: Tuple[str, ...] = ('local', )
+    cpu_only: bool = False
+
+
+def windows_per_task(config: Dict[str, Any]) -> int:
+    """TCL windows per task: the config's, or context size / window size.
+
+    Args:
+        config (dict): Resolved config.
+
+    Returns:
+        int: Windows per task.
+
+    """
+    if config['windows_per_task'] is not None:
+        return config['windows_per_task']
+    return max(1, round(config['embedding_batch_size'] / config['window_size']))
+
+
+def network_sizes(config: Dict[str, Any]) -> Dict[str, Any]:
+    """The sizes of PEARL's networks in a config, as ``build_pearl`` takes
+    them.
+
+    Args:
+        config (dict): Resolved config.
+
+    Returns:
+        dict: ``latent_dim``, ``net_sizes`` (policy, Q- and value
+            functions) and ``encoder_hidden_sizes``.
+
+    """
+    return dict(latent_dim=config['latent_dim'],
+                net_sizes=(config['net_size'], ) * config['net_layers'],
+                encoder_hidden_sizes=(config['encoder_hidden_size'], ) *
+                config['encoder_layers'])
+
+
+def _build_pearl(config, benchmark, n_train, n_test) -> BuiltRun:
+    """PEARL or TCL-PEARL of a config."""
+    from tcl_garage.build import build_pearl  # garage: slow to import
+    kwargs = {key: config[key] for key in _PEARL_ALGO_KWARGS}
+    if config['algo'] == 'tcl-pearl':
+        kwargs.update({key: config[key] for key in TCL_KEYS})
+        kwargs['windows_per_task'] = windows_per_task(config)
+    else:
+        kwargs['embedding_batch_size'] = config['embedding_batch_size']
+        kwargs['embedding_mini_batch_size'] = config['embedding_batch_size']
+    algo, env = build_pearl(
+        config['algo'],
+        benchmark.train_envs()[:n_train],
+        benchmark.test_sampler,
+        num_test_tasks=n_test,
+        device=config['device'],
+        sampler=config['sampler'],
+        n_workers=config['n_workers'],
+        **network_sizes(config),
+        **kwargs)
+    return BuiltRun(algo, env, config['batch_size'])
+
+
+def _build_oracle(config, benchmark, n_train, n_test) -> BuiltRun:
+    """The oracle of a config: a PEARL epoch's budget per epoch."""
+    from tcl_garage.build_baselines import build_oracle
+    algo, env, batch_size = build_oracle(
+        benchmark.train_envs()[:n_train],
+        benchmark.test_sampler.sample(n_test),
+        seed=config['seed'],
+        net_sizes=(config['net_size'], ) * config['net_layers'],
+        env_steps_per_epoch=config['num_tasks_sample'] *
+        (config['num_steps_prior'] + config['num_steps_posterior'] +
+         config['num_extra_rl_steps_posterior']),
+        grad_steps_per_epoch=config['num_steps_per_epoch'],
+        min_buffer_size=config['num_initial_steps'],
+        batch_size=config['batch_size'],
+        replay_buffer_size=config['replay_buffer_size'],
+        discount=config['discount'],
+        soft_target_tau=config['soft_target_tau'],
+        policy_lr=config['policy_lr'],
+        qf_lr=config['qf_lr'],
+        device=config['device'],
+        **config['oracle_sac'])
+    return BuiltRun(algo, env, batch_size)
+
+
+def _build_maml_trpo(config, benchmark, n_train, n_test) -> BuiltRun:
+    """MAML-TRPO of a config."""
+    from tcl_garage.build_baselines import build_maml_trpo
+    algo, env, batch_size = build_maml_trpo(
+        benchmark.train_sampler.first(n_train),
+        benchmark.test_sampler,
+        num_test_tasks=n_test,
+        discount=config['discount'],
+        **config['maml_trpo'])
+    return BuiltRun(algo, env, batch_size)
+
+
+def _build_rl2_ppo(config, benchmark, n_train, n_test) -> BuiltRun:
+    """RL2-PPO of a config (inside a TFTrainer)."""
+    from tcl_garage.build_baselines import build_rl2_ppo
+    algo, env, batch_size = build_rl2_ppo(
+        benchmark.train_sampler.first(n_train),
+        benchmark.test_sampler,
+        num_test_tasks=n_test,
+        discount=config['discount'],
+        **config['rl2_ppo'])
+    return BuiltRun(algo, env, batch_size)
+
+
+def _require_tensorflow() -> None:
+    """RL2-PPO's requirement (TensorFlow)."""
+    from tcl_garage.build_baselines import require_tensorflow
+    require_tensorflow()
+
+
+_PEARL_FAMILY_KEYS = frozenset(RUN_KEYS + PEARL_KEYS)
+_BASELINE_KEYS = frozenset(RUN_KEYS)
+
+#: Every algorithm, by ``--algo`` name; the first is the default.
+ALGORITHMS: Dict[str, Algorithm] = {
+    algorithm.name: algorithm
+    for algorithm in (
+        Algorithm('tcl-pearl', _build_pearl,
+                  _PEARL_FAMILY_KEYS | frozenset(TCL_KEYS),
+                  samplers=('local', 'ray')),
+        Algorithm('pearl', _build_pearl, _PEARL_FAMILY_KEYS,
+                  samplers=('local', 'ray')),
+        Algorithm('oracle', _build_oracle, _BASELINE_KEYS | {
+            'net_size', 'net_layers', 'batch_size', 'replay_buffer_size',
+            'soft_target_tau', 'policy_lr', 'qf_lr', 'num_tasks_sample',
+            'num_steps_prior', 'num_steps_posterior',
+            'num_extra_rl_steps_posterior', 'num_steps_per_epoch',
+            'num_initial_steps', 'oracle_sac'}, block='oracle_sac'),
+        Algorithm('maml-trpo', _build_maml_trpo,
+                  _BASELINE_KEYS | {'maml_trpo'}, block='maml_trpo',
+                  cpu_only=True),
+        Algorithm('rl2-ppo', _build_rl2_ppo, _BASELINE_KEYS | {'rl2_ppo'},
+                  block='rl2_ppo', tensorflow=True,
+                  requirement=_require_tensorflow, cpu_only=True),
+    )
+}

@@ -1,0 +1,114 @@
+"""The layout of a run directory, known here only.
+
+A run directory holds garage's outputs: ``debug.log``, TensorBoard events,
+:data:`PROGRESS` (one row per epoch), :data:`VARIANT` (the resolved config,
+under ``config``) and :data:`SNAPSHOT` (the last snapshot). Runs go to
+``<runs dir>/<benchmark>/<algo>/seed<seed>`` by default (``ml1/push-v3``
+nests). The launcher, the sweep and the analysis read directories through
+these functions.
+"""
+import csv
+import json
+import pathlib
+from typing import Any, Dict, List, Union
+
+#: The resolved config of the run, under ``config``.
+VARIANT = 'variant.json'
+#: The last snapshot (garage's ``snapshot_mode='last'``).
+SNAPSHOT = 'params.pkl'
+#: One row per epoch.
+PROGRESS = 'progress.csv'
+#: Where runs go by default.
+DEFAULT_RUNS_DIR = 'runs'
+
+PathLike = Union[str, pathlib.Path]
+
+
+def default_run_dir(benchmark: str,
+                    algo: str,
+                    seed: int,
+                    runs_dir: PathLike = DEFAULT_RUNS_DIR) -> pathlib.Path:
+    """``<runs_dir>/<benchmark>/<algo>/seed<seed>``.
+
+    Args:
+        benchmark (str): The benchmark (``ml1/push-v3`` nests).
+        algo (str): The algorithm.
+        seed (int): The seed.
+        runs_dir (str or pathlib.Path): The folder of all runs.
+
+    Returns:
+        pathlib.Path: The run directory.
+
+    """
+    return pathlib.Path(runs_dir) / benchmark / algo / f'seed{seed}'
+
+
+def read_config(run_dir: PathLike) -> Dict[str, Any]:
+    """The resolved config saved in a run directory.
+
+    Args:
+        run_dir (str or pathlib.Path): The run directory.
+
+    Returns:
+        dict: Its config.
+
+    Raises:
+        ValueError: If it holds no config (not a tcl_garage run).
+
+    """
+    path = pathlib.Path(run_dir) / VARIANT
+    if not path.is_file():
+        raise ValueError(f'{run_dir} is not a run directory (it has no '
+                         f'{VARIANT})')
+    variant = json.loads(path.read_text(encoding='utf-8'))
+    if 'config' not in variant:
+        raise ValueError(f'{path} holds no config: tcl_garage did not make '
+                         'this run')
+    return variant['config']
+
+
+def progress_rows(run_dir: PathLike) -> List[Dict[str, str]]:
+    """The rows of a run's progress file, one per logged epoch.
+
+    Args:
+        run_dir (str or pathlib.Path): The run directory.
+
+    Returns:
+        list[dict[str, str]]: The rows ([] when there is no file yet).
+
+    """
+    path = pathlib.Path(run_dir) / PROGRESS
+    if not path.is_file():
+        return []
+    with open(path, newline='', encoding='utf-8') as f:
+        return list(csv.DictReader(f))
+
+
+def is_resumable(run_dir: PathLike) -> bool:
+    """Whether a run directory has a config and a snapshot to resume from.
+
+    Args:
+        run_dir (str or pathlib.Path): The directory.
+
+    Returns:
+        bool: True when both are there.
+
+    """
+    run_dir = pathlib.Path(run_dir)
+    return (run_dir / VARIANT).is_file() and (run_dir / SNAPSHOT).is_file()
+
+
+def status(run_dir: PathLike) -> str:
+    """``'new'``, ``'partial'`` (resumable) or ``'done'``.
+
+    Args:
+        run_dir (str or pathlib.Path): The directory.
+
+    Returns:
+        str: The run's status.
+
+    """
+    if not is_resumable(run_dir):
+        return 'new'
+    epochs = read_config(run_dir)['epochs']
+    return 'done' if len(progress_rows(run_dir)) >= epochs else 'partial'
