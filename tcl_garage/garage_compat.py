@@ -13,10 +13,13 @@ fails if it stops working.
    installed, a stand-in ``garage.tf`` package provides that one name; using
    it (``is_tf_worker=True``) raises an error that says to install TensorFlow.
    When TensorFlow is installed, the real package is used and nothing is done.
-2. ``numpy.bool``: removed in numpy 1.24, used by
-   ``garage.np.explained_variance_1d`` (logged by garage's policy-gradient
-   algorithms). It is restored as an alias of the builtin ``bool``, exactly
-   what it was in numpy < 1.24.
+2. numpy aliases garage still uses. ``numpy.bool`` (removed in numpy 1.24,
+   back in numpy 2 as ``numpy.bool_``), used by
+   ``garage.np.explained_variance_1d``, is restored as the builtin ``bool``
+   where missing, exactly what it was in numpy < 1.24. ``numpy.bool8``
+   (removed in numpy 2), used by garage's JSON log encoder (every
+   ``Trainer.train`` writes ``experiment.json`` with it), is restored as
+   ``numpy.bool_``, what it was.
 3. gym's import notice. garage (through akro) imports gym 0.26, whose
    import prints a multi-line notice to stderr that it is unmaintained. gym
    is imported once here with that notice swallowed, so a command's stderr
@@ -97,9 +100,12 @@ def _install_tensorflow_free_samplers() -> None:
 
 
 def _install_numpy_aliases() -> None:
-    """Restore ``np.bool``, which garage 2021.3.0 still uses."""
-    if 'bool' not in np.__dict__:
-        np.bool = bool  # pylint: disable=attribute-defined-outside-init
+    """Restore ``np.bool`` and ``np.bool8``, which garage 2021.3.0 uses."""
+    # pylint: disable=attribute-defined-outside-init
+    if 'bool' not in np.__dict__:  # numpy 1.24 to 1.26
+        np.bool = bool
+    if not hasattr(np, 'bool8'):  # numpy >= 2
+        np.bool8 = np.bool_
 
 
 def _import_gym_quietly() -> None:

@@ -42,6 +42,19 @@ def test_numpy_bool_alias_lets_garage_explained_variance_run():
     assert value == pytest.approx(1.0)
 
 
+def test_numpy_bool8_alias_lets_garage_log_its_experiment():
+    """garage's Trainer.train dumps experiment.json with this encoder."""
+    import json
+    from garage.experiment.experiment import LogEncoder
+
+    class Unserializable:
+        pass
+
+    text = json.dumps({'flag': np.bool_(True), 'thing': Unserializable()},
+                      cls=LogEncoder)
+    assert json.loads(text)['flag'] is True
+
+
 def test_gym_notice_is_not_printed():
     bare = run_python('import gym')
     assert 'unmaintained' in bare.stderr  # what the adaptation hides

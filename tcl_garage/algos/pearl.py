@@ -314,6 +314,9 @@ class PEARL(GaragePEARL):
         num_exploration_episodes (int): Episodes collected in each test task
             before the policy adapts at meta-test (PEARL's MuJoCo protocol:
             2; Meta-World: 10).
+        compile_step (bool): ``torch.compile`` the device part of each
+            training step (:meth:`_update_networks`); on a GPU with CUDA
+            graphs.
         **kwargs: Keyword arguments of ``garage.torch.algos.PEARL``.
 
     """
@@ -326,6 +329,7 @@ class PEARL(GaragePEARL):
                  sampler,
                  *,
                  num_exploration_episodes: int = 10,
+                 compile_step: bool = False,
                  **kwargs) -> None:
         if num_exploration_episodes < 1:
             raise ValueError('num_exploration_episodes must be >= 1, got '
@@ -349,6 +353,8 @@ class PEARL(GaragePEARL):
             test_env_sampler,
             kwargs.get('num_test_tasks') or test_env_sampler.n_tasks)
         self._train_stats: Dict[str, list] = {}
+        self._compile_step = compile_step
+        self._compiled_step = None  # built at the first step
         self._epochs_trained = 0
         self._random_state_to_restore: Optional[dict] = None
 
@@ -385,6 +391,7 @@ class PEARL(GaragePEARL):
         """
         state = super().__getstate__()  # garage drops both buffers
         state['_train_stats'] = {}
+        state['_compiled_step'] = None  # compiled again when resumed
         state['_saved_buffers'] = {
             name: {task: buffer_state(buffer)
                    for task, buffer in buffers.items()}
@@ -538,95 +545,145 @@ class PEARL(GaragePEARL):
     def _optimize_policy(self, indices):
         """One gradient step of every network, on the tasks ``indices``.
 
-        garage's update (and PEARL's, Rakelly et al. 2019, Algorithm 1) in
-        its order: critic and encoder, value function, target, policy. It
-        differs from garage's only in work garage throws away: the encoder
-        is back-propagated once (garage: twice), the policy loss stops at
-        the policy (garage also computed Q-function gradients it then
-        zeroed), and the policy's mean/std regularisers have gradients
-        (garage computed them from numpy copies; see :meth:`_policy_step`).
-        Nothing in a step waits for the device: no ``.item()``, no copy
-        back to the host, no branch on a tensor's value.
+        The host samples the step's data and sends it to the device; then
+        :meth:`_update_networks` (compiled with ``compile_step=True``) does
+        the rest on the device.
 
         Args:
             indices (list[int]): Tasks of this meta-batch (repeats allowed).
 
         """
+        context, context_info = self._training_context(indices)
+        batch = self._sample_data(indices)
         with _distribution_checks_off():
-            context, context_info = self._training_context(indices)
-            obs, actions, rewards, next_obs, terms = (
-                field.flatten(0, 1) for field in self._sample_data(indices))
+            statistics = self._step_function()(context, context_info, *batch)
+        for name, value in statistics.items():
+            self._record(name, value)
 
-            # Posterior inference: the encoder runs once, on the step's
-            # context. z is drawn with the reparameterisation trick, so
-            # losses through z reach the encoder.
-            encoder_output = self.context_encoder(context)
-            z_means, z_vars = self._infer_posterior(encoder_output)
-            task_z = self._policy.z.repeat_interleave(self._batch_size, 0)
+    def _step_function(self):
+        """:meth:`_update_networks`, compiled once if asked for.
 
-            # The policy sees z detached: its loss never trains the encoder.
-            new_actions, log_pi, policy_regularizer = self._policy_outputs(
-                obs, task_z.detach())
+        Returns:
+            callable: The eager method, or its ``torch.compile``: with
+                CUDA graphs on a GPU (``mode='reduce-overhead'``), inductor's
+                default on the CPU; static shapes (a shape change, e.g.
+                shortened TCL windows, compiles again).
 
-            # Critic. Q(s, a, z) with z NOT detached: the encoder gets its
-            # RL gradient from the Q-functions only (PEARL's design).
-            q1_pred = self._qf1(torch.cat([obs, actions], dim=1), task_z)
-            q2_pred = self._qf2(torch.cat([obs, actions], dim=1), task_z)
-            v_pred = self._vf(obs, task_z.detach())
-            with torch.no_grad():
-                target_v = self.target_vf(next_obs, task_z)
-                q_target = (rewards * self._reward_scale +
-                            (1. - terms) * self._discount * target_v)
-            qf_loss = (F.mse_loss(q1_pred, q_target) +
-                       F.mse_loss(q2_pred, q_target))
+        """
+        if not self._compile_step:
+            return self._update_networks
+        if self._compiled_step is None:
+            on_gpu = global_device() is not None and (
+                global_device().type == 'cuda')
+            self._compiled_step = torch.compile(
+                self._update_networks,
+                mode='reduce-overhead' if on_gpu else None,
+                dynamic=False)
+        return self._compiled_step
 
-            # Encoder: KL(q(z|c) || N(0, I)) and any auxiliary encoder loss
-            # of a subclass (TCLPEARL: contrastive_loss_scale * L_TCL).
-            encoder_loss = self._auxiliary_encoder_loss(encoder_output,
-                                                        context_info)
-            if self._use_information_bottleneck:
-                kl_loss = self._kl_lambda * kl_to_standard_normal(
-                    z_means, z_vars)
-                encoder_loss = encoder_loss + kl_loss
-                self._record('KLLoss', kl_loss)
+    def _update_networks(self, context: torch.Tensor, context_info: Any,
+                         obs: torch.Tensor, actions: torch.Tensor,
+                         rewards: torch.Tensor, next_obs: torch.Tensor,
+                         terms: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The step on the device: every loss, backward pass and optimizer
+        step.
 
-            # ONE backward pass: the Q-functions get gradients from qf_loss
-            # alone (the encoder losses do not reach them); the encoder from
-            # qf_loss (through z) and encoder_loss together, and takes ONE
-            # optimizer step on their sum.
-            _zero_grad(self.qf1_optimizer, self.qf2_optimizer,
-                       self.context_optimizer)
-            (qf_loss + encoder_loss).backward()
-            self.qf1_optimizer.step()
-            self.qf2_optimizer.step()
-            self.context_optimizer.step()
+        garage's update (and PEARL's, Rakelly et al. 2019, Algorithm 1):
+        critic and encoder, then value function, target and policy. It
+        gives garage's results with less work: two backward passes where
+        garage makes four (the encoder is back-propagated once, not twice;
+        V's and the policy's losses share one pass, which stops at their
+        parameters: garage also computed Q-function gradients it then
+        zeroed). One difference is intended: the policy's mean/std
+        regularisers have gradients (garage computed them from numpy
+        copies; see :meth:`_policy_outputs`). Nothing here waits for the device: no
+        ``.item()``, no copy back to the host, no branch on a tensor's
+        value.
 
-            # Value function towards min Q(s, a~pi, z) - log pi, with the
-            # Q-functions just stepped (garage's order); the target is
-            # detached, so only V learns from this loss.
-            q1 = self._qf1(torch.cat([obs, new_actions], dim=1),
-                           task_z.detach())
-            q2 = self._qf2(torch.cat([obs, new_actions], dim=1),
-                           task_z.detach())
-            min_q = torch.min(q1, q2)
-            vf_loss = F.mse_loss(v_pred, (min_q - log_pi).detach())
-            _zero_grad(self.vf_optimizer)
-            vf_loss.backward()
-            self.vf_optimizer.step()
-            self._update_target_network()
+        Args:
+            context (torch.Tensor): Each task's context, :math:`(T, N, C)`.
+            context_info (object): What :meth:`_training_context` returned
+                beside it (for :meth:`_auxiliary_encoder_loss`).
+            obs (torch.Tensor): Observations, :math:`(T, B, O)`.
+            actions (torch.Tensor): Actions, :math:`(T, B, A)`.
+            rewards (torch.Tensor): Rewards, :math:`(T, B, 1)`.
+            next_obs (torch.Tensor): Next observations, :math:`(T, B, O)`.
+            terms (torch.Tensor): Terminal flags, :math:`(T, B, 1)`.
 
-            # Policy: reparameterised actions through the Q-functions. Its
-            # gradient is taken for the policy's parameters only: the
-            # Q-functions are not stepped by it.
-            policy_loss = (log_pi - min_q).mean() + policy_regularizer
-            _zero_grad(self._policy_optimizer)
-            policy_loss.backward(inputs=self._policy_parameters())
-            self._policy_optimizer.step()
+        Returns:
+            dict[str, torch.Tensor]: The step's statistics (detached).
 
-        self._record('QLoss', qf_loss)
-        self._record('VLoss', vf_loss)
-        self._record('PolicyLoss', policy_loss)
-        self._record('PosteriorStd', z_vars.sqrt().mean())
+        """
+        obs, actions, rewards, next_obs, terms = (
+            field.flatten(0, 1)
+            for field in (obs, actions, rewards, next_obs, terms))
+
+        # Posterior inference: the encoder runs once, on the step's
+        # context. z is drawn with the reparameterisation trick, so losses
+        # through z reach the encoder.
+        encoder_output = self.context_encoder(context)
+        z_means, z_vars = self._infer_posterior(encoder_output)
+        task_z = self._policy.z.repeat_interleave(self._batch_size, 0)
+
+        # Critic. Q(s, a, z) with z NOT detached: the encoder gets its RL
+        # gradient from the Q-functions only (PEARL's design).
+        q1_pred = self._qf1(torch.cat([obs, actions], dim=1), task_z)
+        q2_pred = self._qf2(torch.cat([obs, actions], dim=1), task_z)
+        with torch.no_grad():
+            target_v = self.target_vf(next_obs, task_z)
+            q_target = (rewards * self._reward_scale +
+                        (1. - terms) * self._discount * target_v)
+        qf_loss = (F.mse_loss(q1_pred, q_target) +
+                   F.mse_loss(q2_pred, q_target))
+
+        # Encoder: KL(q(z|c) || N(0, I)) and any auxiliary encoder loss of a
+        # subclass (TCLPEARL: contrastive_loss_scale * L_TCL).
+        encoder_loss, statistics = self._auxiliary_encoder_loss(
+            encoder_output, context_info)
+        if self._use_information_bottleneck:
+            kl_loss = self._kl_lambda * kl_to_standard_normal(z_means, z_vars)
+            encoder_loss = encoder_loss + kl_loss
+            statistics['KLLoss'] = kl_loss.detach()
+
+        # First backward pass: the Q-functions get gradients from qf_loss
+        # alone (the encoder losses do not reach them); the encoder from
+        # qf_loss (through z) and encoder_loss together, and takes ONE
+        # optimizer step on their sum.
+        _zero_grad(self.qf1_optimizer, self.qf2_optimizer,
+                   self.context_optimizer)
+        (qf_loss + encoder_loss).backward()
+        self.qf1_optimizer.step()
+        self.qf2_optimizer.step()
+        self.context_optimizer.step()
+
+        # Policy and value function see z detached: neither trains the
+        # encoder. The Q-functions are the ones just stepped (garage's
+        # order).
+        new_actions, log_pi, policy_regularizer = self._policy_outputs(
+            obs, task_z.detach())
+        q1 = self._qf1(torch.cat([obs, new_actions], dim=1), task_z.detach())
+        q2 = self._qf2(torch.cat([obs, new_actions], dim=1), task_z.detach())
+        min_q = torch.min(q1, q2)
+        v_pred = self._vf(obs, task_z.detach())
+        # V towards min Q(s, a~pi, z) - log pi: the target is detached, so
+        # this loss reaches V alone.
+        vf_loss = F.mse_loss(v_pred, (min_q - log_pi).detach())
+        # Reparameterised actions through the Q-functions.
+        policy_loss = (log_pi - min_q).mean() + policy_regularizer
+
+        # Second backward pass, for V and the policy only: the Q-functions
+        # get no gradient from the policy loss (they are not stepped by it).
+        _zero_grad(self.vf_optimizer, self._policy_optimizer)
+        (vf_loss + policy_loss).backward(inputs=self._vf_and_policy_params())
+        self.vf_optimizer.step()
+        self._update_target_network()
+        self._policy_optimizer.step()
+
+        statistics.update(QLoss=qf_loss.detach(),
+                          VLoss=vf_loss.detach(),
+                          PolicyLoss=policy_loss.detach(),
+                          PosteriorStd=z_vars.sqrt().mean().detach())
+        return statistics
 
     def _training_context(self, indices) -> Tuple[torch.Tensor, Any]:
         """The context of a training step (a hook).
@@ -642,8 +699,9 @@ class PEARL(GaragePEARL):
         """
         return self._sample_context(indices), None
 
-    def _auxiliary_encoder_loss(self, encoder_output: torch.Tensor,
-                                context_info: Any):
+    def _auxiliary_encoder_loss(
+            self, encoder_output: torch.Tensor,
+            context_info: Any) -> Tuple[Any, Dict[str, torch.Tensor]]:
         """A loss added to the encoder's objective in its one step (a hook).
 
         Args:
@@ -653,11 +711,12 @@ class PEARL(GaragePEARL):
                 beside the context.
 
         Returns:
-            torch.Tensor or float: A scalar; 0 in PEARL.
+            tuple: A scalar loss (0 in PEARL) and statistics to log
+                (``{name: detached scalar tensor}``; none in PEARL).
 
         """
         del encoder_output, context_info
-        return 0.
+        return 0., {}
 
     def _infer_posterior(
             self,
@@ -753,6 +812,15 @@ class PEARL(GaragePEARL):
             param for group in self._policy_optimizer.param_groups
             for param in group['params']
         ]
+
+    def _vf_and_policy_params(self) -> List[torch.Tensor]:
+        """The parameters of the step's second backward pass.
+
+        Returns:
+            list[torch.Tensor]: The value function's and the policy's.
+
+        """
+        return list(self._vf.parameters()) + self._policy_parameters()
 
     def _sample_data(self, indices):
         """Sample each task's training batch (garage's ``_sample_data``).

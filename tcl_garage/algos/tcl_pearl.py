@@ -113,14 +113,19 @@ class TCLPEARL(PEARL):
             indices (list[int]): Tasks of this meta-batch.
 
         Returns:
-            tuple[torch.Tensor, WindowPairs]: The context,
-                :math:`(T, K W, C)`, and the windows (keys only when the TCL
-                loss is on).
+            tuple: The context, :math:`(T, K W, C)`, and the keys on the
+                device: their windows as context, :math:`(T K, W, C)`, and
+                each row's trajectory id, :math:`(T K,)` (None when the TCL
+                loss is off).
 
         """
-        windows = self._sample_windows(
-            indices, with_keys=self._contrastive_loss_scale > 0)
-        return self._windows_context(windows, len(indices)), windows
+        with_keys = self._contrastive_loss_scale > 0
+        windows = self._sample_windows(indices, with_keys=with_keys)
+        keys = None
+        if with_keys:
+            keys = (self._context_tensor(windows.key),
+                    to_device(windows.trajectory_ids, np.int64))
+        return self._windows_context(windows, len(indices)), keys
 
     def _auxiliary_encoder_loss(self, encoder_output, context_info):
         """``contrastive_loss_scale * L_TCL`` (0 at scale 0).
@@ -128,31 +133,32 @@ class TCLPEARL(PEARL):
         Args:
             encoder_output (torch.Tensor): The encoder's output on the query
                 windows, :math:`(T, K W, D)`.
-            context_info (WindowPairs): The step's windows.
+            context_info (tuple or None): The key windows and trajectory ids
+                of :meth:`_training_context`.
 
         Returns:
-            torch.Tensor or float: The scaled TCL loss.
+            tuple: The scaled TCL loss and its statistics.
 
         """
-        windows = context_info
-        if windows.key is None:
-            return 0.
-        window_size = windows.query['observations'].shape[1]
+        if context_info is None:
+            return 0., {}
+        key_context, trajectory_ids = context_info
+        window_size = key_context.shape[1]
+        # Queries: the encoder's output on the context, window by window.
         query_mean, query_std = self.posteriors_from_encoder_output(
             encoder_output.reshape(-1, window_size, encoder_output.shape[-1]))
-        key_mean, key_std = self.window_posteriors(windows.key,
-                                                   self._key_encoder)
-        trajectory_ids = to_device(windows.trajectory_ids, np.int64)
+        # Keys: the momentum encoder (no gradient).
+        key_mean, key_std = self.posteriors_from_encoder_output(
+            self._key_encoder(key_context))
         loss = trajectory_contrastive_loss(query_mean, query_std, key_mean,
                                            key_std, self._temperature,
                                            trajectory_ids)
-        self._record('TCLLoss', loss)
-        self._record(
-            'TCLAccuracy',
-            contrastive_accuracy(query_mean, query_std, key_mean, key_std,
-                                 trajectory_ids))
-        self._record('TCLWindowPosteriorStd', query_std.detach().mean())
-        return self._contrastive_loss_scale * loss
+        statistics = dict(
+            TCLLoss=loss.detach(),
+            TCLAccuracy=contrastive_accuracy(query_mean, query_std, key_mean,
+                                             key_std, trajectory_ids),
+            TCLWindowPosteriorStd=query_std.detach().mean())
+        return self._contrastive_loss_scale * loss, statistics
 
     def _update_target_network(self):
         """Soft-update PEARL's target value function and the key encoder."""
