@@ -7,13 +7,18 @@ PEARL path), fills every task's buffers with the same synthetic 200-step
 episodes, and times ``_optimize_policy`` (one gradient step of every network)
 round-robin after ``--warmup`` untimed steps of each: one step of each
 variant in turn, ``--steps`` times, so drifts in machine speed hit all three
-alike. Prints the median seconds per step and the ratios.
+alike. Prints the median seconds per step and the ratios. ``--device cuda``
+runs all of them on the GPU (each step timed to its end on the device);
+``--compile`` adds (d) our ``TCLPEARL`` with ``compile_step=True`` (CUDA
+graphs on a GPU) and prints compiled / eager (its first steps compile:
+give enough ``--warmup``).
 
 Environment physics is not involved: a gradient step only sees the
 observation and action sizes (Meta-World: 39 and 4; HalfCheetah: 20 and 6).
 
     python benchmarks/step_time.py --preset metaworld
     python benchmarks/step_time.py --preset cheetah-vel --steps 40
+    python benchmarks/step_time.py --device cuda --compile --warmup 10
 """
 import argparse
 import statistics
@@ -122,8 +127,8 @@ def preset_sizes(name):
                 **network_sizes(config))
 
 
-def build(kind, preset):
-    """Build one of the three variants with its buffers filled."""
+def build(kind, preset, device='cpu'):
+    """Build one of the variants with its buffers filled."""
     set_seed(0)
     p = dict(preset)
     obs_dim, act_dim = p.pop('obs_dim'), p.pop('act_dim')
@@ -138,9 +143,10 @@ def build(kind, preset):
         algo_class = 'tcl-pearl'
         p.update(window_size=window,
                  windows_per_task=max(1, round(context / window)),
-                 contrastive_loss_scale=1.0 if kind == 'tcl' else 0.0)
+                 contrastive_loss_scale=0.0 if kind == 'tcl0' else 1.0,
+                 compile_step=kind == 'compiled')
     algo, _ = build_pearl(algo_class, envs, OneTaskSampler(),
-                          num_test_tasks=1, **p)
+                          num_test_tasks=1, device=device, **p)
     rng = np.random.default_rng(0)
     for task in range(n_tasks):
         for _ in range(8):
@@ -162,11 +168,14 @@ def verdict(met):
     return 'met' if met else 'NOT met'
 
 
-def time_step(algo, meta_batch_size, num_tasks):
-    """Seconds of one gradient step on a random meta-batch."""
+def time_step(algo, meta_batch_size, num_tasks, device):
+    """Seconds of one gradient step on a random meta-batch, to its end on
+    the device."""
     indices = np.random.choice(num_tasks, meta_batch_size)
     start = time.perf_counter()
     algo._optimize_policy(indices)
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
     return time.perf_counter() - start
 
 
@@ -176,6 +185,10 @@ def main():
                         default='metaworld')
     parser.add_argument('--steps', type=int, default=20,
                         help='timed steps of each variant')
+    parser.add_argument('--device', default='cpu',
+                        help='cpu, cuda or cuda:<index>')
+    parser.add_argument('--compile', action='store_true',
+                        help='also time the compiled TCLPEARL step')
     parser.add_argument('--warmup', type=int, default=3,
                         help='untimed steps of each variant first')
     args = parser.parse_args()
@@ -183,10 +196,13 @@ def main():
     kinds = {'stock': 'stock garage PEARL',
              'tcl': 'TCLPEARL',
              'tcl0': 'TCLPEARL, contrastive scale 0'}
-    algos = {kind: build(kind, preset) for kind in kinds}
+    if args.compile:
+        kinds['compiled'] = 'TCLPEARL, compiled'
+    algos = {kind: build(kind, preset, args.device) for kind in kinds}
     times = {kind: [] for kind in kinds}
     np.random.seed(0)
-    args_of_step = (preset['meta_batch_size'], preset['num_train_tasks'])
+    args_of_step = (preset['meta_batch_size'], preset['num_train_tasks'],
+                    args.device)
     for algo in algos.values():
         for _ in range(args.warmup):
             time_step(algo, *args_of_step)
@@ -194,9 +210,11 @@ def main():
         for kind, algo in algos.items():
             times[kind].append(time_step(algo, *args_of_step))
     median = {kind: statistics.median(t) for kind, t in times.items()}
-    print(f'preset {args.preset}: torch {torch.__version__}, '
-          f'{torch.get_num_threads()} threads, median of {args.steps} '
-          'steps each')
+    where = (torch.cuda.get_device_name(args.device)
+             if args.device.startswith('cuda') else
+             f'CPU, {torch.get_num_threads()} threads')
+    print(f'preset {args.preset}: torch {torch.__version__}, {where}, '
+          f'median of {args.steps} steps each')
     for kind, label in kinds.items():
         print(f'  {label:32s} {median[kind]:.4f} s/step')
     tcl_cost = median['tcl'] / median['tcl0']
@@ -205,6 +223,10 @@ def main():
           f'<= {TCL_COST_TARGET}: {verdict(tcl_cost <= TCL_COST_TARGET)})')
     print(f'  stock PEARL / TCLPEARL           {speedup:.3f}  (target '
           f'>= {SPEEDUP_TARGET}: {verdict(speedup >= SPEEDUP_TARGET)})')
+    if args.compile:
+        print(f'  TCLPEARL compiled / eager        '
+              f'{median["compiled"] / median["tcl"]:.3f}  (eager / compiled: '
+              f'{median["tcl"] / median["compiled"]:.2f}x)')
 
 
 if __name__ == '__main__':

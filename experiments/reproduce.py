@@ -7,9 +7,14 @@ results.md / results.csv (return over the last 100k env steps, winner,
 relative gain), curves.png, embeddings/<algo>/ (t-SNE and cluster metrics of
 seed 0) and summary.md.
 
-Presets: `cpu-hour` (configs/profiles/cpu-hour.yaml: about an hour for
-2 seeds on a 2-core CPU), `paper` (the paper's settings, on --device cuda),
-`smoke` (seconds; a check).
+Presets: `cpu-hour` (configs/profiles/cpu-hour.yaml), `paper` (the paper's
+settings, on --device cuda), `smoke` (seconds; a check). Each run's budget
+(epochs, gradient steps, environment steps) is printed first. The paper's
+budget per run and algorithm: ML1 (any env) 50 epochs, 200,000 gradient
+steps, 1.4M environment steps; Cheetah-Vel 500 epochs, 1M gradient steps,
+2.7M environment steps (the other MuJoCo families alike). At the paper's
+ML1 sizes a gradient step takes about 0.45 s on a 2-core CPU (25 hours a
+run): the paper preset needs a CUDA GPU.
 
     python experiments/reproduce.py --env cheetah-vel --seeds 2 --out repro
 """
@@ -23,10 +28,36 @@ from tcl_garage.analysis.curves import plot_curves
 from tcl_garage.analysis.embeddings import analyse_embeddings
 from tcl_garage.analysis.runs import load_run
 from tcl_garage.analysis.table import results_table, to_csv, to_markdown
+from tcl_garage.envs import benchmark_facts
+from tcl_garage.experiment import load_config
 from tcl_garage.experiment.rundir import default_run_dir
 from tcl_garage.experiment.sweep import sweep
 
 ALGOS = ('tcl-pearl', 'pearl')
+
+
+def budget_line(benchmark, preset):
+    """One line stating what each run of the preset costs.
+
+    Args:
+        benchmark (str): The benchmark.
+        preset (str): The preset.
+
+    Returns:
+        str: Epochs, gradient steps and environment steps of one run.
+
+    """
+    profile = {'paper': None, 'smoke': 'smoke'}.get(preset, preset)
+    config = load_config(benchmark, algo='tcl-pearl', profile=profile)
+    n_train = config['num_train_tasks'] or benchmark_facts(benchmark)[0]
+    per_visit = (config['num_steps_prior'] + config['num_steps_posterior'] +
+                 config['num_extra_rl_steps_posterior'])
+    env_steps = (n_train * config['num_initial_steps'] + config['epochs'] *
+                 config['num_tasks_sample'] * per_visit)
+    grad_steps = config['epochs'] * config['num_steps_per_epoch']
+    return (f'budget of each run ({preset}, {benchmark}): {config["epochs"]} '
+            f'epochs, {grad_steps:,} gradient steps, about {env_steps:,} '
+            'environment steps (whole episodes round it up)')
 
 
 def main():
@@ -42,6 +73,7 @@ def main():
     parser.add_argument('--embedding-tasks', type=int, default=8)
     parser.add_argument('--embedding-rollouts', type=int, default=200)
     args = parser.parse_args()
+    print(budget_line(args.env, args.preset), flush=True)
     out = pathlib.Path(args.out)
     runs_dir = out / 'runs'
     device = args.device or ('cuda' if args.preset == 'paper' else 'cpu')

@@ -28,6 +28,14 @@ def test_step_time_prints_both_ratios_against_their_targets():
                      '--warmup', '0')
     for label in ('TCLPEARL / TCLPEARL scale 0', 'stock PEARL / TCLPEARL'):
         assert number_after(label, out) > 0
+    assert 'compiled' not in out
+
+
+@pytest.mark.slow
+def test_step_time_times_the_compiled_step():
+    out = run_script('step_time', '--preset', 'cheetah-vel', '--steps', '1',
+                     '--warmup', '1', '--compile')
+    assert number_after('TCLPEARL compiled / eager', out) > 0
     assert out.count('(target ') == 2
 
 

@@ -324,3 +324,23 @@ def test_switching_task_reuses_the_environment(name):
                                max_episode_length=50).train_envs()[0](same)
         assert other is not same
         assert other.spec.max_episode_length == 50
+
+
+def test_ml1_reward_function_version_is_a_setting():
+    from tcl_garage.experiment import ConfigError, load_config
+    rewards = {}
+    for version in ('v1', 'v2'):
+        benchmark = make_benchmark('ml1/push-v3', seed=0,
+                                   reward_function_version=version)
+        env = benchmark.train_envs()[0]()
+        assert env.unwrapped.reward_function_version == version
+        env.reset()
+        rewards[version] = env.step(np.zeros(4, np.float32)).reward
+    assert rewards['v1'] != rewards['v2']  # not the same reward function
+    assert load_config('ml1/push-v3')['reward_function_version'] is None
+    assert load_config('ml1/push-v3', overrides={
+        'reward_function_version': 'v1'})['reward_function_version'] == 'v1'
+    with pytest.raises(ConfigError, match='only Meta-World ML1'):
+        load_config('cheetah-vel', overrides={'reward_function_version': 'v1'})
+    with pytest.raises(ConfigError, match="reward_function_version='v3'"):
+        load_config('ml1/push-v3', overrides={'reward_function_version': 'v3'})

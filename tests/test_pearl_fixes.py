@@ -84,3 +84,28 @@ def test_deterministic_latent_without_information_bottleneck(algo_name):
     assert 'KLLoss' not in stats and np.isfinite(stats['QLoss'])
     assert algo._policy.z.shape == (4, 3)
     torch.testing.assert_close(algo._policy.z, algo._policy.z_means)
+
+
+@pytest.mark.parametrize('algo_name', ['pearl', 'tcl-pearl'])
+def test_meta_test_before_training_adapts_to_its_exploration(algo_name):
+    """garage #1365: evaluation must infer each test task's posterior from
+    that task's own exploration episodes. Before any training, the
+    posterior after exploration differs from the prior and between tasks
+    (their goals, hence rewards, differ)."""
+    algo, _ = make_point_algo(algo_name, num_exploration_episodes=2)
+    posteriors = []
+    real_adapt = algo.adapt_policy
+
+    def adapt(policy, episodes):
+        torch.testing.assert_close(policy.z_means, torch.zeros(1, 3))
+        adapted = real_adapt(policy, episodes)
+        posteriors.append((adapted.z_means.clone(), adapted.z_vars.clone()))
+        return adapted
+
+    algo.adapt_policy = adapt
+    algo._evaluator.evaluate(algo)
+    assert len(posteriors) == 2  # one per test task
+    for means, variances in posteriors:
+        assert not torch.allclose(means, torch.zeros_like(means))
+        assert (variances < 1).all()  # more certain than the prior
+    assert not torch.allclose(posteriors[0][0], posteriors[1][0])

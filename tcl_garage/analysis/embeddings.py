@@ -40,13 +40,13 @@ def collect_embeddings(run_dir: str,
     from garage.experiment.deterministic import set_seed
 
     from tcl_garage.algos import PEARLWorker
-    from tcl_garage.envs import make_benchmark
+    from tcl_garage.experiment.launcher import benchmark_of
     from tcl_garage.experiment.rundir import read_config
 
     config = read_config(run_dir)
+    config.setdefault('reward_function_version', None)  # older runs
     algo = Snapshotter().load(run_dir)['algo']
-    benchmark = make_benchmark(config['benchmark'], seed=config['seed'],
-                               max_episode_length=config['max_episode_length'])
+    benchmark = benchmark_of(config)
     updates = benchmark.test_sampler.sample(benchmark.num_test_tasks)
     updates = updates[:num_tasks]
     length = benchmark.max_episode_length

@@ -59,7 +59,8 @@ class Benchmark:
 
 def make_benchmark(name: str,
                    seed: int = 0,
-                   max_episode_length: Optional[int] = None) -> Benchmark:
+                   max_episode_length: Optional[int] = None,
+                   reward_function_version: Optional[str] = None) -> Benchmark:
     """Build a benchmark's train and test task samplers.
 
     Tasks are drawn with a generator seeded by ``seed`` (the global
@@ -72,6 +73,8 @@ def make_benchmark(name: str,
         seed (int): Seed of the task draw.
         max_episode_length (int or None): Episode length; None uses the
             benchmark's (200, or 20 for ``point``).
+        reward_function_version (str or None): ML1 only: ``v2`` (None:
+            Meta-World 3's default) or ``v1`` (the paper's reward).
 
     Returns:
         Benchmark: Samplers and counts.
@@ -85,10 +88,15 @@ def make_benchmark(name: str,
         check_env_name(env_name)
         length = max_episode_length or METAWORLD_MAX_EPISODE_LENGTH
         train, test = ml1_tasks(env_name, seed)
-        kwargs = dict(env_name=env_name, max_episode_length=length)
+        kwargs = dict(env_name=env_name, max_episode_length=length,
+                      reward_function_version=reward_function_version or 'v2')
         return Benchmark(name, FixedTaskSampler(MetaWorldML1Env, train, kwargs),
                          FixedTaskSampler(MetaWorldML1Env, test, kwargs),
                          len(train), len(test), length)
+    if reward_function_version is not None:
+        raise ValueError(f'reward_function_version={reward_function_version}'
+                         f': only Meta-World ML1 has reward versions, not '
+                         f'{name}; leave it unset')
     if name == 'point':
         if max_episode_length not in (None, POINT_MAX_EPISODE_LENGTH):
             raise ValueError('point tasks have a fixed episode length of '

@@ -19,6 +19,8 @@ from tcl_garage.envs.gymnasium_env import GymnasiumEnv
 METAWORLD_MAX_EPISODE_LENGTH = 200
 #: ML1's training tasks, and the held-out test tasks drawn (paper: 50 / 10).
 ML1_NUM_TRAIN_TASKS = 50
+#: Meta-World 3's reward functions: v2 (its default) and v1 (the paper's).
+REWARD_FUNCTION_VERSIONS = ('v2', 'v1')
 ML1_NUM_TEST_TASKS = 10
 #: Names of the 50 v3 environments.
 ML1_ENV_NAMES: Tuple[str, ...] = tuple(sorted(metaworld.ALL_V3_ENVIRONMENTS))
@@ -32,22 +34,31 @@ class MetaWorldML1Env(GymnasiumEnv):
         max_episode_length (int): Episode length (paper: 200; Meta-World's
             own limit is 500).
         seed (int or None): Seed of the first reset.
+        reward_function_version (str): ``v2`` (Meta-World 3's default) or
+            ``v1`` (the reward of the v1 environments the paper ran).
 
     Raises:
-        ValueError: If the name is not a v3 environment, or the episode is
-            longer than Meta-World allows.
+        ValueError: If the name is not a v3 environment, the episode is
+            longer than Meta-World allows, or the reward version unknown.
 
     """
 
     def __init__(self,
                  env_name: str,
                  max_episode_length: int = METAWORLD_MAX_EPISODE_LENGTH,
-                 seed: Optional[int] = None) -> None:
+                 seed: Optional[int] = None,
+                 reward_function_version: str = 'v2') -> None:
         check_env_name(env_name)
+        if reward_function_version not in REWARD_FUNCTION_VERSIONS:
+            raise ValueError(
+                f'reward_function_version={reward_function_version!r}: '
+                f'choose one of {", ".join(REWARD_FUNCTION_VERSIONS)}')
         self.env_kwargs = dict(env_name=env_name,
                                max_episode_length=max_episode_length,
-                               seed=seed)
-        env = metaworld.ALL_V3_ENVIRONMENTS[env_name]()
+                               seed=seed,
+                               reward_function_version=reward_function_version)
+        env = metaworld.ALL_V3_ENVIRONMENTS[env_name](
+            reward_function_version=reward_function_version)
         if max_episode_length > env.max_path_length:
             raise ValueError(f'max_episode_length={max_episode_length} is '
                              'longer than Meta-World allows '

@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, FrozenSet, Optional, Tuple
 #: Config keys every algorithm reads.
 RUN_KEYS = ('benchmark', 'algo', 'seed', 'device', 'sampler', 'n_workers',
             'epochs', 'max_episode_length', 'num_train_tasks',
-            'num_test_tasks', 'discount')
+            'num_test_tasks', 'reward_function_version', 'discount')
 #: PEARL's keys (TCL-PEARL's too).
 PEARL_KEYS = ('latent_dim', 'net_size', 'net_layers', 'encoder_hidden_size',
               'encoder_layers', 'meta_batch_size', 'batch_size',

@@ -22,7 +22,7 @@ from tcl_garage.experiment.algorithms import ALGORITHMS, windows_per_task
 #: The configs folder at the repository root.
 CONFIG_DIR = pathlib.Path(__file__).resolve().parents[2] / 'configs'
 #: Keys whose default is null, and the type their values must have.
-_NULLABLE_TYPES = {'benchmark': str}
+_NULLABLE_TYPES = {'benchmark': str, 'reward_function_version': str}
 
 
 class ConfigError(ValueError):
@@ -271,8 +271,8 @@ RANGES = {
     **{key: _UNIT for key in ('maml_trpo.gae_lambda', 'rl2_ppo.gae_lambda')},
     'maml_trpo.hidden_sizes': _SIZES,
 }
-#: Values a key may take.
-CHOICES = {'sampler': ('local', 'ray')}
+#: Values a key may take (None is always allowed for nullable keys).
+CHOICES = {'sampler': ('local', 'ray'), 'reward_function_version': ('v1', 'v2')}
 
 
 def _value(config: Dict[str, Any], key: str) -> Any:
@@ -351,7 +351,7 @@ def check_ranges(config: Dict[str, Any]) -> None:
                               f'--set {key}=<value> (see configs/'
                               'defaults.yaml)')
     for key, allowed in CHOICES.items():
-        if config[key] not in allowed:
+        if config[key] is not None and config[key] not in allowed:
             raise ConfigError(f'{key}={config[key]!r}: not one of '
                               f'{", ".join(allowed)}; choose one of those')
     n_train, n_test, length = _facts(config['benchmark'])
@@ -362,6 +362,12 @@ def check_ranges(config: Dict[str, Any]) -> None:
                               f'has {available}; set at most {available} '
                               '(null: all)')
     length = config['max_episode_length'] or length
+    if (config['reward_function_version'] is not None and
+            not config['benchmark'].startswith('ml1/')):
+        raise ConfigError(
+            f'reward_function_version={config["reward_function_version"]}: '
+            f'only Meta-World ML1 has reward versions, not '
+            f'{config["benchmark"]}; leave it unset')
     algo = config['algo']
     row = ALGORITHMS[algo]
     if config['sampler'] not in row.samplers:

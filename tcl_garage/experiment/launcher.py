@@ -22,6 +22,24 @@ from tcl_garage.experiment import rundir
 from tcl_garage.experiment.progress import ProgressLine, ResumableCsvOutput
 
 
+def benchmark_of(config: Dict[str, Any]):
+    """The benchmark of a config: its tasks, split by the config's seed.
+
+    Args:
+        config (dict): Resolved config.
+
+    Returns:
+        tcl_garage.envs.Benchmark: The benchmark.
+
+    """
+    from tcl_garage.envs import make_benchmark
+    return make_benchmark(
+        config['benchmark'],
+        seed=config['seed'],
+        max_episode_length=config['max_episode_length'],
+        reward_function_version=config['reward_function_version'])
+
+
 def build_run(config: Dict[str, Any]):
     """Build the benchmark and the algorithm of a config.
 
@@ -34,10 +52,7 @@ def build_run(config: Dict[str, Any]):
             and the :class:`~tcl_garage.envs.Benchmark`.
 
     """
-    from tcl_garage.envs import make_benchmark
-    benchmark = make_benchmark(config['benchmark'],
-                               seed=config['seed'],
-                               max_episode_length=config['max_episode_length'])
+    benchmark = benchmark_of(config)
     # Checked by load_config: at most the benchmark's counts.
     n_train = config['num_train_tasks'] or benchmark.num_train_tasks
     n_test = config['num_test_tasks'] or benchmark.num_test_tasks
