@@ -15,7 +15,9 @@ setup(
     # TensorFlow and gym 0.17: `make install` installs it with --no-deps.
     install_requires=[
         'torch>=2',
-        'numpy>=1.24,<2',
+        # numpy 2 included: garage's last numpy 2 gap is adapted in
+        # tcl_garage.garage_compat (the rl2 extra's TensorFlow pins < 2).
+        'numpy>=1.24',
         'akro>=0.0.8',
         'dowel>=0.0.4',
         'cloudpickle>=2',

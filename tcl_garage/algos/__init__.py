@@ -6,4 +6,6 @@ from tcl_garage.algos.tcl_pearl import TCLPEARL
 
 garage_compat.install_torch()
 
-__all__ = ['NonFiniteLossError', 'OracleSAC', 'PEARL', 'PEARLWorker', 'TCLPEARL']
+__all__ = [
+    'NonFiniteLossError', 'OracleSAC', 'PEARL', 'PEARLWorker', 'TCLPEARL'
+]

@@ -30,13 +30,11 @@ Fixed:
   none).
 """
 import contextlib
-import random
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from dowel import tabular
 from garage import TimeStep
 from garage.experiment import MetaEvaluator
-from garage.replay_buffer import PathBuffer
 from garage.torch import global_device
 from garage.torch.algos import PEARL as GaragePEARL
 from garage.torch.algos.pearl import PEARLWorker as GaragePEARLWorker
@@ -47,6 +45,9 @@ import torch.nn.functional as F
 
 from tcl_garage.gaussian import product_of_gaussians
 from tcl_garage.momentum import soft_update_
+from tcl_garage.run_state import (buffer_from_state, buffer_state,
+                                  global_random_state,
+                                  set_global_random_state)
 
 
 class PEARLWorker(GaragePEARLWorker):
@@ -112,81 +113,6 @@ def _context_width(obs_dim: int, action_dim: int, use_next_obs: bool) -> int:
 
 class NonFiniteLossError(RuntimeError):
     """A training loss became NaN or infinite; the message says where."""
-
-
-def global_random_state() -> Dict[str, Any]:
-    """The random states of numpy, torch (CPU and CUDA) and Python.
-
-    Returns:
-        dict: What :func:`set_global_random_state` takes.
-
-    """
-    return dict(numpy=np.random.get_state(),
-                python=random.getstate(),
-                torch=torch.get_rng_state(),
-                cuda=(torch.cuda.get_rng_state_all()
-                      if torch.cuda.is_available() else None))
-
-
-def set_global_random_state(state: Dict[str, Any]) -> None:
-    """Restore the states of :func:`global_random_state`.
-
-    Args:
-        state (dict): From :func:`global_random_state`.
-
-    """
-    np.random.set_state(state['numpy'])
-    random.setstate(state['python'])
-    torch.set_rng_state(state['torch'])
-    if state['cuda'] is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state['cuda'])
-
-
-def buffer_state(buffer: PathBuffer) -> Dict[str, Any]:
-    """A ``PathBuffer``'s contents: its filled part only.
-
-    garage allocates a buffer's whole capacity (PEARL: 1e6 transitions)
-    at its first episode; a snapshot keeps the transitions stored.
-
-    Args:
-        buffer (PathBuffer): The buffer.
-
-    Returns:
-        dict: What :func:`buffer_from_state` takes.
-
-    """
-    # pylint: disable=protected-access
-    stored = buffer._transitions_stored  # slots [0, stored) are filled
-    return dict(capacity=buffer._capacity,
-                env_spec=buffer._env_spec,
-                stored=stored,
-                next_first=buffer._first_idx_of_next_path,
-                segments=list(buffer._path_segments),
-                data={key: array[:stored]
-                      for key, array in buffer._buffer.items()})
-
-
-def buffer_from_state(state: Dict[str, Any]) -> PathBuffer:
-    """A ``PathBuffer`` holding what :func:`buffer_state` saved.
-
-    Args:
-        state (dict): From :func:`buffer_state`.
-
-    Returns:
-        PathBuffer: The buffer, as it was.
-
-    """
-    # pylint: disable=protected-access
-    buffer = PathBuffer(state['capacity'], env_spec=state['env_spec'])
-    for key, filled in state['data'].items():
-        array = np.zeros((state['capacity'], ) + filled.shape[1:],
-                         filled.dtype)
-        array[:state['stored']] = filled
-        buffer._buffer[key] = array
-    buffer._transitions_stored = state['stored']
-    buffer._first_idx_of_next_path = state['next_first']
-    buffer._path_segments.extend(state['segments'])
-    return buffer
 
 
 def to_device(array: np.ndarray, dtype=np.float32) -> torch.Tensor:
@@ -596,9 +522,9 @@ class PEARL(GaragePEARL):
         parameters: garage also computed Q-function gradients it then
         zeroed). One difference is intended: the policy's mean/std
         regularisers have gradients (garage computed them from numpy
-        copies; see :meth:`_policy_outputs`). Nothing here waits for the device: no
-        ``.item()``, no copy back to the host, no branch on a tensor's
-        value.
+        copies; see :meth:`_policy_outputs`). Nothing here waits for the
+        device: no ``.item()``, no copy back to the host, no branch on a
+        tensor's value.
 
         Args:
             context (torch.Tensor): Each task's context, :math:`(T, N, C)`.
@@ -761,7 +687,8 @@ class PEARL(GaragePEARL):
         """
         # The policy's module: garage's policy forward() also copies the
         # mean and std to the host for its agent_info (a sync each step).
-        policy_module = self._policy.networks[1]._module  # pylint: disable=protected-access
+        # pylint: disable=protected-access
+        policy_module = self._policy.networks[1]._module
         dist = policy_module(torch.cat([obs, z], dim=1))
         pre_tanh, actions = dist.rsample_with_pre_tanh_value()
         log_pi = dist.log_prob(value=actions,

@@ -90,7 +90,8 @@ def make_benchmark(name: str,
         train, test = ml1_tasks(env_name, seed)
         kwargs = dict(env_name=env_name, max_episode_length=length,
                       reward_function_version=reward_function_version or 'v2')
-        return Benchmark(name, FixedTaskSampler(MetaWorldML1Env, train, kwargs),
+        return Benchmark(name,
+                         FixedTaskSampler(MetaWorldML1Env, train, kwargs),
                          FixedTaskSampler(MetaWorldML1Env, test, kwargs),
                          len(train), len(test), length)
     if reward_function_version is not None:

@@ -95,7 +95,8 @@ def windows_per_task(config: Dict[str, Any]) -> int:
     """
     if config['windows_per_task'] is not None:
         return config['windows_per_task']
-    return max(1, round(config['embedding_batch_size'] / config['window_size']))
+    return max(1,
+               round(config['embedding_batch_size'] / config['window_size']))
 
 
 def network_sizes(config: Dict[str, Any]) -> Dict[str, Any]:
@@ -160,32 +161,47 @@ def _build_oracle(config, benchmark, n_train, n_test) -> BuiltRun:
         policy_lr=config['policy_lr'],
         qf_lr=config['qf_lr'],
         device=config['device'],
-        **config['oracle_sac'])
+        **_block(config))
     return BuiltRun(algo, env, batch_size)
 
 
-def _build_maml_trpo(config, benchmark, n_train, n_test) -> BuiltRun:
-    """MAML-TRPO of a config."""
-    from tcl_garage.build_baselines import build_maml_trpo
-    algo, env, batch_size = build_maml_trpo(
-        benchmark.train_sampler.first(n_train),
-        benchmark.test_sampler,
-        num_test_tasks=n_test,
-        discount=config['discount'],
-        **config['maml_trpo'])
-    return BuiltRun(algo, env, batch_size)
+def _block(config: Dict[str, Any]) -> Dict[str, Any]:
+    """The config block of the config's algorithm (its table row's).
+
+    Args:
+        config (dict): Resolved config.
+
+    Returns:
+        dict: The block's settings.
+
+    """
+    return config[ALGORITHMS[config['algo']].block]
 
 
-def _build_rl2_ppo(config, benchmark, n_train, n_test) -> BuiltRun:
-    """RL2-PPO of a config (inside a TFTrainer)."""
-    from tcl_garage.build_baselines import build_rl2_ppo
-    algo, env, batch_size = build_rl2_ppo(
-        benchmark.train_sampler.first(n_train),
-        benchmark.test_sampler,
-        num_test_tasks=n_test,
-        discount=config['discount'],
-        **config['rl2_ppo'])
-    return BuiltRun(algo, env, batch_size)
+def _build_on_task_samplers(builder: str) -> Callable[..., BuiltRun]:
+    """The builder of a baseline that samples its own tasks (MAML-TRPO,
+    RL2-PPO): the training tasks, the test tasks, the discount and its
+    block.
+
+    Args:
+        builder (str): Its builder in :mod:`tcl_garage.build_baselines`.
+
+    Returns:
+        callable: ``(config, benchmark, n_train, n_test) -> BuiltRun``.
+
+    """
+
+    def build(config, benchmark, n_train, n_test) -> BuiltRun:
+        from tcl_garage import build_baselines  # garage: slow to import
+        algo, env, batch_size = getattr(build_baselines, builder)(
+            benchmark.train_sampler.first(n_train),
+            benchmark.test_sampler,
+            num_test_tasks=n_test,
+            discount=config['discount'],
+            **_block(config))
+        return BuiltRun(algo, env, batch_size)
+
+    return build
 
 
 def _require_tensorflow() -> None:
@@ -212,10 +228,13 @@ ALGORITHMS: Dict[str, Algorithm] = {
             'num_steps_prior', 'num_steps_posterior',
             'num_extra_rl_steps_posterior', 'num_steps_per_epoch',
             'num_initial_steps', 'oracle_sac'}, block='oracle_sac'),
-        Algorithm('maml-trpo', _build_maml_trpo,
+        Algorithm('maml-trpo',
+                  _build_on_task_samplers('build_maml_trpo'),
                   _BASELINE_KEYS | {'maml_trpo'}, block='maml_trpo',
                   cpu_only=True),
-        Algorithm('rl2-ppo', _build_rl2_ppo, _BASELINE_KEYS | {'rl2_ppo'},
+        Algorithm('rl2-ppo',
+                  _build_on_task_samplers('build_rl2_ppo'),
+                  _BASELINE_KEYS | {'rl2_ppo'},
                   block='rl2_ppo', tensorflow=True,
                   requirement=_require_tensorflow, cpu_only=True),
     )

@@ -272,7 +272,10 @@ RANGES = {
     'maml_trpo.hidden_sizes': _SIZES,
 }
 #: Values a key may take (None is always allowed for nullable keys).
-CHOICES = {'sampler': ('local', 'ray'), 'reward_function_version': ('v1', 'v2')}
+CHOICES = {
+    'sampler': ('local', 'ray'),
+    'reward_function_version': ('v1', 'v2'),
+}
 
 
 def _value(config: Dict[str, Any], key: str) -> Any:

@@ -159,7 +159,13 @@ def run(config: Dict[str, Any], log_dir: Optional[str] = None) -> str:
 
             _train(train, config, start_epoch=0)
 
-    tcl_garage_experiment(config=config)
+    try:
+        tcl_garage_experiment(config=config)
+    except BaseException:
+        # garage removes its log outputs only when the run succeeds; drop
+        # them now, so they close here and not at interpreter exit.
+        logger.remove_all()
+        raise
     return used['dir']
 
 
