@@ -1,4 +1,11 @@
-"""Shared fixtures: tiny PEARL/TCL-PEARL runs on point-goal tasks."""
+"""Shared fixtures: tiny PEARL/TCL-PEARL runs on point-goal tasks, and
+the experiment scripts run as users run them."""
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +17,10 @@ from garage.trainer import Trainer
 
 from tcl_garage.build import build_pearl
 from tcl_garage.envs import make_benchmark
+from tcl_garage.experiment.rundir import progress_rows
+
+#: The repository root.
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 #: Sizes that make a PEARL step take milliseconds.
 TINY = dict(latent_dim=3,
@@ -95,6 +106,31 @@ def train(algo, env, log_dir, n_epochs=2):
     trainer.setup(algo=algo, env=env)
     trainer.train(n_epochs=n_epochs, batch_size=algo._batch_size)
     return trainer
+
+
+def launch(script, *args, timeout=600):
+    """Run ``experiments/<script>.py ARGS`` in a new process."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / 'experiments' / f'{script}.py'), *args],
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def kill_after_first_epoch(script, *args, run_dir):
+    """Start ``experiments/<script>.py ARGS --log-dir RUN_DIR`` and SIGKILL
+    it as soon as its first epoch is logged."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / 'experiments' / f'{script}.py'), *args,
+         '--log-dir', str(run_dir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    deadline = time.time() + 300
+    try:
+        while not progress_rows(run_dir):
+            assert process.poll() is None, 'the run ended before the kill'
+            assert time.time() < deadline, 'no epoch logged in 300 s'
+            time.sleep(0.02)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,5 @@
 """Configs, launchers, resume, sweep: the experiment scripts as users run them."""
-import csv
 import json
-import pathlib
 import re
 import subprocess
 import sys
@@ -12,21 +10,12 @@ import yaml
 from tcl_garage.experiment import ConfigError, load_config
 from tcl_garage.experiment.algorithms import ALGORITHMS, windows_per_task
 from tcl_garage.experiment.config import CONFIG_DIR
+from tcl_garage.experiment.rundir import progress_rows
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+from conftest import kill_after_first_epoch, launch, ROOT
+
 FAMILY_LAUNCHERS = ['cheetah_vel', 'cheetah_dir', 'ant_dir', 'ant_goal',
                     'humanoid_dir', 'walker_rand_params']
-
-
-def launch(script, *args, timeout=600):
-    return subprocess.run(
-        [sys.executable, str(ROOT / 'experiments' / f'{script}.py'), *args],
-        capture_output=True, text=True, timeout=timeout, cwd=ROOT)
-
-
-def progress_rows(run_dir):
-    with open(pathlib.Path(run_dir) / 'progress.csv', newline='') as f:
-        return list(csv.DictReader(f))
 
 
 # ------------------------------------------------------------------ configs
@@ -252,23 +241,9 @@ def test_ray_sampler_smoke_epoch_with_two_workers(tmp_path):
 
 def test_killed_run_resumes_after_its_last_snapshot(tmp_path):
     """SIGKILL a run after its first epoch is logged, then --resume it."""
-    import time
     run_dir = tmp_path / 'run'
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / 'experiments' / 'cheetah_dir.py'),
-         '--smoke', '--epochs', '50', '--log-dir', str(run_dir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    deadline = time.time() + 300
-    try:
-        while time.time() < deadline:
-            progress = run_dir / 'progress.csv'
-            if progress.is_file() and len(progress_rows(run_dir)) >= 1:
-                break
-            assert process.poll() is None, 'the run ended before the kill'
-            time.sleep(0.05)
-    finally:
-        process.kill()
-        process.wait()
+    kill_after_first_epoch('cheetah_dir', '--smoke', '--epochs', '50',
+                           run_dir=run_dir)
     logged = len(progress_rows(run_dir))
     result = launch('cheetah_dir', '--resume', str(run_dir), '--epochs',
                     str(logged + 2))

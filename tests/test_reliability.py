@@ -1,7 +1,6 @@
 """Reliability: same seed, same run; a killed run resumes exactly; every bad
 setting is a one-line error that writes nothing; a non-finite loss stops the
 run and keeps the last good snapshot; Ray sessions outlive samplers."""
-import csv
 import os
 import pathlib
 import pickle
@@ -14,22 +13,21 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import make_point_algo, train
+from conftest import kill_after_first_epoch, launch, make_point_algo, train
 
 from tcl_garage.algos import NonFiniteLossError
 from tcl_garage.experiment import load_config, main, run
+from tcl_garage.experiment.rundir import progress_rows
 from tcl_garage.experiment.snapshots import atomic_pickle
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 #: Columns that hold wall-clock times (none is logged today: dowel's tabular
 #: holds TotalEnvSteps and the algorithm's values only).
 TIME_COLUMNS = ('Time', 'EpochTime', 'ItrTime')
 
 
 def progress(run_dir):
-    with open(pathlib.Path(run_dir) / 'progress.csv', newline='') as f:
-        return [{key: value for key, value in row.items()
-                 if key not in TIME_COLUMNS} for row in csv.DictReader(f)]
+    return [{key: value for key, value in row.items()
+             if key not in TIME_COLUMNS} for row in progress_rows(run_dir)]
 
 
 def parameters(run_dir):
@@ -77,12 +75,6 @@ def test_environments_never_seed_from_os_entropy():
 
 
 # ----------------------------------------------------------------- resume
-def launch(script, *args):
-    return subprocess.run(
-        [sys.executable, str(ROOT / 'experiments' / f'{script}.py'), *args],
-        capture_output=True, text=True, timeout=600, cwd=ROOT)
-
-
 def test_sigkilled_run_resumes_to_the_run_left_alone(tmp_path):
     """TCL-PEARL on Walker (early terminations): SIGKILL after its first
     logged epoch, resume; the result is the uninterrupted run's."""
@@ -91,21 +83,7 @@ def test_sigkilled_run_resumes_to_the_run_left_alone(tmp_path):
                    str(tmp_path / 'alone'))
     assert alone.returncode == 0, alone.stderr[-2000:]
     killed_dir = tmp_path / 'killed'
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / 'experiments' / 'walker_rand_params.py'),
-         *args, '--log-dir', str(killed_dir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    try:
-        deadline = time.time() + 300
-        while time.time() < deadline:
-            csv_file = killed_dir / 'progress.csv'
-            if csv_file.is_file() and len(progress(killed_dir)) >= 1:
-                break
-            assert process.poll() is None, 'the run ended before the kill'
-            time.sleep(0.02)
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+    kill_after_first_epoch('walker_rand_params', *args, run_dir=killed_dir)
     assert len(progress(killed_dir)) < 4
     resumed = launch('walker_rand_params', '--resume', str(killed_dir))
     assert resumed.returncode == 0, resumed.stderr[-2000:]

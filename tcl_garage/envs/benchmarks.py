@@ -83,36 +83,31 @@ def make_benchmark(name: str,
         ValueError: For an unknown name, listing the valid ones.
 
     """
+    n_train, n_test, default_length = benchmark_facts(name)  # checks it
+    length = max_episode_length or default_length
     if name.startswith('ml1/'):
         env_name = name[len('ml1/'):]
-        check_env_name(env_name)
-        length = max_episode_length or METAWORLD_MAX_EPISODE_LENGTH
-        train, test = ml1_tasks(env_name, seed)
+        train, test = ml1_tasks(env_name, seed, n_train, n_test)
         kwargs = dict(env_name=env_name, max_episode_length=length,
                       reward_function_version=reward_function_version or 'v2')
         return Benchmark(name,
                          FixedTaskSampler(MetaWorldML1Env, train, kwargs),
                          FixedTaskSampler(MetaWorldML1Env, test, kwargs),
-                         len(train), len(test), length)
+                         n_train, n_test, length)
     if reward_function_version is not None:
         raise ValueError(f'reward_function_version={reward_function_version}'
                          f': only Meta-World ML1 has reward versions, not '
                          f'{name}; leave it unset')
     if name == 'point':
-        if max_episode_length not in (None, POINT_MAX_EPISODE_LENGTH):
+        if length != POINT_MAX_EPISODE_LENGTH:
             raise ValueError('point tasks have a fixed episode length of '
                              f'{POINT_MAX_EPISODE_LENGTH}')
-        n_train, n_test = _POINT_TASKS
         tasks = _draw(PointTaskEnv(), n_train + n_test, seed)
         return Benchmark(name,
                          FixedTaskSampler(PointTaskEnv, tasks[:n_train]),
                          FixedTaskSampler(PointTaskEnv, tasks[n_train:]),
-                         n_train, n_test, POINT_MAX_EPISODE_LENGTH)
-    if name not in MUJOCO_FAMILIES:
-        raise ValueError(f'unknown benchmark {name!r}: choose one of '
-                         f'{", ".join(BENCHMARK_NAMES)}')
-    env_class, n_train, n_test = MUJOCO_FAMILIES[name]
-    length = max_episode_length or MUJOCO_MAX_EPISODE_LENGTH
+                         n_train, n_test, length)
+    env_class = MUJOCO_FAMILIES[name][0]
     kwargs = dict(max_episode_length=length)
     if hasattr(env_class, 'ALL_TASKS'):
         train = test = list(env_class.ALL_TASKS)
@@ -122,8 +117,8 @@ def make_benchmark(name: str,
         env.close()
         train, test = tasks[:n_train], tasks[n_train:]
     return Benchmark(name, FixedTaskSampler(env_class, train, kwargs),
-                     FixedTaskSampler(env_class, test, kwargs), len(train),
-                     len(test), length)
+                     FixedTaskSampler(env_class, test, kwargs), n_train,
+                     n_test, length)
 
 
 def benchmark_facts(name: str) -> Tuple[int, int, int]:

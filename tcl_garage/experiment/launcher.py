@@ -272,6 +272,7 @@ def parse_args(argv: Optional[Sequence[str]], benchmark: Optional[str]):
         parser.add_argument('--env', required=True,
                             help='Meta-World v3 name, e.g. push-v3')
     elif benchmark is None:
+        from tcl_garage.envs import BENCHMARK_NAMES
         parser.add_argument(
             'benchmark', nargs='?',
             help=f'one of {", ".join(BENCHMARK_NAMES)} (e.g. ml1/push-v3)')
@@ -320,9 +321,6 @@ class _OneLineParser(argparse.ArgumentParser):
         fail(f'{message}; see --help')
 
 
-#: Benchmark names, for messages (each has a ``configs/<name>.yaml``).
-BENCHMARK_NAMES = ('cheetah-vel', 'cheetah-dir', 'ant-dir', 'ant-goal',
-                   'humanoid-dir', 'walker-rand-params', 'ml1/<env>', 'point')
 #: Options that change a run's config: --resume continues a run as it was.
 _CONFIG_OPTIONS = ('algo', 'seed', 'device', 'sampler', 'n_workers',
                    'ray_address', 'log_dir', 'profile')
@@ -387,6 +385,7 @@ def _config_from_command_line(args, benchmark: Optional[str]):
     else:
         name = benchmark or args.benchmark
     if name is None:
+        from tcl_garage.envs import BENCHMARK_NAMES
         raise ConfigError('benchmark: missing; give one of '
                           f'{", ".join(BENCHMARK_NAMES)}, or --resume DIR')
     if name.startswith('ml1/'):
