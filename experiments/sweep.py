@@ -26,13 +26,16 @@ def main():
                         help='run the grid as Ray tasks')
     parser.add_argument('--ray-address', help='join this Ray cluster')
     parser.add_argument('--cpus-per-run', type=float, default=1.0)
+    parser.add_argument('--parallel', type=int, default=1,
+                        help='runs at once on this machine (each on its '
+                        'share of the cores)')
     args, launcher_args = parser.parse_known_args()
     try:
         failed = sweep(args.envs, args.algos, args.seeds, args.runs_dir,
                        launcher_args, args.ray, args.ray_address,
-                       args.cpus_per_run)
+                       args.cpus_per_run, args.parallel)
     except ValueError as error:
-        raise SystemExit(f'error: {error}') from None
+        parser.exit(2, f'error: {error}\n')
     if failed:
         raise SystemExit('failed: ' + ', '.join(failed))
 

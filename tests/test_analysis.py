@@ -77,10 +77,28 @@ def test_table_on_fabricated_runs_of_unequal_length(tmp_path):
     assert summary['median_gain'] == pytest.approx(np.median(gains))
     assert summary['wins'] == {'tcl-pearl': 2}
     markdown = to_markdown(rows, summary)
-    assert '| cheetah-vel | -20.00 | -3.50 | 2 | tcl-pearl | +82.5% |' in (
-        markdown)
+    assert cheetah['pearl std'] == 0
+    assert cheetah['tcl-pearl std'] == pytest.approx(1.5)  # seeds -5, -2
+    assert ('| cheetah-vel | -20.00 ± 0.00 | -3.50 ± 1.50 | 2 | tcl-pearl | '
+            '+82.5% |') in markdown
     assert to_csv(rows).splitlines()[0] == (
-        'benchmark,pearl,tcl-pearl,seeds,winner,relative_gain')
+        'benchmark,pearl,pearl std,tcl-pearl,tcl-pearl std,seeds,winner,'
+        'relative_gain')
+
+
+def test_table_reports_success_rates_with_their_spread(tmp_path):
+    steps = [100, 200]
+    runs = [load_run(fake_run(tmp_path, f'r{i}', 'ml1/reach-v3', algo, steps,
+                              [0, 1], success=[0, rate]))
+            for i, (algo, rate) in enumerate([('pearl', 0.2), ('pearl', 0.6),
+                                              ('tcl-pearl', 0.5)])]
+    rows, summary = results_table(runs, last_steps=0)  # the last evaluation
+    row = rows[0]
+    assert row['pearl success'] == pytest.approx(0.4)
+    assert row['pearl success std'] == pytest.approx(0.2)
+    assert row['tcl-pearl success'] == pytest.approx(0.5)
+    assert row['tcl-pearl success std'] == 0
+    assert '| 0.40 ± 0.20 |' in to_markdown(rows, summary)
 
 
 def test_missing_column_is_a_clear_error(tmp_path):
@@ -124,3 +142,20 @@ def test_reproduce_smoke_runs_all_three_analyses(tmp_path):
         assert metrics['latent']['intra_task_distance'] > 0
         assert metrics['num_tasks'] == 2
     assert (out / 'results.csv').read_text().startswith('benchmark,')
+
+
+def test_learning_report_gives_each_runs_rise_and_the_seeds_spread(tmp_path):
+    from tcl_garage.analysis.runs import first_and_last_mean, learning_report
+    steps = list(range(1, 7))
+    runs = [load_run(fake_run(tmp_path, f'r{i}', 'point', 'pearl', steps,
+                              returns))
+            for i, returns in enumerate([[-20, -20, -20, -10, -10, -10],
+                                         [-22, -20, -18, -5, -6, -7]])]
+    assert first_and_last_mean(runs[1]) == (-20, -6)
+    report = learning_report(runs).splitlines()
+    assert report[2] == '| point | pearl | 0 | -20.00 | -10.00 | +10.00 |'
+    assert report[-1] == ('| point | pearl | mean ± std of 2 | -20.00 ± 0.00 '
+                          '| -8.00 ± 2.00 | +12.00 ± 2.00 |')
+    with pytest.raises(ValueError, match='logged 6 epochs; the first and '
+                       'last 4 need 8'):
+        first_and_last_mean(runs[0], epochs=4)

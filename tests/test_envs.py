@@ -134,6 +134,33 @@ def test_ant_dir_reward_by_hand():
     assert step.reward == pytest.approx(expected, rel=1e-6)
 
 
+def test_point_actions_are_scaled_and_goals_lie_on_the_half_circle():
+    from tcl_garage.envs.point import POINT_STEP_SIZE, PointTaskEnv
+    benchmark = make_benchmark('point', seed=0)
+    goals = np.array([t['goal'] for t in benchmark.train_sampler.tasks +
+                      benchmark.test_sampler.tasks])
+    assert len(goals) == 50
+    np.testing.assert_allclose(np.linalg.norm(goals, axis=1), 1., rtol=1e-6)
+    assert (goals[:, 1] >= 0).all() and goals[:, 0].min() < -0.5 < 0.5 < \
+        goals[:, 0].max()
+    env = PointTaskEnv()
+    env.set_task({'goal': np.array([1., 0.], dtype=np.float32)})
+    env.reset()
+    assert env.action_space.low.tolist() == [-1, -1]
+    assert env.spec.action_space.high.tolist() == [1, 1]
+    action = np.array([1., 3.])  # the second coordinate is clipped to 1
+    step = env.step(action)
+    np.testing.assert_allclose(step.observation[:2], POINT_STEP_SIZE)
+    assert step.action is action  # what the policy chose, as given
+    assert step.reward == pytest.approx(-np.hypot(0.9, 0.1))
+    assert not step.env_info['success']
+    env.step(np.array([1., -1.]))  # to (0.2, 0)
+    for _ in range(7):
+        step = env.step(np.array([1., 0.]))
+    np.testing.assert_allclose(step.observation[:2], [0.9, 0.], atol=1e-6)
+    assert step.env_info['success']  # within one diagonal step of the goal
+
+
 def test_humanoid_dir_tasks_give_different_rewards():
     rewards = []
     for angle in (0.0, np.pi / 2):

@@ -276,3 +276,29 @@ def test_one_cli_for_every_benchmark_and_resume(tmp_path):
     missing = cli('--smoke')
     assert missing.returncode == 2
     assert missing.stderr.startswith('error: benchmark: missing')
+
+
+def test_run_commands_prefixes_lines_and_reports_failures(capsys):
+    from tcl_garage.experiment.sweep import run_commands
+    say = [sys.executable, '-c', 'import os; print("threads", '
+           'os.environ["OMP_NUM_THREADS"]); print("[progress] one")']
+    fail = [sys.executable, '-c', 'print("before"); raise SystemExit(3)']
+    codes = run_commands([('a', say), ('bb', say), ('c', fail)], parallel=2,
+                         show=lambda line: line.startswith('[progress]'))
+    assert codes == [0, 0, 3]
+    out, err = capsys.readouterr()
+    assert sorted(out.splitlines()) == [' a | [progress] one',
+                                        'bb | [progress] one']
+    assert 'c failed (exit status 3)' in err and 'before' in err
+    codes = run_commands([('a', say)], parallel=1)
+    threads = str(max(1, (__import__('os').cpu_count() or 1)))
+    assert capsys.readouterr().out.splitlines()[0] == f'a | threads {threads}'
+
+
+def test_sweep_rejects_a_parallel_below_one(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / 'experiments' / 'sweep.py'), '--envs',
+         'point', '--runs-dir', str(tmp_path), '--parallel', '0'],
+        capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 2
+    assert result.stderr.strip() == 'error: parallel=0: give at least 1'

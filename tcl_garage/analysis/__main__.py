@@ -29,6 +29,11 @@ def main(argv=None) -> None:
     tab.add_argument('--out', default='results',
                      help='writes OUT.md and OUT.csv')
     tab.add_argument('--last-steps', type=int, default=100_000)
+    gain = commands.add_parser('learning', help='meta-test return of the '
+                               'first vs the last epochs, per run and per '
+                               'algorithm (mean ± std over seeds)')
+    gain.add_argument('run_dirs', nargs='+')
+    gain.add_argument('--epochs', type=int, default=3)
     args = parser.parse_args(argv)
     try:
         if args.command == 'embeddings':
@@ -37,6 +42,10 @@ def main(argv=None) -> None:
                                         args.rollouts, args.window_size,
                                         args.seed)
             print(json.dumps(result, indent=2))
+        elif args.command == 'learning':
+            from tcl_garage.analysis.runs import learning_report
+            runs = [load_run(d) for d in args.run_dirs]
+            print(learning_report(runs, args.epochs))
         elif args.command == 'curves':
             from tcl_garage.analysis.curves import plot_curves
             runs = [load_run(d) for d in args.run_dirs]

@@ -103,13 +103,10 @@ def analyse_embeddings(run_dir: str,
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    from sklearn.manifold import TSNE
 
     points, labels, window = collect_embeddings(run_dir, num_tasks,
                                                 rollouts, window_size, seed)
-    perplexity = float(min(30, max(2, len(points) // 4)))
-    flat = TSNE(n_components=2, perplexity=perplexity, init='pca',
-                random_state=seed).fit_transform(points)
+    flat = tsne(points, seed)
     result = {
         'latent': cluster_metrics(points, labels),
         'tsne': cluster_metrics(flat, labels),
@@ -121,10 +118,41 @@ def analyse_embeddings(run_dir: str,
     out.mkdir(parents=True, exist_ok=True)
     (out / 'embeddings_metrics.json').write_text(json.dumps(result, indent=2))
     figure, ax = plt.subplots(figsize=(5, 5))
-    scatter = ax.scatter(flat[:, 0], flat[:, 1], c=labels, cmap='tab10', s=8)
-    ax.legend(*scatter.legend_elements(), title='task', fontsize=7)
-    ax.set_title('t-SNE of context embeddings')
+    draw_embeddings(ax, flat, labels)
     figure.tight_layout()
     figure.savefig(out / 'embeddings_tsne.png', dpi=100)
     plt.close(figure)
     return result
+
+
+def tsne(points: np.ndarray, seed: int = 0) -> np.ndarray:
+    """2-D t-SNE of embeddings (perplexity 30, fewer for few points).
+
+    Args:
+        points (np.ndarray): :math:`(N, L)`.
+        seed (int): Seed.
+
+    Returns:
+        np.ndarray: :math:`(N, 2)`.
+
+    """
+    from sklearn.manifold import TSNE
+    perplexity = float(min(30, max(2, len(points) // 4)))
+    return TSNE(n_components=2, perplexity=perplexity, init='pca',
+                random_state=seed).fit_transform(points)
+
+
+def draw_embeddings(ax, flat: np.ndarray, labels: np.ndarray,
+                    title: str = 't-SNE of context embeddings') -> None:
+    """Scatter 2-D embeddings on a matplotlib axis, coloured by task.
+
+    Args:
+        ax (matplotlib.axes.Axes): Where to draw.
+        flat (np.ndarray): :math:`(N, 2)`, e.g. from :func:`tsne`.
+        labels (np.ndarray): Task of each point, :math:`(N,)`.
+        title (str): Axis title.
+
+    """
+    scatter = ax.scatter(flat[:, 0], flat[:, 1], c=labels, cmap='tab10', s=8)
+    ax.legend(*scatter.legend_elements(), title='task', fontsize=7)
+    ax.set_title(title)

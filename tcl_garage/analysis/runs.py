@@ -1,7 +1,8 @@
 """Reading run directories for analysis: config and progress, as arrays."""
+import collections
 import dataclasses
 import pathlib
-from typing import Dict
+from typing import Dict, Sequence, Tuple
 
 import numpy as np
 
@@ -80,6 +81,65 @@ def load_run(path) -> Run:
         for key in rows[0]
     }
     return Run(path, config, columns)
+
+
+def first_and_last_mean(run: Run,
+                        key: str = RETURN_KEY,
+                        epochs: int = 3) -> Tuple[float, float]:
+    """Mean of a column over a run's first and over its last few epochs:
+    how far it learned.
+
+    Args:
+        run (Run): The run.
+        key (str): The column (default the meta-test return).
+        epochs (int): How many epochs at each end.
+
+    Returns:
+        tuple[float, float]: First-epochs mean, last-epochs mean.
+
+    Raises:
+        ValueError: If the run logged fewer than ``2 * epochs`` rows.
+
+    """
+    values = run.column(key)
+    if len(values) < 2 * epochs:
+        raise ValueError(f'{run.path} logged {len(values)} epochs; the first '
+                         f'and last {epochs} need {2 * epochs}')
+    return float(values[:epochs].mean()), float(values[-epochs:].mean())
+
+
+def learning_report(runs: Sequence[Run], epochs: int = 3) -> str:
+    """A Markdown table: each run's meta-test return over its first and its
+    last ``epochs`` epochs and the rise between them, then per benchmark
+    and algorithm the mean ± standard deviation over its seeds.
+
+    Args:
+        runs (Sequence[Run]): The runs.
+        epochs (int): Epochs at each end.
+
+    Returns:
+        str: Markdown.
+
+    """
+    lines = [f'| benchmark | algo | seed | first {epochs} epochs | last '
+             f'{epochs} epochs | rise |', '| --- | --- | --- | --- | --- | '
+             '--- |']
+    groups = collections.defaultdict(list)
+    for run in sorted(runs, key=lambda r: (r.benchmark, r.algo,
+                                           r.config.get('seed', 0))):
+        first, last = first_and_last_mean(run, epochs=epochs)
+        groups[run.benchmark, run.algo].append((first, last))
+        lines.append(f'| {run.benchmark} | {run.algo} | '
+                     f'{run.config.get("seed")} | {first:.2f} | {last:.2f} | '
+                     f'{last - first:+.2f} |')
+    for (benchmark, algo), pairs in sorted(groups.items()):
+        first, last = np.array(pairs).T
+        lines.append(f'| {benchmark} | {algo} | mean ± std of '
+                     f'{len(pairs)} | {first.mean():.2f} ± {first.std():.2f}'
+                     f' | {last.mean():.2f} ± {last.std():.2f} | '
+                     f'{(last - first).mean():+.2f} ± '
+                     f'{(last - first).std():.2f} |')
+    return '\n'.join(lines) + '\n'
 
 
 def _number(text) -> float:

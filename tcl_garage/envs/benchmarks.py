@@ -2,8 +2,8 @@
 
 Names: ``cheetah-vel``, ``cheetah-dir``, ``ant-dir``, ``ant-goal``,
 ``humanoid-dir``, ``walker-rand-params`` (MuJoCo Controls), ``ml1/<env>``
-(Meta-World ML1, e.g. ``ml1/push-v3``) and ``point`` (garage's point-goal
-tasks, the small default).
+(Meta-World ML1, e.g. ``ml1/push-v3``) and ``point`` (PEARL's point robot,
+the small, fast one of the demo and the tests).
 """
 import dataclasses
 from typing import Optional, Tuple
@@ -22,7 +22,7 @@ from tcl_garage.envs.tasks import FixedTaskSampler
 
 BENCHMARK_NAMES = (*MUJOCO_FAMILIES, 'ml1/<env>', 'point')
 #: Training and test tasks of ``point``.
-_POINT_TASKS = (8, 4)
+_POINT_TASKS = (40, 10)
 
 
 @dataclasses.dataclass(frozen=True)

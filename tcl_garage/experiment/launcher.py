@@ -116,7 +116,9 @@ def _train(trainer_setup, config: Dict[str, Any], start_epoch: int) -> None:
         logger.remove_output_type(ProgressLine)
 
 
-def run(config: Dict[str, Any], log_dir: Optional[str] = None) -> str:
+def run(config: Dict[str, Any],
+        log_dir: Optional[str] = None,
+        quiet: bool = False) -> str:
     """Train a new run through garage's ``wrap_experiment``.
 
     Args:
@@ -125,6 +127,8 @@ def run(config: Dict[str, Any], log_dir: Optional[str] = None) -> str:
             :func:`~tcl_garage.experiment.rundir.default_run_dir`. If it
             exists, a new one with a numbered
             suffix is made (nothing is overwritten).
+        quiet (bool): Print only the progress line of each epoch (dowel's
+            tables and messages still go to ``debug.log``).
 
     Returns:
         str: The run directory actually used.
@@ -148,6 +152,8 @@ def run(config: Dict[str, Any], log_dir: Optional[str] = None) -> str:
                      archive_launch_repo=False)
     def tcl_garage_experiment(ctxt, config):
         used['dir'] = ctxt.snapshot_dir
+        if quiet:
+            logger.remove_output_type(StdOutput)
         set_seed(config['seed'])
         with _trainer(config, ctxt) as trainer:
             built, _ = build_run(config)
@@ -193,7 +199,9 @@ def read_run_config(run_dir: str) -> Dict[str, Any]:
                           'of a tcl_garage run') from None
 
 
-def resume(run_dir: str, epochs: Optional[int] = None) -> str:
+def resume(run_dir: str,
+           epochs: Optional[int] = None,
+           quiet: bool = False) -> str:
     """Continue a run from its last snapshot, in the same directory.
 
     ``progress.csv`` keeps its rows; ``debug.log`` is appended to.
@@ -201,6 +209,7 @@ def resume(run_dir: str, epochs: Optional[int] = None) -> str:
     Args:
         run_dir (str): The run directory.
         epochs (int or None): Total epochs; default the run's own.
+        quiet (bool): Print only the progress line of each epoch.
 
     Returns:
         str: The run directory.
@@ -222,9 +231,8 @@ def resume(run_dir: str, epochs: Optional[int] = None) -> str:
     csv_output = ResumableCsvOutput(os.path.join(run_dir, rundir.PROGRESS))
     outputs = [
         TextOutput(os.path.join(run_dir, 'debug.log')), csv_output,
-        TensorBoardOutput(run_dir),
-        StdOutput()
-    ]
+        TensorBoardOutput(run_dir)
+    ] + ([] if quiet else [StdOutput()])
     for output in outputs:
         logger.add_output(output)
     snapshot_config = SnapshotConfig(snapshot_dir=run_dir,
@@ -293,6 +301,9 @@ def parse_args(argv: Optional[Sequence[str]], benchmark: Optional[str]):
     parser.add_argument('--smoke', action='store_true',
                         help='tiny sizes: finishes in seconds')
     parser.add_argument('--profile', help='a profile of configs/profiles')
+    parser.add_argument('--quiet', action='store_true',
+                        help="print only each epoch's progress line (the "
+                        'full tables stay in debug.log)')
     parser.add_argument('--set', action='append', default=[],
                         metavar='KEY=VALUE', help='override a config key '
                         '(repeatable), e.g. --set window_size=32')
@@ -354,7 +365,7 @@ def _resume_from_command_line(args) -> str:
     if args.epochs is not None and args.epochs < 1:
         raise ConfigError(f'epochs={args.epochs}: must be >= 1; give the '
                           'total number of epochs')
-    return resume(args.resume, epochs=args.epochs)
+    return resume(args.resume, epochs=args.epochs, quiet=args.quiet)
 
 
 def _config_from_command_line(args, benchmark: Optional[str]):
@@ -425,7 +436,7 @@ def main(benchmark: Optional[str] = None,
     from tcl_garage.algos.pearl import NonFiniteLossError  # loads garage
     start = time.time()
     try:
-        run_dir = run(config, args.log_dir)
+        run_dir = run(config, args.log_dir, quiet=args.quiet)
     except ConfigError as error:
         fail(str(error))
     except NonFiniteLossError as error:

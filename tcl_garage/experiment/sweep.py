@@ -2,14 +2,19 @@
 
 Each run goes to ``<runs_dir>/<benchmark>/<algo>/seed<seed>``. A run whose
 progress file already has all its epochs is skipped; one that stopped
-part-way is resumed from its last snapshot; others start fresh. Runs go one
-after another, each in its own process (``python -m tcl_garage.experiment``),
-or as Ray tasks on a cluster.
+part-way is resumed from its last snapshot; others start fresh. Each run is
+its own process (``python -m tcl_garage.experiment``): one after another,
+several at a time on this machine (:func:`run_commands`, each on its share
+of the CPU cores), or as Ray tasks on a cluster.
 """
+import collections
+import concurrent.futures
+import os
 import pathlib
 import subprocess
 import sys
-from typing import List, Optional, Sequence
+import threading
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from tcl_garage.experiment import rundir
 
@@ -44,6 +49,53 @@ def command(benchmark: str, algo: str, seed: int, directory: pathlib.Path,
             '--log-dir', str(directory), *launcher_args]
 
 
+def run_commands(jobs: Sequence[Tuple[str, Sequence[str]]],
+                 parallel: int = 1,
+                 show: Callable[[str], bool] = lambda line: True,
+                 cwd: Optional[str] = None) -> List[int]:
+    """Run commands, ``parallel`` at a time, each with its share of this
+    machine's cores as its thread count; print their output lines as they
+    come, each after its job's label.
+
+    Args:
+        jobs (Sequence[tuple[str, Sequence[str]]]): (label, command) pairs.
+        parallel (int): How many run at once.
+        show (callable): Which output lines to print (all by default); a
+            failed job's last 20 lines are printed to stderr in any case.
+        cwd (str or None): Working directory of the commands.
+
+    Returns:
+        list[int]: The exit status of each job, in order.
+
+    """
+    threads = str(max(1, (os.cpu_count() or 1) // parallel))
+    env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    width = max(len(label) for label, _ in jobs)
+    lock = threading.Lock()
+
+    def run_one(job):
+        label, cmd = job
+        tail = collections.deque(maxlen=20)
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, env=env,
+                              cwd=cwd) as process:
+            for line in process.stdout:
+                tail.append(line)
+                if show(line):
+                    with lock:
+                        print(f'{label:>{width}} | {line}', end='',
+                              flush=True)
+        if process.returncode != 0:
+            with lock:
+                sys.stderr.write(f'{label} failed (exit status '
+                                 f'{process.returncode}); its last lines:\n'
+                                 + ''.join(tail))
+        return process.returncode
+
+    with concurrent.futures.ThreadPoolExecutor(parallel) as pool:
+        return list(pool.map(run_one, jobs))
+
+
 def sweep(benchmarks: Sequence[str],
           algos: Sequence[str],
           seeds: Sequence[int],
@@ -51,7 +103,8 @@ def sweep(benchmarks: Sequence[str],
           launcher_args: Sequence[str] = (),
           ray: bool = False,
           ray_address: Optional[str] = None,
-          cpus_per_run: float = 1.0) -> List[str]:
+          cpus_per_run: float = 1.0,
+          parallel: int = 1) -> List[str]:
     """Run the grid; print a line per run and a summary.
 
     Args:
@@ -64,11 +117,15 @@ def sweep(benchmarks: Sequence[str],
         ray (bool): Run the grid as Ray tasks.
         ray_address (str or None): Join this Ray cluster (implies ray).
         cpus_per_run (float): CPUs Ray reserves per run.
+        parallel (int): Without Ray: runs at once on this machine, each on
+            its share of the cores (1: one after another, with all cores).
 
     Returns:
         list[str]: The run directories that failed (empty when all ran).
 
     """
+    if parallel < 1:
+        raise ValueError(f'parallel={parallel}: give at least 1')
     jobs = []
     for benchmark in benchmarks:
         for algo in algos:
@@ -95,6 +152,9 @@ def sweep(benchmarks: Sequence[str],
             return subprocess.run(cmd, check=False).returncode
 
         codes = ray_module.get([launch.remote(cmd) for _, cmd in jobs])
+    elif parallel > 1:
+        codes = run_commands([(str(pathlib.Path(d).relative_to(runs_dir)),
+                               cmd) for d, cmd in jobs], parallel)
     else:
         codes = []
         for directory, cmd in jobs:
