@@ -14,6 +14,7 @@ import torch
 
 from tcl_garage import garage_compat
 from tcl_garage.algos import PEARL, PEARLWorker, TCLPEARL
+from tcl_garage.sampling import make_env_slots
 
 class SessionRaySampler(RaySampler):
     """garage's ``RaySampler`` in a Ray session it does not own.
@@ -92,7 +93,9 @@ def build_pearl(algo: Union[str, type],
                 encoder_hidden_sizes: Sequence[int],
                 device: str = 'cpu',
                 sampler: str = 'local',
-                n_workers: int = 1,
+                n_workers: int = 0,
+                collector: str = 'vectorised',
+                seed: int = 0,
                 **algo_kwargs):
     """Build PEARL or TCL-PEARL with garage's networks, on a device.
 
@@ -107,10 +110,19 @@ def build_pearl(algo: Union[str, type],
             functions.
         encoder_hidden_sizes (Sequence[int]): Hidden sizes of the encoder.
         device (str): ``cpu``, ``cuda`` or ``cuda:<index>``.
-        sampler (str): ``local`` (in this process) or ``ray`` (worker
-            processes; call :func:`tcl_garage.garage_compat.ray_init` first
-            to join an existing cluster).
-        n_workers (int): Sampler workers (``ray`` only).
+        sampler (str): ``local`` (this machine) or ``ray`` (Ray workers;
+            call :func:`tcl_garage.garage_compat.ray_init` first to join an
+            existing cluster).
+        n_workers (int): Environment workers: with ``local``, 0 steps the
+            environments in this process and N in N worker processes; with
+            ``ray``, N Ray workers (at least 1).
+        collector (str): ``vectorised`` (every task of a round and every
+            test task at once, :mod:`tcl_garage.sampling`) or
+            ``sequential`` (garage's sampler, one task at a time; ``local``
+            always samples in this process). garage's own PEARL class is
+            always sequential.
+        seed (int): Seed of the vectorised collector's environments (each
+            slot's stream comes from it and the slot).
         **algo_kwargs: Other arguments of the algorithm.
 
     Returns:
@@ -135,22 +147,30 @@ def build_pearl(algo: Union[str, type],
                                 hidden_sizes=list(net_sizes))
     inner_policy = TanhGaussianMLPPolicy(env_spec=augmented_spec,
                                          hidden_sizes=list(net_sizes))
-    if sampler == 'local':
+    if sampler not in ('local', 'ray'):
+        raise ValueError(f'unknown sampler {sampler!r}: use local or ray')
+    if collector not in ('vectorised', 'sequential'):
+        raise ValueError(f'unknown collector {collector!r}: use vectorised '
+                         'or sequential')
+    if not issubclass(algo, PEARL):  # garage's own: one task at a time
+        collector = 'sequential'
+    if collector == 'vectorised':
+        algo_kwargs['env_slots'] = make_env_slots(sampler, seed, n_workers)
+    if sampler == 'local' or collector == 'vectorised':
+        # (vectorised: garage's PEARL wants a sampler; it goes unused)
         sampler_obj = LocalSampler(agents=None,
                                    envs=env,
                                    max_episode_length=env.spec.
                                    max_episode_length,
                                    n_workers=1,
                                    worker_class=PEARLWorker)
-    elif sampler == 'ray':
+    else:
         sampler_obj = SessionRaySampler(
             agents=None,
             envs=env,
             max_episode_length=env.spec.max_episode_length,
             n_workers=n_workers,
             worker_class=PEARLWorker)
-    else:
-        raise ValueError(f'unknown sampler {sampler!r}: use local or ray')
     algorithm = algo(env=train_envs,
                      inner_policy=inner_policy,
                      qf=qf,

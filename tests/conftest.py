@@ -65,9 +65,11 @@ def make_point_algo(algo='tcl-pearl', seed=0, **overrides):
         kwargs.update(window_size=8, windows_per_task=2)
     else:
         kwargs.update(embedding_batch_size=16, embedding_mini_batch_size=16)
+    kwargs['seed'] = seed
     kwargs.update(overrides)
-    if not isinstance(algo, str):  # garage's own PEARL lacks our setting
+    if not isinstance(algo, str):  # garage's own PEARL lacks our settings
         kwargs.pop('num_exploration_episodes')
+        kwargs['collector'] = 'sequential'
     return build_pearl(algo, train_envs, benchmark.test_sampler,
                        num_test_tasks=2, **kwargs)
 

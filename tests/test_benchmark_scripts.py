@@ -39,9 +39,23 @@ def test_step_time_times_the_compiled_step():
     assert out.count('(target ') == 2
 
 
+def test_sampling_compares_vectorised_with_sequential():
+    out = run_script('sampling', '--env', 'point', '--rounds', '1')
+    lines = out.strip().splitlines()
+    for part in ('collect', 'evaluate'):
+        for name in ('sequential', 'vectorised, this process',
+                     'vectorised, 2 processes'):
+            assert number_after(f'{part:8} {name:26}', out) > 0
+    this_process = number_after('collect  vectorised, this process', out)
+    sequential = number_after('collect  sequential', out)
+    assert lines[-1].startswith('vectorised / sequential: ')
+    assert abs(float(lines[-1].split()[-1][:-1]) -
+               this_process / sequential) < 0.01
+
+
 def test_sampling_prints_steps_per_second_and_the_ratio():
-    out = run_script('sampling', '--env', 'cheetah-vel', '--steps', '200',
-                     '--rounds', '1')
+    out = run_script('sampling', '--versus-raw', '--env', 'cheetah-vel',
+                     '--steps', '200', '--rounds', '1')
     raw = number_after('raw gymnasium, same actions', out)
     path = number_after('PEARL sampling path', out)
     assert abs(number_after('PEARL path / raw', out) - raw / path) < 0.02
@@ -49,8 +63,9 @@ def test_sampling_prints_steps_per_second_and_the_ratio():
 
 def test_sampling_rejects_an_env_without_a_raw_gymnasium_env():
     result = subprocess.run(
-        [sys.executable, str(ROOT / 'benchmarks' / 'sampling.py'), '--env',
-         'point'], capture_output=True, text=True, timeout=600, cwd=ROOT)
+        [sys.executable, str(ROOT / 'benchmarks' / 'sampling.py'),
+         '--versus-raw', '--env', 'point'], capture_output=True, text=True,
+        timeout=600, cwd=ROOT)
     assert result.returncode == 2
     assert 'MuJoCo family' in result.stderr.strip().splitlines()[-1]
 

@@ -96,7 +96,8 @@ def test_ray_sampler_workers_import_garage_through_the_adaptation(tmp_path):
 
     garage_compat.ray_init(num_cpus=2, include_dashboard=False)
     try:
-        algo, env = make_point_algo('pearl', sampler='ray', n_workers=2)
+        algo, env = make_point_algo('pearl', sampler='ray', n_workers=2,
+                                    collector='sequential')
         sampler = algo._sampler
         episodes = sampler.obtain_samples(0, 40, algo.get_exploration_policy(),
                                           algo._env[0])

@@ -32,7 +32,10 @@ def test_deterministic_evaluation_acts_with_the_mean(algo_name):
 
 
 def test_evaluator_explores_the_configured_number_of_episodes():
-    algo, _ = make_point_algo('pearl', num_exploration_episodes=3)
+    """garage's evaluator (the sequential path; the batched one is tested
+    in test_sampling.py)."""
+    algo, _ = make_point_algo('pearl', num_exploration_episodes=3,
+                              collector='sequential')
     counts = []
     real_adapt = algo.adapt_policy
 
@@ -91,8 +94,10 @@ def test_meta_test_before_training_adapts_to_its_exploration(algo_name):
     """garage #1365: evaluation must infer each test task's posterior from
     that task's own exploration episodes. Before any training, the
     posterior after exploration differs from the prior and between tasks
-    (their goals, hence rewards, differ)."""
-    algo, _ = make_point_algo(algo_name, num_exploration_episodes=2)
+    (their goals, hence rewards, differ). garage's evaluator here; the
+    batched one: test_sampling.py."""
+    algo, _ = make_point_algo(algo_name, num_exploration_episodes=2,
+                              collector='sequential')
     posteriors = []
     real_adapt = algo.adapt_policy
 

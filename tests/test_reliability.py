@@ -225,7 +225,11 @@ BAD_SETTINGS = [
     ('cheetah_vel', ['--set', 'seed=-1'], 'seed=-1'),
     ('cheetah_vel', ['--seed', '-2'], 'seed=-2'),
     ('cheetah_vel', ['--set', 'sampler=mpi'], "sampler='mpi': not one of"),
-    ('cheetah_vel', ['--n-workers', '0'], 'n_workers=0: must be >= 1'),
+    ('cheetah_vel', ['--n-workers', '-1'], 'n_workers=-1: must be >= 0'),
+    ('cheetah_vel', ['--sampler', 'ray', '--n-workers', '0'],
+     'n_workers=0: Ray needs at least 1 worker'),
+    ('cheetah_vel', ['--set', 'collector=fast'],
+     "collector='fast': not one of"),
     ('cheetah_vel', ['--set', 'window_size=abc'], "window_size='abc': must "
      'be int'),
     ('cheetah_vel', ['--set', 'windw_size=3'],
@@ -333,7 +337,8 @@ def test_samplers_come_and_go_in_one_ray_session():
     ray = pytest.importorskip('ray')
     try:
         for _ in range(2):
-            algo, env = make_point_algo('pearl', sampler='ray', n_workers=1)
+            algo, env = make_point_algo('pearl', sampler='ray', n_workers=1,
+                                        collector='sequential')
             sampler = algo._sampler
             sampler.start_worker()
             episodes = sampler.obtain_samples(0, 20, algo._policy, env)

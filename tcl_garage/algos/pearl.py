@@ -28,11 +28,17 @@ Fixed:
 * the KL, Q-function, value-function and policy losses and the posterior's
   standard deviation are logged each epoch under ``Train/`` (garage logs
   none).
+
+Given ``env_slots`` (:mod:`tcl_garage.sampling`), it collects every task of
+a round at once and evaluates every test task at once, one batched policy
+call per step (:class:`~tcl_garage.sampling.MultiTaskCollector`,
+:class:`~tcl_garage.sampling.BatchedMetaEvaluator`); without, it samples
+one task at a time through garage's sampler, as garage does.
 """
 import contextlib
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from dowel import tabular
+from dowel import logger, tabular
 from garage import TimeStep
 from garage.experiment import MetaEvaluator
 from garage.torch import global_device
@@ -48,6 +54,7 @@ from tcl_garage.momentum import soft_update_
 from tcl_garage.run_state import (buffer_from_state, buffer_state,
                                   global_random_state,
                                   set_global_random_state)
+from tcl_garage.sampling import BatchedMetaEvaluator, MultiTaskCollector
 
 
 class PEARLWorker(GaragePEARLWorker):
@@ -243,6 +250,10 @@ class PEARL(GaragePEARL):
         compile_step (bool): ``torch.compile`` the device part of each
             training step (:meth:`_update_networks`); on a GPU with CUDA
             graphs.
+        env_slots (InProcessEnvs or ProcessEnvs or RayEnvs or None): Where
+            the vectorised collector's environments live
+            (:func:`tcl_garage.sampling.make_env_slots`); None: sample one
+            task at a time with ``sampler``, as garage.
         **kwargs: Keyword arguments of ``garage.torch.algos.PEARL``.
 
     """
@@ -256,6 +267,7 @@ class PEARL(GaragePEARL):
                  *,
                  num_exploration_episodes: int = 10,
                  compile_step: bool = False,
+                 env_slots=None,
                  **kwargs) -> None:
         if num_exploration_episodes < 1:
             raise ValueError('num_exploration_episodes must be >= 1, got '
@@ -274,6 +286,9 @@ class PEARL(GaragePEARL):
                 if use_ib else kwargs['latent_dim'])
         super().__init__(env, inner_policy, qf, vf, sampler, **kwargs)
         self._num_exploration_episodes = num_exploration_episodes
+        self._env_slots = env_slots
+        self._collector = (None if env_slots is None else MultiTaskCollector(
+            self, env_slots, width=self._num_tasks_sample))
         test_env_sampler = kwargs['test_env_sampler']
         self._evaluator = self._make_evaluator(
             test_env_sampler,
@@ -292,9 +307,16 @@ class PEARL(GaragePEARL):
             n_test_tasks (int): Test tasks per evaluation.
 
         Returns:
-            garage.experiment.MetaEvaluator: The evaluator.
+            garage.experiment.MetaEvaluator or BatchedMetaEvaluator: The
+                evaluator (batched with ``env_slots``: test tasks in the slots
+                after the collector's).
 
         """
+        if self._env_slots is not None:
+            return BatchedMetaEvaluator(
+                test_env_sampler, n_test_tasks,
+                self._num_exploration_episodes, self._env_slots,
+                first_slot=self._collector.width)
         return MetaEvaluator(test_task_sampler=test_env_sampler,
                              n_test_tasks=n_test_tasks,
                              n_exploration_eps=self._num_exploration_episodes,
@@ -346,19 +368,36 @@ class PEARL(GaragePEARL):
             self._is_resuming = False  # nothing to collect again
 
     def train(self, trainer):
-        """garage's training loop, continuing a resumed run's random streams.
+        """garage's training loop, continuing a resumed run's random streams;
+        with ``env_slots``, the same loop with every task of a round
+        collected at once and the test tasks evaluated at once.
 
         Args:
             trainer (garage.Trainer): The trainer.
 
         Returns:
-            object: garage's return value.
+            object: garage's return value (None when vectorised).
 
         """
         if self._random_state_to_restore is not None:
             set_global_random_state(self._random_state_to_restore)
             self._random_state_to_restore = None
-        return super().train(trainer)
+        if self._collector is None:
+            return super().train(trainer)
+        for _ in trainer.step_epochs():
+            if trainer.step_itr == 0 or self._is_resuming:
+                trainer.total_env_steps += self._collector.collect_initial()
+                self._is_resuming = False
+            tasks = [np.random.randint(self._num_train_tasks)
+                     for _ in range(self._num_tasks_sample)]
+            trainer.total_env_steps += self._collector.collect_epoch(tasks)
+            logger.log('Training...')
+            self._train_once()
+            trainer.step_itr += 1
+            logger.log('Evaluating...')
+            self._policy.reset_belief()
+            self._evaluator.evaluate(self)
+        return None
 
     def _context_tensor(self, batch: Mapping[str, np.ndarray]) -> torch.Tensor:
         """Join transition fields into PEARL's context layout.

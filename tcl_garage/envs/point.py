@@ -24,6 +24,7 @@ import numpy as np
 POINT_MAX_EPISODE_LENGTH = 20
 #: Largest move per coordinate and step (garage's action bound).
 POINT_STEP_SIZE = 0.1
+_ACTION_SPACE = akro.Box(low=-1., high=1., shape=(2, ), dtype=np.float32)
 
 
 class PointTaskEnv(PointEnv):
@@ -63,7 +64,7 @@ class PointTaskEnv(PointEnv):
     @property
     def action_space(self) -> akro.Box:
         """akro.Box: ``[-1, 1]^2`` (garage's step bound is applied in step)."""
-        return akro.Box(low=-1., high=1., shape=(2, ), dtype=np.float32)
+        return _ACTION_SPACE
 
     def step(self, action: np.ndarray) -> EnvStep:
         """Moves by ``POINT_STEP_SIZE * clip(action, -1, 1)``.

@@ -4,4 +4,5 @@ options."""
 import tcl_garage  # noqa: F401  (adapts garage before it is imported)
 from tcl_garage.experiment.launcher import main
 
-main()
+if __name__ == '__main__':  # environment worker processes import this too
+    main()

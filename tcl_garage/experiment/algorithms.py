@@ -22,7 +22,7 @@ PEARL_KEYS = ('latent_dim', 'net_size', 'net_layers', 'encoder_hidden_size',
               'num_exploration_episodes', 'reward_scale', 'kl_lambda',
               'soft_target_tau', 'policy_lr', 'qf_lr', 'vf_lr',
               'context_lr', 'replay_buffer_size', 'use_next_obs_in_context',
-              'use_information_bottleneck', 'compile')
+              'use_information_bottleneck', 'compile', 'collector')
 #: TCL's own keys (TCL-PEARL only).
 TCL_KEYS = ('window_size', 'windows_per_task', 'contrastive_loss_scale',
             'temperature', 'key_encoder_tau')
@@ -135,6 +135,8 @@ def _build_pearl(config, benchmark, n_train, n_test) -> BuiltRun:
         device=config['device'],
         sampler=config['sampler'],
         n_workers=config['n_workers'],
+        collector=config['collector'],
+        seed=config['seed'],
         compile_step=config['compile'],
         **network_sizes(config),
         **kwargs)

@@ -245,7 +245,7 @@ _SIZES = (lambda v: len(v) >= 1 and all(
 #: (test, what it must be).
 RANGES = {
     **{key: _at_least(1) for key in (
-        'epochs', 'n_workers', 'latent_dim', 'net_size', 'net_layers',
+        'epochs', 'latent_dim', 'net_size', 'net_layers',
         'encoder_hidden_size', 'encoder_layers', 'meta_batch_size',
         'batch_size', 'embedding_batch_size', 'num_steps_per_epoch',
         'num_initial_steps', 'num_exploration_episodes',
@@ -258,7 +258,7 @@ RANGES = {
     'max_episode_length': _at_least(2),
     'seed': (lambda v: 0 <= v < 2**32, 'must lie in [0, 2**32)'),
     **{key: _NON_NEGATIVE for key in (
-        'num_tasks_sample', 'num_steps_prior', 'num_steps_posterior',
+        'n_workers', 'num_tasks_sample', 'num_steps_prior', 'num_steps_posterior',
         'num_extra_rl_steps_posterior', 'kl_lambda',
         'contrastive_loss_scale', 'rl2_ppo.policy_ent_coeff')},
     **{key: _POSITIVE for key in (
@@ -274,6 +274,7 @@ RANGES = {
 #: Values a key may take (None is always allowed for nullable keys).
 CHOICES = {
     'sampler': ('local', 'ray'),
+    'collector': ('vectorised', 'sequential'),
     'reward_function_version': ('v1', 'v2'),
 }
 
@@ -377,6 +378,9 @@ def check_ranges(config: Dict[str, Any]) -> None:
         raise ConfigError(f'sampler={config["sampler"]}: {algo} samples in '
                           'this process; use --sampler local (ray is for '
                           'PEARL and TCL-PEARL)')
+    if config['sampler'] == 'ray' and config['n_workers'] < 1:
+        raise ConfigError('n_workers=0: Ray needs at least 1 worker; set '
+                          '--n-workers N')
     if row.cpu_only and config['device'] != 'cpu':
         raise ConfigError(f'device={config["device"]}: garage\'s {algo} '
                           'runs on the CPU only; use --device cpu')

@@ -289,7 +289,8 @@ def parse_args(argv: Optional[Sequence[str]], benchmark: Optional[str]):
     parser.add_argument('--device', help='cpu, cuda or cuda:<index>')
     parser.add_argument('--sampler', choices=['local', 'ray'])
     parser.add_argument('--n-workers', type=int,
-                        help='sampler workers with --sampler ray')
+                        help='environment workers: local 0 = this process, '
+                        'N = N worker processes; ray: N Ray workers')
     parser.add_argument('--ray-address',
                         help='join this Ray cluster (implies --sampler ray)')
     parser.add_argument('--log-dir', help='run directory (never '

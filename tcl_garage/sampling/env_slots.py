@@ -1,0 +1,411 @@
+"""Environments of a multi-task collector, one per slot, stepped together.
+
+A slot holds one environment, set to a task by a garage ``EnvUpdate``. The
+slots live in this process (:class:`InProcessEnvs`, for cheap simulators
+such as HalfCheetah), in worker processes holding several slots each
+(:class:`ProcessEnvs`), or in Ray actors (:class:`RayEnvs`). Slot ``s``
+lives in worker ``s % n_workers``; its environment is seeded from
+``(seed, s)`` when built, so the data a slot produces depends on the seed
+and the slot, never on which worker holds it or how many there are.
+
+All three pickle with their environments (and so with their random
+streams): a snapshot resumes exactly, in as many workers as it had.
+"""
+import multiprocessing
+import traceback
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+#: What one step of one slot returns: observation, reward, step type and
+#: environment info.
+StepResult = Tuple[np.ndarray, float, Any, dict]
+
+
+class EnvWorkerError(RuntimeError):
+    """An environment worker died or failed; the run cannot continue."""
+
+
+def slot_seed(seed: int, slot: int, build: int) -> int:
+    """Seed of the ``build``-th environment built in a slot.
+
+    Args:
+        seed (int): The run's seed.
+        slot (int): The slot.
+        build (int): How many environments the slot built before.
+
+    Returns:
+        int: A seed in ``[0, 2**31)``.
+
+    """
+    sequence = np.random.SeedSequence([seed, slot, build])
+    return int(sequence.generate_state(1)[0] % 2**31)
+
+
+class Slots:
+    """The environments of some slots, wherever they live.
+
+    Args:
+        seed (int): The run's seed.
+        envs (dict[int, tuple] or None): ``{slot: (env, builds)}`` to start
+            from (a restored state).
+
+    """
+
+    def __init__(self, seed: int, envs: Optional[Dict] = None) -> None:
+        self._seed = seed
+        self._envs: Dict[int, Any] = {}
+        self._builds: Dict[int, int] = {}
+        for slot, (env, builds) in (envs or {}).items():
+            self._envs[slot], self._builds[slot] = env, builds
+
+    def set_tasks(self, updates: Dict[int, Any]) -> None:
+        """Set each slot's environment to its task (building it if needed).
+
+        Args:
+            updates (dict[int, EnvUpdate]): ``{slot: update}``.
+
+        """
+        for slot, update in updates.items():
+            old = self._envs.get(slot)
+            env = update(old)
+            if env is not old:  # a new environment: seed it from its slot
+                builds = self._builds.get(slot, 0)
+                if hasattr(env, 'seed'):
+                    env.seed(slot_seed(self._seed, slot, builds))
+                self._builds[slot] = builds + 1
+                if old is not None:
+                    old.close()
+            self._envs[slot] = env
+
+    def reset(self, slots: Sequence[int]) -> List[np.ndarray]:
+        """Start an episode in each slot.
+
+        Args:
+            slots (Sequence[int]): The slots.
+
+        Returns:
+            list[np.ndarray]: First observation of each.
+
+        """
+        return [self._envs[slot].reset()[0] for slot in slots]
+
+    def step(self, slots: Sequence[int],
+             actions: Sequence[np.ndarray]) -> List[StepResult]:
+        """Step each slot's environment with its action.
+
+        Args:
+            slots (Sequence[int]): The slots.
+            actions (Sequence[np.ndarray]): One action per slot.
+
+        Returns:
+            list[StepResult]: One per slot.
+
+        """
+        results = []
+        for slot, action in zip(slots, actions):
+            step = self._envs[slot].step(action)
+            results.append((step.observation, step.reward, step.step_type,
+                            step.env_info))
+        return results
+
+    def state(self) -> Dict[int, tuple]:
+        """``{slot: (env, builds)}``: everything to rebuild these slots."""
+        return {slot: (env, self._builds[slot])
+                for slot, env in self._envs.items()}
+
+    def close(self) -> None:
+        """Close every environment."""
+        for env in self._envs.values():
+            env.close()
+        self._envs = {}
+
+
+class _Workers:
+    """Slots spread over workers: slot ``s`` lives in worker
+    ``s % n_workers``. Subclasses say how a worker is reached."""
+
+    def __init__(self, seed: int, n_workers: int,
+                 state: Optional[Dict] = None) -> None:
+        if n_workers < 1:
+            raise ValueError(f'n_workers={n_workers}: give at least 1')
+        self._seed = seed
+        self.n_workers = n_workers
+        self._state = state or {}  # handed to the workers when they start
+        self._started = False
+
+    def _owner(self, slot: int) -> int:
+        return slot % self.n_workers
+
+    def _split(self, slots, values=None):
+        """``{worker: (slots, values, positions)}`` for these slots."""
+        parts: Dict[int, tuple] = {}
+        for position, slot in enumerate(slots):
+            part = parts.setdefault(self._owner(slot), ([], [], []))
+            part[0].append(slot)
+            part[1].append(None if values is None else values[position])
+            part[2].append(position)
+        return parts
+
+    def _ensure_started(self) -> None:
+        if not self._started:
+            for worker in range(self.n_workers):
+                mine = {slot: value for slot, value in self._state.items()
+                        if self._owner(slot) == worker}
+                self._start(worker, mine)
+            self._state = {}
+            self._started = True
+
+    def _call_all(self, calls: Dict[int, tuple]) -> Dict[int, Any]:
+        """Send ``{worker: (method, args)}`` to the workers, all at once,
+        then gather their answers."""
+        self._ensure_started()
+        for worker, (method, args) in calls.items():
+            self._send(worker, method, args)
+        return {worker: self._receive(worker) for worker in calls}
+
+    def set_tasks(self, updates: Dict[int, Any]) -> None:
+        """Set slots to tasks: ``{slot: EnvUpdate}``."""
+        calls = {}
+        for slot, update in updates.items():
+            calls.setdefault(self._owner(slot), ('set_tasks', [{}]))
+            calls[self._owner(slot)][1][0][slot] = update
+        self._call_all(calls)
+
+    def reset(self, slots: Sequence[int]) -> List[np.ndarray]:
+        """First observation of a new episode in each slot."""
+        parts = self._split(slots)
+        answers = self._call_all({w: ('reset', [part[0]])
+                                  for w, part in parts.items()})
+        return _merge(len(slots), parts, answers)
+
+    def step(self, slots: Sequence[int],
+             actions: Sequence[np.ndarray]) -> List[StepResult]:
+        """Step each slot with its action, the workers in parallel."""
+        parts = self._split(slots, actions)
+        answers = self._call_all({w: ('step', [part[0], part[1]])
+                                  for w, part in parts.items()})
+        return _merge(len(slots), parts, answers)
+
+    def __getstate__(self):
+        if self._started:
+            answers = self._call_all({w: ('state', [])
+                                      for w in range(self.n_workers)})
+            state = {k: v for answer in answers.values()
+                     for k, v in answer.items()}
+        else:
+            state = dict(self._state)
+        return {'seed': self._seed, 'n_workers': self.n_workers,
+                'state': state}
+
+    def __setstate__(self, saved):
+        self.__init__(saved['seed'], saved['n_workers'], saved['state'])
+
+    def _start(self, worker: int, state: Dict) -> None:
+        raise NotImplementedError
+
+    def _send(self, worker: int, method: str, args: list) -> None:
+        raise NotImplementedError
+
+    def _receive(self, worker: int) -> Any:
+        raise NotImplementedError
+
+
+def _merge(n: int, parts: Dict[int, tuple], answers: Dict[int, list]):
+    merged = [None] * n
+    for worker, (_, _, positions) in parts.items():
+        for position, value in zip(positions, answers[worker]):
+            merged[position] = value
+    return merged
+
+
+class InProcessEnvs(_Workers):
+    """All slots in this process (one "worker").
+
+    Args:
+        seed (int): The run's seed.
+
+    """
+
+    def __init__(self, seed: int, n_workers: int = 1,
+                 state: Optional[Dict] = None) -> None:
+        super().__init__(seed, 1, state)
+        self._slots: Optional[Slots] = None
+        self._answer = None
+
+    def _start(self, worker, state):
+        self._slots = Slots(self._seed, state)
+
+    def _send(self, worker, method, args):
+        self._answer = getattr(self._slots, method)(*args)
+
+    def _receive(self, worker):
+        return self._answer
+
+    def close(self) -> None:
+        """Close the environments."""
+        if self._slots is not None:
+            self._slots.close()
+
+
+def _serve(connection, seed: int, state: Dict) -> None:
+    """A worker process: answer ``(method, args)`` requests on a pipe."""
+    slots = Slots(seed, state)
+    while True:
+        try:
+            method, args = connection.recv()
+        except EOFError:
+            return
+        if method == 'close':
+            slots.close()
+            return
+        try:
+            connection.send(('ok', getattr(slots, method)(*args)))
+        except Exception:  # pylint: disable=broad-except
+            connection.send(('error', traceback.format_exc()))
+
+
+class ProcessEnvs(_Workers):
+    """Slots in worker processes (``spawn``: nothing of this process's
+    state, threads or CUDA context is inherited).
+
+    Args:
+        seed (int): The run's seed.
+        n_workers (int): Worker processes.
+
+    """
+
+    def __init__(self, seed: int, n_workers: int = 2,
+                 state: Optional[Dict] = None) -> None:
+        super().__init__(seed, n_workers, state)
+        self._processes: Dict[int, Any] = {}
+        self._connections: Dict[int, Any] = {}
+
+    def _start(self, worker, state):
+        context = multiprocessing.get_context('spawn')
+        mine, theirs = context.Pipe()
+        process = context.Process(target=_serve,
+                                  args=(theirs, self._seed, state),
+                                  daemon=True,
+                                  name=f'tcl_garage-envs-{worker}')
+        process.start()
+        theirs.close()
+        self._processes[worker], self._connections[worker] = process, mine
+
+    def _send(self, worker, method, args):
+        try:
+            self._connections[worker].send((method, args))
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            self._died(worker)
+
+    def _receive(self, worker):
+        connection = self._connections[worker]
+        while not connection.poll(1.0):
+            if not self._processes[worker].is_alive():
+                self._died(worker)
+        try:
+            status, value = connection.recv()
+        except (EOFError, ConnectionResetError, OSError):
+            self._died(worker)
+        if status == 'error':
+            raise EnvWorkerError(f'environment worker {worker} failed:\n'
+                                 f'{value}')
+        return value
+
+    def _died(self, worker):
+        process = self._processes[worker]
+        process.join(timeout=1.0)
+        raise EnvWorkerError(
+            f'environment worker {worker} (pid {process.pid}) died (exit '
+            f'code {process.exitcode}); the run stops: resume it from its '
+            'last snapshot (--resume DIR)')
+
+    def close(self) -> None:
+        """Stop the workers."""
+        for worker, connection in self._connections.items():
+            try:
+                connection.send(('close', []))
+            except (BrokenPipeError, OSError):
+                pass
+            self._processes[worker].join(timeout=5.0)
+            if self._processes[worker].is_alive():
+                self._processes[worker].kill()
+        self._processes, self._connections = {}, {}
+        self._started = False
+
+    def __del__(self):
+        if getattr(self, '_processes', None):
+            self.close()
+
+
+class RayEnvs(_Workers):
+    """Slots in Ray actors (on this machine, or a cluster joined with
+    :func:`tcl_garage.garage_compat.ray_init`).
+
+    Args:
+        seed (int): The run's seed.
+        n_workers (int): Actors.
+
+    """
+
+    def __init__(self, seed: int, n_workers: int = 2,
+                 state: Optional[Dict] = None) -> None:
+        super().__init__(seed, n_workers, state)
+        self._actors: Dict[int, Any] = {}
+        self._pending: Dict[int, Any] = {}
+
+    def _start(self, worker, state):
+        import ray
+
+        from tcl_garage.garage_compat import ray_init
+        ray_init()
+        self._actors[worker] = ray.remote(Slots).remote(self._seed, state)
+
+    def _send(self, worker, method, args):
+        self._pending[worker] = getattr(self._actors[worker],
+                                        method).remote(*args)
+
+    def _receive(self, worker):
+        import ray
+        try:
+            return ray.get(self._pending.pop(worker))
+        except ray.exceptions.RayActorError as error:
+            raise EnvWorkerError(
+                f'environment actor {worker} died ({error}); the run stops:'
+                ' resume it from its last snapshot (--resume DIR)') from None
+        except ray.exceptions.RayTaskError as error:
+            raise EnvWorkerError(f'environment actor {worker} failed:\n'
+                                 f'{error}') from None
+
+    def close(self) -> None:
+        """Stop the actors."""
+        import ray
+        for actor in self._actors.values():
+            ray.kill(actor)
+        self._actors = {}
+        self._started = False
+
+
+def make_env_slots(kind: str, seed: int, n_workers: int):
+    """The slots of a collector.
+
+    Args:
+        kind (str): ``local`` (this process when ``n_workers`` is 0, else
+            worker processes) or ``ray`` (actors).
+        seed (int): The run's seed.
+        n_workers (int): Workers (0: this process; ``local`` only).
+
+    Returns:
+        InProcessEnvs or ProcessEnvs or RayEnvs: The slots.
+
+    Raises:
+        ValueError: On an unknown kind or a bad worker count.
+
+    """
+    if kind == 'local':
+        if n_workers == 0:
+            return InProcessEnvs(seed)
+        return ProcessEnvs(seed, n_workers)
+    if kind == 'ray':
+        return RayEnvs(seed, n_workers)
+    raise ValueError(f'unknown sampler {kind!r}: use local or ray')

@@ -1,0 +1,224 @@
+"""The vectorised collector and evaluator (tcl_garage.sampling)."""
+import os
+import signal
+
+from dowel import tabular
+from garage.experiment.deterministic import set_seed
+import numpy as np
+import pytest
+import torch
+
+from tcl_garage.build import build_pearl
+from tcl_garage.envs import make_benchmark
+from tcl_garage.sampling import (EnvWorkerError, InProcessEnvs,
+                                 make_env_slots, ProcessEnvs, rounds_of)
+
+from conftest import make_point_algo, TINY
+
+
+def test_rounds_keep_the_order_of_the_draw():
+    assert rounds_of([3, 5, 3, 7, 3]) == [[3, 5, 7], [3], [3]]
+    assert rounds_of([1, 2]) == [[1, 2]]
+    assert rounds_of([]) == []
+
+
+def spy_on_beliefs(monkeypatch, policy):
+    """Record the belief (means, variances) each lockstep episode drew its
+    z from (a test-only wrapper of run_episodes)."""
+    import tcl_garage.sampling.collector as collector
+    seen = []
+    run = collector.run_episodes
+
+    def recording(*args, **kwargs):
+        seen.append((policy.z_means.clone(), policy.z_vars.clone()))
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(collector, 'run_episodes', recording)
+    return seen
+
+
+def test_collection_follows_pearls_protocol(monkeypatch):
+    algo, _ = make_point_algo('tcl-pearl', num_initial_steps=40,
+                              num_steps_prior=40, num_steps_posterior=40,
+                              num_extra_rl_steps_posterior=40)
+    collector = algo._collector
+    assert collector is not None and collector.width == 2
+    assert collector.collect_initial() == 4 * 40
+    for task in range(4):
+        assert algo._replay_buffers[task].n_transitions_stored == 40
+        assert algo._context_replay_buffers[task].n_transitions_stored == 40
+    seen = spy_on_beliefs(monkeypatch, algo._policy)
+    steps = collector.collect_epoch([2, 2])  # a repeat: two rounds
+    assert steps == 2 * (40 + 40 + 40)
+    replay, context = algo._replay_buffers, algo._context_replay_buffers
+    assert replay[2].n_transitions_stored == 40 + 2 * 120
+    # cleared at each draw: the last draw's prior and posterior episodes
+    assert context[2].n_transitions_stored == 40 + 40
+    assert replay[0].n_transitions_stored == 40  # not drawn: untouched
+    assert context[0].n_transitions_stored == 40
+    segments = replay[2]._path_segments
+    assert [len(a) + len(b) for a, b in segments] == [20] * 14  # episodes
+    # Per round, one z per episode: the prior phase's 2 from the prior;
+    # each posterior phase starts from the prior (as garage's) and infers
+    # the posterior from the context buffer after each episode.
+    assert len(seen) == 2 * 6
+    prior = [bool((m == 0).all() and (v == 1).all()) for m, v in seen]
+    assert prior == [True, True, True, False, True, False] * 2
+
+
+def cheetah_algo(envs, seed=4):
+    set_seed(seed)
+    benchmark = make_benchmark('cheetah-vel', seed=seed,
+                               max_episode_length=12)
+    kwargs = dict(TINY, num_initial_steps=12, num_steps_prior=24,
+                  num_extra_rl_steps_posterior=12, num_tasks_sample=3,
+                  embedding_batch_size=8, embedding_mini_batch_size=8)
+    algo, _ = build_pearl('pearl', benchmark.train_envs()[:5],
+                          benchmark.test_sampler, num_test_tasks=3,
+                          collector='sequential', **kwargs)
+    algo._env_slots = envs  # the same algorithm, vectorised in each case
+    from tcl_garage.sampling import MultiTaskCollector
+    algo._collector = MultiTaskCollector(algo, envs, width=3)
+    return algo
+
+
+def collect(envs):
+    algo = cheetah_algo(envs)
+    try:
+        algo._collector.collect_initial()
+        algo._collector.collect_epoch([4, 1, 4])
+        return {task: buffer._buffer['observations'][
+            :buffer.n_transitions_stored].copy()
+                for task, buffer in algo._replay_buffers.items()}
+    finally:
+        envs.close()
+
+
+def test_identical_data_for_any_number_of_workers():
+    """Each slot's environment (reset noise included) is seeded from the
+    run's seed and its slot, never from its worker."""
+    reference = collect(InProcessEnvs(seed=4))
+    assert reference[4].shape == (12 + 2 * 36, 17)  # HalfCheetah
+    for n_workers in (1, 2, 4):
+        data = collect(ProcessEnvs(seed=4, n_workers=n_workers))
+        for task, observations in reference.items():
+            np.testing.assert_array_equal(data[task], observations)
+    other_seed = collect(InProcessEnvs(seed=5))
+    assert not np.array_equal(other_seed[4], reference[4])
+
+
+@pytest.mark.slow
+def test_ray_actors_collect_the_same_data():
+    import ray
+
+    from tcl_garage import garage_compat
+    from tcl_garage.sampling import RayEnvs
+    reference = collect(InProcessEnvs(seed=4))
+    garage_compat.ray_init(num_cpus=2, include_dashboard=False)
+    try:
+        data = collect(RayEnvs(seed=4, n_workers=2))
+    finally:
+        ray.shutdown()
+    for task, observations in reference.items():
+        np.testing.assert_array_equal(data[task], observations)
+
+
+def test_a_killed_worker_is_a_clear_error_not_a_hang():
+    envs = ProcessEnvs(seed=0, n_workers=2)
+    updates = make_benchmark('point', seed=0).train_envs()[:2]
+    envs.set_tasks({0: updates[0], 1: updates[1]})
+    assert len(envs.reset([0, 1])) == 2
+    os.kill(envs._processes[1].pid, signal.SIGKILL)
+    with pytest.raises(EnvWorkerError, match=r'environment worker 1 \(pid '
+                       r'\d+\) died .*resume it from its last snapshot'):
+        envs.step([0, 1], [np.zeros(2), np.zeros(2)])
+    envs.close()
+
+
+@pytest.mark.parametrize('algo_name', ['pearl', 'tcl-pearl'])
+def test_batched_evaluator_explores_from_the_prior_then_adapts(
+        monkeypatch, algo_name):
+    """garage #1365, for the batched evaluator: before any training, each
+    test task explores from the prior and adapts to its own episodes."""
+    algo, _ = make_point_algo(algo_name, num_exploration_episodes=3)
+    algo._policy.reset_belief(num_tasks=4)  # left over from training
+    algo._policy.z_means += 1
+    seen = spy_on_beliefs(monkeypatch, algo._policy)
+    algo._evaluator.evaluate(algo)
+    tabular.clear()
+    assert len(seen) == 3 + 1  # lockstep episodes: 3 explore, 1 adapted
+    for means, variances in seen[:3]:  # every test task from the prior
+        assert means.shape == (2, 3)
+        assert (means == 0).all() and (variances == 1).all()
+    means, variances = seen[3]
+    assert not torch.allclose(means[0], means[1])  # one posterior per task
+    assert (means != 0).any(dim=1).all()
+    assert (variances < 1).all()  # more certain than the prior
+
+
+def meta_test(algo, evaluator):
+    tabular.clear()
+    evaluator.evaluate(algo)
+    values = {key: value for key, value in tabular.as_dict.items()
+              if key.startswith('MetaTest/')}
+    tabular.clear()
+    return values
+
+
+def test_batched_evaluation_logs_what_the_sequential_evaluator_logs():
+    """Without the information bottleneck z is the posterior mean and the
+    evaluation acts with the policy's mean: both evaluators then make the
+    same episodes, so every logged value agrees."""
+    from garage.experiment import MetaEvaluator
+
+    from tcl_garage.algos import PEARLWorker
+    algo, _ = make_point_algo('pearl', use_information_bottleneck=False,
+                              num_exploration_episodes=2)
+    for parameter in algo.networks[0].parameters():  # an encoder that
+        parameter.data.normal_(0, 0.5)  # tells tasks apart
+    benchmark = make_benchmark('point', seed=0)
+    sequential = MetaEvaluator(test_task_sampler=benchmark.test_sampler,
+                               n_test_tasks=3, n_exploration_eps=2,
+                               worker_class=PEARLWorker,
+                               worker_args=dict(deterministic=True,
+                                                accum_context=True))
+    batched = type(algo._evaluator)(benchmark.test_sampler, 3, 2,
+                                    algo._env_slots, first_slot=2)
+    expected = meta_test(algo, sequential)
+    got = meta_test(algo, batched)
+    assert set(got) == set(expected)
+    assert expected['MetaTest/Average/NumEpisodes'] == 3
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, rel=1e-5, abs=1e-6), key
+
+
+def test_default_is_vectorised_and_sequential_stays_available():
+    algo, _ = make_point_algo('tcl-pearl')
+    assert isinstance(algo._env_slots, InProcessEnvs)
+    assert type(algo._evaluator).__name__ == 'BatchedMetaEvaluator'
+    algo, _ = make_point_algo('tcl-pearl', collector='sequential')
+    assert algo._collector is None
+    assert type(algo._evaluator).__name__ == 'MetaEvaluator'
+    assert isinstance(make_env_slots('local', 0, 2), ProcessEnvs)
+    with pytest.raises(ValueError, match='unknown sampler'):
+        make_env_slots('mpi', 0, 1)
+
+
+@pytest.mark.parametrize('kind', ['in-process', 'processes'])
+def test_pickled_slots_continue_their_environments_random_streams(kind):
+    import pickle
+    envs = (InProcessEnvs(seed=2) if kind == 'in-process' else
+            ProcessEnvs(seed=2, n_workers=2))
+    updates = make_benchmark('cheetah-vel', seed=0,
+                             max_episode_length=5).train_envs()[:3]
+    envs.set_tasks(dict(enumerate(updates)))
+    envs.reset([0, 1, 2])
+    copy = pickle.loads(pickle.dumps(envs))  # a snapshot, then a resume
+    try:
+        for _ in range(2):  # reset noise comes from each slot's stream
+            first, second = envs.reset([0, 1, 2]), copy.reset([0, 1, 2])
+            np.testing.assert_array_equal(np.stack(first), np.stack(second))
+        assert not np.array_equal(first[0], first[1])  # slots differ
+    finally:
+        envs.close()
+        copy.close()
