@@ -288,7 +288,7 @@ class PEARL(GaragePEARL):
         self._num_exploration_episodes = num_exploration_episodes
         self._env_slots = env_slots
         self._collector = (None if env_slots is None else MultiTaskCollector(
-            self, env_slots, width=self._num_tasks_sample))
+            self, env_slots, width=max(1, self._num_tasks_sample)))
         test_env_sampler = kwargs['test_env_sampler']
         self._evaluator = self._make_evaluator(
             test_env_sampler,
