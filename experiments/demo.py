@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """`make demo`: PEARL and TCL-PEARL learning the point-goal tasks, side by
-side, in about 5 minutes on a 2-core CPU.
+side, in about 3 minutes on a 2-core CPU.
 
 Both algorithms train with the same seed and the `demo` profile
 (configs/profiles/demo.yaml), each in its own process on one CPU thread;
