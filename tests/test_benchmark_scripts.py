@@ -39,6 +39,7 @@ def test_step_time_times_the_compiled_step():
     assert out.count('(target ') == 2
 
 
+@pytest.mark.slow
 def test_sampling_compares_vectorised_with_sequential():
     out = run_script('sampling', '--env', 'point', '--rounds', '1')
     lines = out.strip().splitlines()

@@ -132,10 +132,14 @@ def test_family_launcher_smoke(tmp_path, script):
     assert (tmp_path / 'run' / 'params.pkl').is_file()
 
 
-@pytest.mark.parametrize('env', ['reach-v3', 'push-v3'])
-def test_ml1_launcher_smoke(tmp_path, env):
+@pytest.mark.parametrize('env, workers', [('reach-v3', '0'),
+                                          ('push-v3', '2')])
+def test_ml1_launcher_smoke(tmp_path, env, workers):
+    """push-v3 with the vectorised collector's environments in 2 worker
+    processes (ML1's default; the smoke profile steps them in-process)."""
     result = launch('metaworld_ml1', '--env', env, '--smoke', '--algo',
-                    'pearl', '--log-dir', str(tmp_path / 'run'))
+                    'pearl', '--n-workers', workers, '--log-dir',
+                    str(tmp_path / 'run'))
     assert result.returncode == 0, result.stderr[-3000:]
     rows = progress_rows(tmp_path / 'run')
     assert len(rows) == 2 and 'MetaTest/Average/SuccessRate' in rows[0]
