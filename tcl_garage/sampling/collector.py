@@ -250,26 +250,56 @@ class MultiTaskCollector:
                               for slot, task in enumerate(tasks)})
         policy.reset_belief(num_tasks=len(tasks))
         act = policy_actions(policy)
-        totals = [0] * len(tasks)
         episodes = 0
-        while min(totals) < num_steps:
-            rows = [row for row, total in enumerate(totals)
-                    if total < num_steps]
-            policy.sample_from_belief()  # a fresh z for every episode
-            paths = run_episodes(self._envs, rows, _rows_as(act, rows),
-                                 algo.max_episode_length)
+
+        def store(rows, paths):
+            nonlocal episodes
             for row, path in zip(rows, paths):
                 buffer_path = to_buffer_path(path)
                 algo._replay_buffers[tasks[row]].add_path(buffer_path)
                 if add_to_encoder:
                     algo._context_replay_buffers[tasks[row]].add_path(
                         buffer_path)
-                totals[row] += len(path['rewards'])
             episodes += 1
             if posterior_every != np.inf and episodes % posterior_every == 0:
                 with torch.no_grad():
                     policy.infer_posterior(algo._sample_context(tasks))
-        return sum(totals)
+
+        return episodes_until(self._envs, list(range(len(tasks))), policy,
+                              act, algo.max_episode_length, num_steps, store)
+
+
+def episodes_until(envs, slots: Sequence[int], policy, act: ActFunction,
+                   max_episode_length: int, num_steps: int,
+                   after_each: Callable[[List[int], List[dict]], None]) -> int:
+    """Whole episodes in lockstep until every slot has at least
+    ``num_steps`` steps, a fresh z from each task's belief per episode.
+
+    Args:
+        envs (InProcessEnvs or ProcessEnvs or RayEnvs): The slots' home.
+        slots (Sequence[int]): The slots; slot ``slots[i]`` is policy row
+            ``i``.
+        policy (garage.torch.policies.ContextConditionedPolicy): Draws z.
+        act (callable): Actions of a batch of policy rows.
+        max_episode_length (int): Longest episode.
+        num_steps (int): Steps per slot.
+        after_each (callable): Called with (rows, paths) after each lockstep
+            episode of the slots still short of ``num_steps``.
+
+    Returns:
+        int: Steps taken.
+
+    """
+    totals = [0] * len(slots)
+    while min(totals) < num_steps:
+        rows = [row for row, total in enumerate(totals) if total < num_steps]
+        policy.sample_from_belief()  # a fresh z for every episode
+        paths = run_episodes(envs, [slots[row] for row in rows],
+                             _rows_as(act, rows), max_episode_length)
+        for row, path in zip(rows, paths):
+            totals[row] += len(path['rewards'])
+        after_each(rows, paths)
+    return sum(totals)
 
 
 def _rows_as(act: ActFunction, rows: Sequence[int]) -> ActFunction:
@@ -334,16 +364,13 @@ class BatchedMetaEvaluator:
                 explored[row].append(path)
         self._adapt(algo, policy, explored)
         adapted: List[List[dict]] = [[] for _ in slots]
-        totals = [0] * len(slots)
-        while min(totals) < self._n_test_episodes * length:
-            rows = [row for row, total in enumerate(totals)
-                    if total < self._n_test_episodes * length]
-            policy.sample_from_belief()
-            paths = run_episodes(self._envs, [slots[r] for r in rows],
-                                 _rows_as(act, rows), length)
+
+        def keep(rows, paths):
             for row, path in zip(rows, paths):
                 adapted[row].append(path)
-                totals[row] += len(path['rewards'])
+
+        episodes_until(self._envs, slots, policy, act, length,
+                       self._n_test_episodes * length, keep)
         logger.log('Finished meta-testing...')
         spec = algo._single_env.spec  # pylint: disable=protected-access
         batch = EpisodeBatch.concatenate(*[
