@@ -124,6 +124,27 @@ def test_curves_png_is_written(tmp_path):
     assert data[:8] == PNG and len(data) > 10_000
 
 
+def test_curves_mean_and_band_over_seeds_and_readable_step_ticks(tmp_path):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from tcl_garage.analysis.curves import draw_curves
+    steps = [50_000, 100_000, 150_000]
+    runs = [load_run(fake_run(tmp_path, f'r{i}', 'cheetah-vel', 'pearl',
+                              steps, [i, i + 2, i + 4]))
+            for i in range(2)]
+    figure, ax = plt.subplots()
+    draw_curves(ax, runs)
+    line = ax.get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), [0.5, 2.5, 4.5])
+    assert line.get_label() == 'pearl (2 seeds)'
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.min() == pytest.approx(0.0) and band.max() == \
+        pytest.approx(5.0)  # mean +- one standard deviation (0.5)
+    assert ax.xaxis.get_major_formatter()(150_000) == '150k'
+    plt.close(figure)
+
+
 def test_reproduce_smoke_runs_all_three_analyses(tmp_path):
     out = tmp_path / 'repro'
     result = subprocess.run(

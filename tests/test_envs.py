@@ -161,6 +161,33 @@ def test_point_actions_are_scaled_and_goals_lie_on_the_half_circle():
     assert step.env_info['success']  # within one diagonal step of the goal
 
 
+def test_point_episodes_go_through_garages_rollout_and_task_logging():
+    # The oracle's meta-test path: garage's rollout stacks the infos, then
+    # EpisodeBatch concatenates them per task (a dict in the info broke it).
+    from dowel import tabular
+    from garage import EpisodeBatch, log_multitask_performance, rollout
+    from tcl_garage.envs.task_vector import TaskVectorEnv
+    benchmark = make_benchmark('point', seed=0)
+
+    class Still:
+        def reset(self, do_resets=None):
+            del do_resets
+
+        def get_action(self, observation):
+            del observation
+            return np.zeros(2), {}
+
+    episodes = []
+    for index, update in enumerate(benchmark.test_sampler.sample(2)):
+        env = TaskVectorEnv([update], task_names=[f'Task #{index}'])
+        episodes.append(rollout(env, Still(), max_episode_length=20))
+    batch = EpisodeBatch.from_list(env.spec, episodes)
+    assert batch.env_infos['goal'].shape == (40, 2)
+    returns = log_multitask_performance(0, batch, 1.0)
+    np.testing.assert_allclose(returns, -20., rtol=1e-5)  # 20 steps at 1
+    tabular.clear()
+
+
 def test_humanoid_dir_tasks_give_different_rewards():
     rewards = []
     for angle in (0.0, np.pi / 2):

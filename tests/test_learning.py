@@ -14,6 +14,8 @@ ALGOS = ('pearl', 'tcl-pearl')
 def demo(out, *args, timeout=600):
     result = launch('demo', '--out', str(out), *args, timeout=timeout)
     assert result.returncode == 0, result.stdout + result.stderr
+    # the demo's runs are --quiet: garage's repeated notices silenced too
+    assert 'UserWarning' not in result.stderr, result.stderr[-3000:]
     return result.stdout
 
 

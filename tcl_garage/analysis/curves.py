@@ -77,6 +77,8 @@ def draw_curves(ax, runs: Sequence[Run], key: str = RETURN_KEY) -> None:
         seeds = f'{len(algo_runs)} seed' + ('s' if len(algo_runs) > 1 else '')
         ax.plot(steps, mean, label=f'{algo} ({seeds})')
         ax.fill_between(steps, mean - std, mean + std, alpha=0.2)
+    from matplotlib.ticker import EngFormatter
+    ax.xaxis.set_major_formatter(EngFormatter(sep=''))  # 20k, 1.5M
     ax.set_xlabel('environment steps')
     ax.set_ylabel('meta-test ' + ('return' if key == RETURN_KEY
                                   else 'success rate'))

@@ -73,18 +73,23 @@ class PointTaskEnv(PointEnv):
             action (np.ndarray): Shape (2,), in ``[-1, 1]``.
 
         Returns:
-            EnvStep: garage's step, with the action as given and ``success``
-                meaning within one diagonal step of the goal, as in garage.
+            EnvStep: garage's step, with the action as given; its info
+                holds the ``goal`` and ``success`` (within one diagonal step
+                of the goal, as in garage).
 
         """
         move = POINT_STEP_SIZE * np.clip(action, -1., 1.)
         env_step = super().step(move)
         distance = -env_step.reward
         success = distance < POINT_STEP_SIZE * np.sqrt(2.)
+        # garage's info holds the task as a dict, which garage's rollout
+        # stacks into a dict of arrays that EpisodeBatch cannot concatenate.
         return dataclasses.replace(env_step,
                                    action=action,
-                                   env_info=dict(env_step.env_info,
-                                                 success=success))
+                                   env_info={
+                                       'goal': self.task_vector(),
+                                       'success': success
+                                   })
 
     def sample_tasks(self, num_tasks: int) -> list:
         """Goals on the upper half of the unit circle, at uniform angles

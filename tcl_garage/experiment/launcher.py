@@ -11,6 +11,7 @@ import contextlib
 import os
 import sys
 import time
+import warnings
 from typing import Any, Dict, Optional, Sequence
 
 from dowel import logger, StdOutput, tabular, TensorBoardOutput, TextOutput
@@ -425,6 +426,9 @@ def main(benchmark: Optional[str] = None,
 
     """
     args = parse_args(argv, benchmark)
+    if args.quiet:  # garage's notices that every run repeats
+        warnings.filterwarnings('ignore', category=UserWarning,
+                                module=r'garage\.')
     try:
         if args.resume:
             return _resume_from_command_line(args)

@@ -224,6 +224,9 @@ class InProcessEnvs(_Workers):
 
     Args:
         seed (int): The run's seed.
+        n_workers (int): Unused: always one (the signature of every
+            ``_Workers``, through which a pickled state is restored).
+        state (dict or None): ``{slot: (env, builds)}`` to start from.
 
     """
 
