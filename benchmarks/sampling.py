@@ -117,7 +117,9 @@ def vectorised_versus_sequential(env_name: str, rounds: int) -> None:
     # pylint: disable=protected-access
     from tcl_garage.experiment.algorithms import windows_per_task
     from tcl_garage.sampling import (BatchedMetaEvaluator, InProcessEnvs,
-                                     MultiTaskCollector, ProcessEnvs)
+                                     MultiTaskCollector, ProcessEnvs,
+                                     rounds_of)
+    set_seed(0)  # the same draw of tasks, and so of rounds, every time
     config = load_config(env_name, algo='tcl-pearl')
     benchmark = make_benchmark(env_name, seed=0)
     keys = ('num_tasks_sample', 'num_steps_prior', 'num_steps_posterior',
@@ -167,9 +169,11 @@ def vectorised_versus_sequential(env_name: str, rounds: int) -> None:
     length = benchmark.max_episode_length
     per_eval = n_test * (config['num_exploration_episodes'] + 1) * length
     steps = {'collect': per_epoch, 'evaluate': per_eval}
+    widths = [len(tasks_of_round) for tasks_of_round in rounds_of(tasks)]
     print(f'{env_name}: paper sizes, {rounds} round(s), median seconds; '
-          f'an epoch collects about {per_epoch:,} steps in {width} tasks, '
-          f'an evaluation {per_eval:,} steps in {n_test} test tasks')
+          f'an epoch collects about {per_epoch:,} steps in {width} tasks '
+          f'(garage\'s draw with repeats: rounds of {widths} tasks), an '
+          f'evaluation {per_eval:,} steps in {n_test} test tasks')
     rate = {}
     for (part, name), values in seconds.items():
         rate[part, name] = steps[part] / statistics.median(values)

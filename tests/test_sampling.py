@@ -22,6 +22,34 @@ def test_rounds_keep_the_order_of_the_draw():
     assert rounds_of([]) == []
 
 
+@pytest.mark.parametrize('deterministic', [False, True])
+def test_policy_actions_equal_the_policys_distribution(deterministic):
+    # The fast path (no distribution objects) gives what the policy's own
+    # distribution gives for the same torch random state, row by row on
+    # each row's z; a std far beyond garage's bounds is clamped alike.
+    from tcl_garage.sampling.collector import policy_actions
+    algo, _ = make_point_algo('pearl')
+    policy = algo._policy
+    policy.z = torch.randn(3, policy.z_means.shape[1])
+    module = policy.networks[1]._module
+    with torch.no_grad():
+        module._shared_mean_log_std_network._output_layers[1].linear.bias += 30
+    obs_dim = algo._single_env.spec.observation_space.flat_dim
+    observations = np.random.RandomState(0).randn(4, obs_dim).astype(
+        np.float32)
+    rows = [2, 0, 0, 1]
+    torch.manual_seed(7)
+    actions = policy_actions(policy, deterministic)(observations, rows)
+    torch.manual_seed(7)
+    with torch.no_grad():
+        inputs = torch.cat([torch.as_tensor(observations), policy.z[rows]], 1)
+        dist = module(inputs)
+        expected = (dist.mean if deterministic else dist.sample()).numpy()
+    assert actions.shape == (4, 2)
+    np.testing.assert_array_equal(actions, expected)
+    assert not np.array_equal(actions[0], actions[1])
+
+
 def spy_on_beliefs(monkeypatch, policy):
     """Record the belief (means, variances) each lockstep episode drew its
     z from (a test-only wrapper of run_episodes)."""

@@ -30,11 +30,14 @@ episodes, then the adapted episodes; it logs the same ``MetaTest/...`` keys
 as garage's ``MetaEvaluator``.
 """
 import collections
+import contextlib
 from typing import Any, Callable, Dict, List, Sequence
 
 from dowel import logger, tabular
 from garage import EpisodeBatch, log_multitask_performance, StepType
 from garage.torch import global_device
+from garage.torch.distributions import TanhNormal
+from garage.torch.modules import GaussianMLPTwoHeadedModule
 import numpy as np
 import torch
 
@@ -104,7 +107,12 @@ def policy_actions(policy, deterministic: bool = False) -> ActFunction:
     """Actions of garage's ``ContextConditionedPolicy`` for rows of tasks.
 
     Row ``i`` of a batch is conditioned on ``policy.z[rows[i]]``: task
-    ``rows[i]``'s current z.
+    ``rows[i]``'s current z. The actions equal, for the same torch random
+    state, those of the policy's distribution (``.sample()``, or ``.mean``
+    when deterministic); for garage's ``TanhGaussianMLPPolicy`` they are
+    computed without building the distribution objects and without the
+    ``.item()`` garage's module calls on its std bounds at every step (a
+    host-device sync on a GPU): the per-step cost is most of sampling's.
 
     Args:
         policy (garage.torch.policies.ContextConditionedPolicy): The policy.
@@ -115,17 +123,59 @@ def policy_actions(policy, deterministic: bool = False) -> ActFunction:
 
     """
     module = policy.networks[1]._module  # pylint: disable=protected-access
+    if isinstance(module, GaussianMLPTwoHeadedModule) and (
+            module._norm_dist_class is TanhNormal
+            and module._std_parameterization == 'exp'):
+        head = _tanh_gaussian_head(module, deterministic)
+    else:  # any other policy: through its distribution
+        def head(inputs):
+            dist = module(inputs)
+            return dist.mean if deterministic else dist.sample()
 
     def act(observations: np.ndarray, rows: Sequence[int]) -> np.ndarray:
-        obs = torch.as_tensor(observations, dtype=torch.float32,
-                              device=global_device())
-        z = policy.z[torch.as_tensor(rows, device=policy.z.device)]
-        with torch.no_grad():
-            dist = module(torch.cat([obs, z], dim=1))
-            actions = dist.mean if deterministic else dist.sample()
-        return actions.cpu().numpy()
+        with torch.inference_mode():
+            obs = torch.as_tensor(observations, dtype=torch.float32,
+                                  device=global_device())
+            z = policy.z[torch.as_tensor(rows, device=policy.z.device)]
+            return head(torch.cat([obs, z], dim=1)).cpu().numpy()
 
     return act
+
+
+def _tanh_gaussian_head(module, deterministic: bool):
+    """``tanh(mean)``, or ``tanh(mean + std * eps)`` as ``TanhNormal``
+    samples (its ``Normal`` draws ``eps`` with ``normal_()``); log std
+    clamped to the module's bounds, read once here."""
+    # pylint: disable=protected-access
+    low = None if module._min_std_param is None else float(
+        module._min_std_param)
+    high = None if module._max_std_param is None else float(
+        module._max_std_param)
+
+    def head(inputs: torch.Tensor) -> torch.Tensor:
+        mean, log_std = module._get_mean_and_log_std(inputs)
+        if deterministic:
+            return torch.tanh(mean)
+        std = log_std.clamp(min=low, max=high).exp()
+        return torch.tanh(mean + torch.empty_like(mean).normal_() * std)
+
+    return head
+
+
+@contextlib.contextmanager
+def one_torch_thread():
+    """torch on one thread while sampling, as before afterwards.
+
+    A policy call on a few rows gains nothing from more threads, and the
+    idle threads of torch's pool spin on the cores that the environments
+    (in worker processes, or in the other runs of a sweep) need.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def rounds_of(tasks: Sequence[int]) -> List[List[int]]:
@@ -179,6 +229,7 @@ class MultiTaskCollector:
         self._envs = envs
         self.width = width
 
+    @one_torch_thread()
     def collect_initial(self) -> int:
         """``num_initial_steps`` with z from the prior in every training
         task (PEARL's first epoch).
@@ -196,6 +247,7 @@ class MultiTaskCollector:
                                  add_to_encoder=True)
         return steps
 
+    @one_torch_thread()
     def collect_epoch(self, tasks: Sequence[int]) -> int:
         """An epoch's collection for the tasks drawn (with repeats).
 
@@ -342,6 +394,7 @@ class BatchedMetaEvaluator:
         self._prefix = prefix
         self._eval_itr = 0
 
+    @one_torch_thread()
     def evaluate(self, algo) -> None:
         """Explore, adapt and evaluate every test task; log the results.
 
@@ -362,7 +415,8 @@ class BatchedMetaEvaluator:
             for row, path in enumerate(run_episodes(self._envs, slots, act,
                                                     length)):
                 explored[row].append(path)
-        self._adapt(algo, policy, explored)
+        spec = algo._single_env.spec  # pylint: disable=protected-access
+        self._adapt(algo, policy, spec, explored)
         adapted: List[List[dict]] = [[] for _ in slots]
 
         def keep(rows, paths):
@@ -372,7 +426,6 @@ class BatchedMetaEvaluator:
         episodes_until(self._envs, slots, policy, act, length,
                        self._n_test_episodes * length, keep)
         logger.log('Finished meta-testing...')
-        spec = algo._single_env.spec  # pylint: disable=protected-access
         batch = EpisodeBatch.concatenate(*[
             EpisodeBatch.from_list(spec, paths) for paths in adapted])
         with tabular.prefix(self._prefix + '/' if self._prefix else ''):
@@ -381,18 +434,13 @@ class BatchedMetaEvaluator:
         self._eval_itr += 1
 
     @staticmethod
-    def _adapt(algo, policy, explored: List[List[dict]]) -> None:
-        """Each task's posterior from its own exploration episodes (as
-        ``PEARL.adapt_policy``, one task at a time), then set together."""
+    def _adapt(algo, policy, spec, explored: List[List[dict]]) -> None:
+        """Each task's posterior from its own exploration episodes
+        (``algo.adapt_policy``, one task at a time), then set together."""
         means, variances = [], []
         for paths in explored:
-            context = algo._context_tensor({
-                key: np.concatenate([p[key] for p in paths])
-                for key in ('observations', 'actions', 'next_observations')
-            } | {'rewards': np.concatenate([p['rewards']
-                                            for p in paths]).reshape(-1, 1)})
             with torch.no_grad():
-                policy.infer_posterior(context[None])
+                algo.adapt_policy(policy, EpisodeBatch.from_list(spec, paths))
             means.append(policy.z_means)
             variances.append(policy.z_vars)
         policy.z_means = torch.cat(means)
