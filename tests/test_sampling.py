@@ -32,8 +32,9 @@ def test_policy_actions_equal_the_policys_distribution(deterministic):
     policy = algo._policy
     policy.z = torch.randn(3, policy.z_means.shape[1])
     module = policy.networks[1]._module
+    log_std_head = module._shared_mean_log_std_network._output_layers[1]
     with torch.no_grad():
-        module._shared_mean_log_std_network._output_layers[1].linear.bias += 30
+        log_std_head.linear.bias += 30
     obs_dim = algo._single_env.spec.observation_space.flat_dim
     observations = np.random.RandomState(0).randn(4, obs_dim).astype(
         np.float32)
@@ -48,6 +49,30 @@ def test_policy_actions_equal_the_policys_distribution(deterministic):
     assert actions.shape == (4, 2)
     np.testing.assert_array_equal(actions, expected)
     assert not np.array_equal(actions[0], actions[1])
+
+
+def test_sampling_runs_torch_on_one_thread_then_restores_it(monkeypatch):
+    import tcl_garage.sampling.collector as collector
+    algo, _ = make_point_algo('pearl')
+    seen = []
+    run = collector.run_episodes
+
+    def recording(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(collector, 'run_episodes', recording)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        algo._collector.collect_initial()
+        algo._collector.collect_epoch([0, 1])
+        algo._evaluator.evaluate(algo)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
+        tabular.clear()
+    assert len(seen) > 3 and set(seen) == {1}
 
 
 def spy_on_beliefs(monkeypatch, policy):
