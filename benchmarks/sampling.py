@@ -181,7 +181,7 @@ def vectorised_versus_sequential(env_name: str, rounds: int) -> None:
     default = ('vectorised, 2 processes' if config['n_workers'] else
                'vectorised, this process')
     targets = VECTORISED_TARGETS.get(env_name, (None, None))
-    for part, target in (('evaluate', targets[1]), ('collect', targets[0])):
+    for part in ('evaluate', 'collect'):
         best = max(rate[part, name] for name in slots)
         print(f'  {part}: best vectorised / sequential '
               f'{best / rate[part, "sequential"]:.2f}x')

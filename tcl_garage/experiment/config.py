@@ -258,8 +258,8 @@ RANGES = {
     'max_episode_length': _at_least(2),
     'seed': (lambda v: 0 <= v < 2**32, 'must lie in [0, 2**32)'),
     **{key: _NON_NEGATIVE for key in (
-        'n_workers', 'num_tasks_sample', 'num_steps_prior', 'num_steps_posterior',
-        'num_extra_rl_steps_posterior', 'kl_lambda',
+        'n_workers', 'num_tasks_sample', 'num_steps_prior',
+        'num_steps_posterior', 'num_extra_rl_steps_posterior', 'kl_lambda',
         'contrastive_loss_scale', 'rl2_ppo.policy_ent_coeff')},
     **{key: _POSITIVE for key in (
         'reward_scale', 'policy_lr', 'qf_lr', 'vf_lr', 'context_lr',
