@@ -11,7 +11,8 @@ import torch
 from tcl_garage.build import build_pearl
 from tcl_garage.envs import make_benchmark
 from tcl_garage.sampling import (EnvWorkerError, InProcessEnvs,
-                                 make_env_slots, ProcessEnvs, rounds_of)
+                                 make_env_slots, ProcessEnvs, rounds_of,
+                                 SamplingPolicy)
 
 from conftest import make_point_algo, TINY
 
@@ -23,14 +24,12 @@ def test_rounds_keep_the_order_of_the_draw():
 
 
 @pytest.mark.parametrize('deterministic', [False, True])
-def test_policy_actions_equal_the_policys_distribution(deterministic):
-    # The fast path (no distribution objects) gives what the policy's own
-    # distribution gives for the same torch random state, row by row on
-    # each row's z; a std far beyond garage's bounds is clamped alike.
-    from tcl_garage.sampling.collector import policy_actions
+def test_sampling_policy_acts_as_the_policys_distribution(deterministic):
+    # The sampling copy (no distribution objects) gives, for the same
+    # noise, what the policy's own TanhNormal gives, row by row on each
+    # row's z; a std far beyond garage's bounds is clamped alike.
     algo, _ = make_point_algo('pearl')
     policy = algo._policy
-    policy.z = torch.randn(3, policy.z_means.shape[1])
     module = policy.networks[1]._module
     log_std_head = module._shared_mean_log_std_network._output_layers[1]
     with torch.no_grad():
@@ -38,30 +37,62 @@ def test_policy_actions_equal_the_policys_distribution(deterministic):
     obs_dim = algo._single_env.spec.observation_space.flat_dim
     observations = np.random.RandomState(0).randn(4, obs_dim).astype(
         np.float32)
-    rows = [2, 0, 0, 1]
+    z = torch.randn(4, policy.z_means.shape[1])
     torch.manual_seed(7)
-    actions = policy_actions(policy, deterministic)(observations, rows)
-    torch.manual_seed(7)
+    eps = None if deterministic else torch.empty(4, 2).normal_().numpy()
+    actions = SamplingPolicy.of(policy).actions(observations, z.numpy(), eps)
+    torch.manual_seed(7)  # TanhNormal.sample draws the same eps
     with torch.no_grad():
-        inputs = torch.cat([torch.as_tensor(observations), policy.z[rows]], 1)
-        dist = module(inputs)
+        dist = module(torch.cat([torch.as_tensor(observations), z], 1))
         expected = (dist.mean if deterministic else dist.sample()).numpy()
-    assert actions.shape == (4, 2)
+    assert actions.shape == (4, 2) and actions.dtype == np.float32
     np.testing.assert_array_equal(actions, expected)
     assert not np.array_equal(actions[0], actions[1])
 
 
+def test_a_rows_action_depends_only_on_its_own_row_and_position():
+    """The batch invariance that makes data identical for any number of
+    workers: in batches of one width, a row's action has the same bits
+    whatever the other rows hold; in batches of other widths it may not
+    (torch's CPU matrix product), which is why every worker pads."""
+    algo, _ = make_point_algo('pearl')
+    policy = SamplingPolicy.of(algo._policy)
+    rng = np.random.RandomState(1)
+    width, obs_dim = 5, algo._single_env.spec.observation_space.flat_dim
+    observations = rng.randn(width, obs_dim).astype(np.float32)
+    z = rng.randn(width, 3).astype(np.float32)
+    full = policy.actions(observations, z)
+    for position in range(width):
+        alone = np.zeros_like(observations)
+        alone[position] = observations[position]
+        alone_z = rng.randn(width, 3).astype(np.float32)
+        alone_z[position] = z[position]
+        np.testing.assert_array_equal(
+            policy.actions(alone, alone_z)[position], full[position])
+    # the act function of a worker holding rows 1 and 3 of the 5
+    act = policy.act_function([1, 3], width, z[[1, 3]], noise=None)
+    np.testing.assert_array_equal(act(observations[[1, 3]], [0, 1]),
+                                  full[[1, 3]])
+    np.testing.assert_array_equal(act(observations[[3]], [1]), full[[3]])
+
+
+def test_vectorised_sampling_refuses_a_policy_it_cannot_copy():
+    from garage.torch.modules import GaussianMLPModule
+    with pytest.raises(ValueError, match='collector: sequential'):
+        SamplingPolicy(GaussianMLPModule(input_dim=3, output_dim=2))
+
+
 def test_sampling_runs_torch_on_one_thread_then_restores_it(monkeypatch):
-    import tcl_garage.sampling.collector as collector
+    import tcl_garage.sampling.env_slots as env_slots
     algo, _ = make_point_algo('pearl')
     seen = []
-    run = collector.run_episodes
+    run = env_slots.run_episodes
 
     def recording(*args, **kwargs):
         seen.append(torch.get_num_threads())
         return run(*args, **kwargs)
 
-    monkeypatch.setattr(collector, 'run_episodes', recording)
+    monkeypatch.setattr(env_slots, 'run_episodes', recording)
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
@@ -77,16 +108,16 @@ def test_sampling_runs_torch_on_one_thread_then_restores_it(monkeypatch):
 
 def spy_on_beliefs(monkeypatch, policy):
     """Record the belief (means, variances) each lockstep episode drew its
-    z from (a test-only wrapper of run_episodes)."""
-    import tcl_garage.sampling.collector as collector
+    z from (a test-only wrapper of the in-process slots' run_episodes)."""
+    import tcl_garage.sampling.env_slots as env_slots
     seen = []
-    run = collector.run_episodes
+    run = env_slots.run_episodes
 
     def recording(*args, **kwargs):
         seen.append((policy.z_means.clone(), policy.z_vars.clone()))
         return run(*args, **kwargs)
 
-    monkeypatch.setattr(collector, 'run_episodes', recording)
+    monkeypatch.setattr(env_slots, 'run_episodes', recording)
     return seen
 
 
@@ -257,8 +288,20 @@ def test_default_is_vectorised_and_sequential_stays_available():
         make_env_slots('mpi', 0, 1)
 
 
+def cheetah_sampling_policy():
+    """A small tanh-Gaussian policy on HalfCheetah's observation and a 2-d
+    z."""
+    from akro import Box
+    from garage import EnvSpec
+    from garage.torch.policies import TanhGaussianMLPPolicy
+    torch.manual_seed(0)
+    spec = EnvSpec(Box(-np.inf, np.inf, (17 + 2, )), Box(-1, 1, (6, )))
+    policy = TanhGaussianMLPPolicy(env_spec=spec, hidden_sizes=[8])
+    return SamplingPolicy(policy._module)
+
+
 @pytest.mark.parametrize('kind', ['in-process', 'processes'])
-def test_pickled_slots_continue_their_environments_random_streams(kind):
+def test_pickled_slots_continue_their_environments_and_noise_streams(kind):
     import pickle
     envs = (InProcessEnvs(seed=2) if kind == 'in-process' else
             ProcessEnvs(seed=2, n_workers=2))
@@ -267,11 +310,22 @@ def test_pickled_slots_continue_their_environments_random_streams(kind):
     envs.set_tasks(dict(enumerate(updates)))
     envs.reset([0, 1, 2])
     copy = pickle.loads(pickle.dumps(envs))  # a snapshot, then a resume
+    policy = cheetah_sampling_policy()
+    z = np.ones((3, 2), dtype=np.float32)
     try:
         for _ in range(2):  # reset noise comes from each slot's stream
             first, second = envs.reset([0, 1, 2]), copy.reset([0, 1, 2])
             np.testing.assert_array_equal(np.stack(first), np.stack(second))
         assert not np.array_equal(first[0], first[1])  # slots differ
+        for slots in (envs, copy):  # and so does the action noise
+            slots.set_policy(policy)
+        for _ in range(2):
+            first = envs.run_episodes([0, 1, 2], z, False, 5)
+            second = copy.run_episodes([0, 1, 2], z, False, 5)
+            for ours, theirs in zip(first, second):
+                np.testing.assert_array_equal(ours['actions'],
+                                              theirs['actions'])
+        assert not np.array_equal(first[0]['actions'], first[1]['actions'])
     finally:
         envs.close()
         copy.close()

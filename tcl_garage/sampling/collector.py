@@ -4,7 +4,10 @@ garage's PEARL collects one task at a time, and each step runs the policy on
 one observation. Here one environment per task (a slot of
 :mod:`tcl_garage.sampling.env_slots`) steps in lockstep with the others, and
 the policy runs once per step on the batch of their observations, each row
-conditioned on its own task's z.
+conditioned on its own task's z. The episodes run where the environments
+live, with a copy of the policy (:class:`~tcl_garage.sampling.episodes.
+SamplingPolicy`, handed over before each collection and evaluation); this
+module draws each episode's z and keeps PEARL's buffers and beliefs.
 
 :class:`MultiTaskCollector` follows PEARL's protocol (garage's
 ``PEARL._obtain_samples``) for each task: the task's context buffer is
@@ -35,131 +38,10 @@ from typing import Any, Callable, Dict, List, Sequence
 
 from dowel import logger, tabular
 from garage import EpisodeBatch, log_multitask_performance, StepType
-from garage.torch import global_device
-from garage.torch.distributions import TanhNormal
-from garage.torch.modules import GaussianMLPTwoHeadedModule
 import numpy as np
 import torch
 
-#: Policy for a batch of rows: (observations, rows) -> actions.
-ActFunction = Callable[[np.ndarray, Sequence[int]], np.ndarray]
-
-
-def run_episodes(envs, slots: Sequence[int], act: ActFunction,
-                 max_episode_length: int) -> List[Dict[str, Any]]:
-    """One episode in each slot, all stepped together.
-
-    Args:
-        envs (InProcessEnvs or ProcessEnvs or RayEnvs): The slots' home.
-        slots (Sequence[int]): The slots; row ``i`` of ``act``'s batch is
-            slot ``slots[i]``.
-        act (callable): Actions of a batch of rows.
-        max_episode_length (int): Longest episode.
-
-    Returns:
-        list[dict]: Per slot, garage's path format: ``observations``,
-            ``next_observations``, ``actions``, ``rewards``, ``step_types``,
-            ``env_infos``, ``agent_infos``, ``episode_infos``.
-
-    """
-    observations = envs.reset(slots)
-    steps = [collections.defaultdict(list) for _ in slots]
-    active = list(range(len(slots)))
-    for _ in range(max_episode_length):
-        batch = np.stack([observations[row] for row in active])
-        actions = act(batch, active)
-        results = envs.step([slots[row] for row in active], actions)
-        still = []
-        for row, action, (obs, reward, step_type, info) in zip(
-                active, actions, results):
-            record = steps[row]
-            record['observations'].append(observations[row])
-            record['actions'].append(action)
-            record['rewards'].append(reward)
-            record['next_observations'].append(obs)
-            record['step_types'].append(step_type)
-            record['env_infos'].append(info)
-            observations[row] = obs
-            if step_type not in (StepType.TERMINAL, StepType.TIMEOUT):
-                still.append(row)
-        active = still
-        if not active:
-            break
-    return [_path(record) for record in steps]
-
-
-def _path(record) -> Dict[str, Any]:
-    infos = record['env_infos']
-    return {
-        'observations': np.asarray(record['observations']),
-        'next_observations': np.asarray(record['next_observations']),
-        'actions': np.asarray(record['actions']),
-        'rewards': np.asarray(record['rewards'], dtype=np.float64),
-        'step_types': np.asarray(record['step_types'], dtype=StepType),
-        'env_infos': {key: np.asarray([info[key] for info in infos])
-                      for key in infos[0]},
-        'agent_infos': {},
-        'episode_infos': {},
-    }
-
-
-def policy_actions(policy, deterministic: bool = False) -> ActFunction:
-    """Actions of garage's ``ContextConditionedPolicy`` for rows of tasks.
-
-    Row ``i`` of a batch is conditioned on ``policy.z[rows[i]]``: task
-    ``rows[i]``'s current z. The actions equal, for the same torch random
-    state, those of the policy's distribution (``.sample()``, or ``.mean``
-    when deterministic); for garage's ``TanhGaussianMLPPolicy`` they are
-    computed without building the distribution objects and without the
-    ``.item()`` garage's module calls on its std bounds at every step (a
-    host-device sync on a GPU): the per-step cost is most of sampling's.
-
-    Args:
-        policy (garage.torch.policies.ContextConditionedPolicy): The policy.
-        deterministic (bool): Act with the mean (else sample).
-
-    Returns:
-        callable: ``act(observations, rows) -> actions``.
-
-    """
-    module = policy.networks[1]._module  # pylint: disable=protected-access
-    if isinstance(module, GaussianMLPTwoHeadedModule) and (
-            module._norm_dist_class is TanhNormal
-            and module._std_parameterization == 'exp'):
-        head = _tanh_gaussian_head(module, deterministic)
-    else:  # any other policy: through its distribution
-        def head(inputs):
-            dist = module(inputs)
-            return dist.mean if deterministic else dist.sample()
-
-    def act(observations: np.ndarray, rows: Sequence[int]) -> np.ndarray:
-        with torch.inference_mode():
-            obs = torch.as_tensor(observations, dtype=torch.float32,
-                                  device=global_device())
-            z = policy.z[torch.as_tensor(rows, device=policy.z.device)]
-            return head(torch.cat([obs, z], dim=1)).cpu().numpy()
-
-    return act
-
-
-def _tanh_gaussian_head(module, deterministic: bool):
-    """``tanh(mean)``, or ``tanh(mean + std * eps)`` as ``TanhNormal``
-    samples (its ``Normal`` draws ``eps`` with ``normal_()``); log std
-    clamped to the module's bounds, read once here."""
-    # pylint: disable=protected-access
-    low = None if module._min_std_param is None else float(
-        module._min_std_param)
-    high = None if module._max_std_param is None else float(
-        module._max_std_param)
-
-    def head(inputs: torch.Tensor) -> torch.Tensor:
-        mean, log_std = module._get_mean_and_log_std(inputs)
-        if deterministic:
-            return torch.tanh(mean)
-        std = log_std.clamp(min=low, max=high).exp()
-        return torch.tanh(mean + torch.empty_like(mean).normal_() * std)
-
-    return head
+from tcl_garage.sampling.episodes import SamplingPolicy
 
 
 @contextlib.contextmanager
@@ -222,9 +104,14 @@ class MultiTaskCollector:
         width (int): Most tasks collected at once (the initial collection
             over all training tasks goes in groups of this many).
 
+    Raises:
+        ValueError: If the algorithm's policy is not one
+            :class:`~tcl_garage.sampling.episodes.SamplingPolicy` copies.
+
     """
 
     def __init__(self, algo, envs, width: int) -> None:
+        SamplingPolicy.of(algo._policy)  # refuses other policies up front
         self._algo = algo
         self._envs = envs
         self.width = width
@@ -239,6 +126,7 @@ class MultiTaskCollector:
 
         """
         algo = self._algo
+        self._envs.set_policy(SamplingPolicy.of(algo._policy))
         tasks = list(range(algo._num_train_tasks))
         steps = 0
         for start in range(0, len(tasks), self.width):
@@ -259,6 +147,7 @@ class MultiTaskCollector:
 
         """
         algo = self._algo
+        self._envs.set_policy(SamplingPolicy.of(algo._policy))
         steps = 0
         for round_tasks in rounds_of(tasks):
             for start in range(0, len(round_tasks), self.width):
@@ -301,7 +190,6 @@ class MultiTaskCollector:
         self._envs.set_tasks({slot: algo._env[task]
                               for slot, task in enumerate(tasks)})
         policy.reset_belief(num_tasks=len(tasks))
-        act = policy_actions(policy)
         episodes = 0
 
         def store(rows, paths):
@@ -318,10 +206,11 @@ class MultiTaskCollector:
                     policy.infer_posterior(algo._sample_context(tasks))
 
         return episodes_until(self._envs, list(range(len(tasks))), policy,
-                              act, algo.max_episode_length, num_steps, store)
+                              False, algo.max_episode_length, num_steps,
+                              store)
 
 
-def episodes_until(envs, slots: Sequence[int], policy, act: ActFunction,
+def episodes_until(envs, slots: Sequence[int], policy, deterministic: bool,
                    max_episode_length: int, num_steps: int,
                    after_each: Callable[[List[int], List[dict]], None]) -> int:
     """Whole episodes in lockstep until every slot has at least
@@ -331,8 +220,9 @@ def episodes_until(envs, slots: Sequence[int], policy, act: ActFunction,
         envs (InProcessEnvs or ProcessEnvs or RayEnvs): The slots' home.
         slots (Sequence[int]): The slots; slot ``slots[i]`` is policy row
             ``i``.
-        policy (garage.torch.policies.ContextConditionedPolicy): Draws z.
-        act (callable): Actions of a batch of policy rows.
+        policy (garage.torch.policies.ContextConditionedPolicy): Draws z
+            (row ``i`` of its z is slot ``slots[i]``'s).
+        deterministic (bool): Act with the policy's mean.
         max_episode_length (int): Longest episode.
         num_steps (int): Steps per slot.
         after_each (callable): Called with (rows, paths) after each lockstep
@@ -346,18 +236,18 @@ def episodes_until(envs, slots: Sequence[int], policy, act: ActFunction,
     while min(totals) < num_steps:
         rows = [row for row, total in enumerate(totals) if total < num_steps]
         policy.sample_from_belief()  # a fresh z for every episode
-        paths = run_episodes(envs, [slots[row] for row in rows],
-                             _rows_as(act, rows), max_episode_length)
+        paths = envs.run_episodes([slots[row] for row in rows],
+                                  z_rows(policy, rows), deterministic,
+                                  max_episode_length)
         for row, path in zip(rows, paths):
             totals[row] += len(path['rewards'])
         after_each(rows, paths)
     return sum(totals)
 
 
-def _rows_as(act: ActFunction, rows: Sequence[int]) -> ActFunction:
-    """``act`` for a batch whose row ``i`` is task row ``rows[i]``."""
-    return lambda observations, active: act(observations,
-                                            [rows[i] for i in active])
+def z_rows(policy, rows: Sequence[int]) -> np.ndarray:
+    """Rows of the policy's current z, on the host (once an episode)."""
+    return policy.z.detach()[list(rows)].to('cpu', torch.float32).numpy()
 
 
 class BatchedMetaEvaluator:
@@ -408,12 +298,13 @@ class BatchedMetaEvaluator:
         length = algo.max_episode_length
         policy = algo.get_exploration_policy()
         policy.reset_belief(num_tasks=len(slots))
-        act = policy_actions(policy, deterministic=True)
+        self._envs.set_policy(SamplingPolicy.of(policy))
+        rows = list(range(len(slots)))
         explored: List[List[dict]] = [[] for _ in slots]
         for _ in range(self._n_exploration_eps):
             policy.sample_from_belief()
-            for row, path in enumerate(run_episodes(self._envs, slots, act,
-                                                    length)):
+            for row, path in enumerate(self._envs.run_episodes(
+                    slots, z_rows(policy, rows), True, length)):
                 explored[row].append(path)
         spec = algo._single_env.spec  # pylint: disable=protected-access
         self._adapt(algo, policy, spec, explored)
@@ -423,7 +314,7 @@ class BatchedMetaEvaluator:
             for row, path in zip(rows, paths):
                 adapted[row].append(path)
 
-        episodes_until(self._envs, slots, policy, act, length,
+        episodes_until(self._envs, slots, policy, True, length,
                        self._n_test_episodes * length, keep)
         logger.log('Finished meta-testing...')
         batch = EpisodeBatch.concatenate(*[

@@ -1,21 +1,30 @@
 """Environments of a multi-task collector, one per slot, stepped together.
 
-A slot holds one environment, set to a task by a garage ``EnvUpdate``. The
-slots live in this process (:class:`InProcessEnvs`, for cheap simulators
-such as HalfCheetah), in worker processes holding several slots each
-(:class:`ProcessEnvs`), or in Ray actors (:class:`RayEnvs`). Slot ``s``
-lives in worker ``s % n_workers``; its environment is seeded from
-``(seed, s)`` when built, so the data a slot produces depends on the seed
-and the slot, never on which worker holds it or how many there are.
+A slot holds one environment, set to a task by a garage ``EnvUpdate``, and
+the random stream of its action noise. The slots live in this process
+(:class:`InProcessEnvs`, for cheap simulators such as HalfCheetah), in
+worker processes holding several slots each (:class:`ProcessEnvs`), or in
+Ray actors (:class:`RayEnvs`). Slot ``s`` lives in worker
+``s % n_workers``; its environment and its noise stream are seeded from
+``(seed, s)``, so the data a slot produces depends on the seed and the slot,
+never on which worker holds it or how many there are.
 
-All three pickle with their environments (and so with their random
-streams): a snapshot resumes exactly, in as many workers as it had.
+Each worker holds a copy of the policy (:meth:`set_policy`) and runs whole
+episodes of its slots (:meth:`run_episodes`): a step waits on no pipe and
+no other process; the caller hands over each episode's z and gets the
+episodes back.
+
+All three pickle with their environments and noise streams: a snapshot
+resumes exactly, in as many workers as it had.
 """
 import multiprocessing
 import traceback
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+import torch
+
+from tcl_garage.sampling.episodes import run_episodes, SamplingPolicy
 
 #: What one step of one slot returns: observation, reward, step type and
 #: environment info.
@@ -42,13 +51,28 @@ def slot_seed(seed: int, slot: int, build: int) -> int:
     return int(sequence.generate_state(1)[0] % 2**31)
 
 
+def noise_stream(seed: int, slot: int) -> np.random.Generator:
+    """The random stream of a slot's action noise.
+
+    Args:
+        seed (int): The run's seed.
+        slot (int): The slot.
+
+    Returns:
+        np.random.Generator: Independent of every environment's seed.
+
+    """
+    return np.random.default_rng(
+        np.random.SeedSequence([seed, slot], spawn_key=(1, )))
+
+
 class Slots:
     """The environments of some slots, wherever they live.
 
     Args:
         seed (int): The run's seed.
-        envs (dict[int, tuple] or None): ``{slot: (env, builds)}`` to start
-            from (a restored state).
+        envs (dict[int, tuple] or None): ``{slot: (env, builds, noise)}``
+            to start from (a restored state).
 
     """
 
@@ -56,8 +80,13 @@ class Slots:
         self._seed = seed
         self._envs: Dict[int, Any] = {}
         self._builds: Dict[int, int] = {}
-        for slot, (env, builds) in (envs or {}).items():
+        self._noise: Dict[int, np.random.Generator] = {}
+        self._policy: Optional[SamplingPolicy] = None
+        for slot, (env, builds, *noise) in (envs or {}).items():
             self._envs[slot], self._builds[slot] = env, builds
+            # (snapshots before the noise streams: a fresh one, seeded)
+            self._noise[slot] = (noise[0] if noise else
+                                 noise_stream(seed, slot))
 
     def set_tasks(self, updates: Dict[int, Any]) -> None:
         """Set each slot's environment to its task (building it if needed).
@@ -77,6 +106,8 @@ class Slots:
                 if old is not None:
                     old.close()
             self._envs[slot] = env
+            if slot not in self._noise:
+                self._noise[slot] = noise_stream(self._seed, slot)
 
     def reset(self, slots: Sequence[int]) -> List[np.ndarray]:
         """Start an episode in each slot.
@@ -109,9 +140,41 @@ class Slots:
                             step.env_info))
         return results
 
+    def set_policy(self, policy: SamplingPolicy) -> None:
+        """The policy that :meth:`run_episodes` acts with."""
+        self._policy = policy
+
+    def run_episodes(self, slots: Sequence[int], positions: Sequence[int],
+                     width: int, z: np.ndarray, deterministic: bool,
+                     max_episode_length: int) -> List[Dict[str, Any]]:
+        """One episode in each slot, stepped together, acting with the
+        policy of :meth:`set_policy`.
+
+        Args:
+            slots (Sequence[int]): The slots.
+            positions (Sequence[int]): Each slot's row in the whole call
+                (over every worker).
+            width (int): Slots in the whole call.
+            z (np.ndarray): ``(len(slots), latent_dim)``: each slot's z.
+            deterministic (bool): Act with the policy's mean (else sample,
+                the noise from each slot's stream).
+            max_episode_length (int): Longest episode.
+
+        Returns:
+            list[dict]: Each slot's episode, in garage's path format.
+
+        """
+        if self._policy is None:
+            raise RuntimeError('no policy to act with: call set_policy '
+                               'first')
+        noise = None if deterministic else [self._noise[s] for s in slots]
+        act = self._policy.act_function(positions, width, z, noise)
+        return run_episodes(self, slots, act, max_episode_length)
+
     def state(self) -> Dict[int, tuple]:
-        """``{slot: (env, builds)}``: everything to rebuild these slots."""
-        return {slot: (env, self._builds[slot])
+        """``{slot: (env, builds, noise)}``: everything to rebuild these
+        slots."""
+        return {slot: (env, self._builds[slot], self._noise[slot])
                 for slot, env in self._envs.items()}
 
     def close(self) -> None:
@@ -187,6 +250,36 @@ class _Workers:
                                   for w, part in parts.items()})
         return _merge(len(slots), parts, answers)
 
+    def set_policy(self, policy: SamplingPolicy) -> None:
+        """Give every worker a copy of the policy to act with."""
+        self._call_all({w: ('set_policy', [policy])
+                        for w in range(self.n_workers)})
+
+    def run_episodes(self, slots: Sequence[int], z: np.ndarray,
+                     deterministic: bool,
+                     max_episode_length: int) -> List[Dict[str, Any]]:
+        """One episode in each slot, each worker running its own slots'
+        episodes with its copy of the policy, the workers in parallel.
+
+        Args:
+            slots (Sequence[int]): The slots.
+            z (np.ndarray): ``(len(slots), latent_dim)``: each slot's z.
+            deterministic (bool): Act with the policy's mean.
+            max_episode_length (int): Longest episode.
+
+        Returns:
+            list[dict]: Each slot's episode, in garage's path format.
+
+        """
+        parts = self._split(slots, z)
+        answers = self._call_all({
+            w: ('run_episodes', [part[0], part[2], len(slots),
+                                 np.stack(part[1]), deterministic,
+                                 max_episode_length])
+            for w, part in parts.items()
+        })
+        return _merge(len(slots), parts, answers)
+
     def __getstate__(self):
         if self._started:
             answers = self._call_all({w: ('state', [])
@@ -226,7 +319,8 @@ class InProcessEnvs(_Workers):
         seed (int): The run's seed.
         n_workers (int): Unused: always one (the signature of every
             ``_Workers``, through which a pickled state is restored).
-        state (dict or None): ``{slot: (env, builds)}`` to start from.
+        state (dict or None): ``{slot: (env, builds, noise)}`` to start
+            from.
 
     """
 
@@ -253,6 +347,7 @@ class InProcessEnvs(_Workers):
 
 def _serve(connection, seed: int, state: Dict) -> None:
     """A worker process: answer ``(method, args)`` requests on a pipe."""
+    torch.set_num_threads(1)  # a few rows a call; the other cores are busy
     slots = Slots(seed, state)
     while True:
         try:
