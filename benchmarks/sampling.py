@@ -11,8 +11,8 @@ one observation per policy call) and vectorised (tcl_garage.sampling: every
 task at once, one policy call per step) with the environments in this
 process and in 2 worker processes. The last line per benchmark reads
 ``vectorised / sequential: X.XXx (target >= T)`` for the collection with the
-benchmark's default workers (configs/: MuJoCo in this process, Meta-World in
-2 processes).
+benchmark's default workers (configs/: 2 processes, the point robot in this
+process).
 
     python benchmarks/sampling.py --env ml1/push-v3
     python benchmarks/sampling.py --env cheetah-vel --rounds 3

@@ -329,3 +329,33 @@ def test_pickled_slots_continue_their_environments_and_noise_streams(kind):
     finally:
         envs.close()
         copy.close()
+
+
+def test_emptying_a_buffer_keeps_its_arrays_and_acts_as_clear():
+    from garage.replay_buffer import PathBuffer
+
+    from tcl_garage.sampling.collector import empty
+
+    def path(start, length):
+        return {'observations': np.arange(start, start + length,
+                                          dtype=np.float32).reshape(-1, 1)}
+
+    kept, cleared = PathBuffer(100), PathBuffer(100)
+    for buffer in (kept, cleared):
+        buffer.add_path(path(0, 30))
+    arrays = dict(kept._buffer)
+    empty(kept)
+    cleared.clear()
+    for buffer in (kept, cleared):
+        assert buffer.n_transitions_stored == 0
+        buffer.add_path(path(100, 10))
+        buffer.add_path(path(200, 5))
+    assert kept._buffer['observations'] is arrays['observations']
+    assert list(kept._path_segments) == list(cleared._path_segments)
+    assert kept.n_transitions_stored == cleared.n_transitions_stored == 15
+    np.testing.assert_array_equal(kept._buffer['observations'][:15],
+                                  cleared._buffer['observations'][:15])
+    np.random.seed(3)
+    first = kept.sample_path()['observations']
+    np.random.seed(3)
+    np.testing.assert_array_equal(first, cleared.sample_path()['observations'])
