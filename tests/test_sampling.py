@@ -78,8 +78,13 @@ def test_a_rows_action_depends_only_on_its_own_row_and_position():
 
 def test_vectorised_sampling_refuses_a_policy_it_cannot_copy():
     from garage.torch.modules import GaussianMLPModule
+    other = GaussianMLPModule(input_dim=3, output_dim=2)
     with pytest.raises(ValueError, match='collector: sequential'):
-        SamplingPolicy(GaussianMLPModule(input_dim=3, output_dim=2))
+        SamplingPolicy(other)
+    with pytest.raises(ValueError, match='collector: sequential'):
+        SamplingPolicy.check(other)
+    algo, _ = make_point_algo('pearl')
+    SamplingPolicy.check(SamplingPolicy.module_of(algo._policy))  # accepted
 
 
 def test_sampling_runs_torch_on_one_thread_then_restores_it(monkeypatch):

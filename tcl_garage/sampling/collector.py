@@ -123,7 +123,8 @@ class MultiTaskCollector:
     """
 
     def __init__(self, algo, envs, width: int) -> None:
-        SamplingPolicy.of(algo._policy)  # refuses other policies up front
+        # refuse other policies up front
+        SamplingPolicy.check(SamplingPolicy.module_of(algo._policy))
         self._algo = algo
         self._envs = envs
         self.width = width

@@ -154,14 +154,8 @@ class SamplingPolicy:
     """
 
     def __init__(self, module: torch.nn.Module) -> None:
+        self.check(module)
         # pylint: disable=protected-access
-        if not (isinstance(module, GaussianMLPTwoHeadedModule)
-                and module._norm_dist_class is TanhNormal
-                and module._std_parameterization == 'exp'):
-            raise ValueError(
-                f'vectorised sampling supports garage\'s '
-                f'TanhGaussianMLPPolicy, not {type(module).__name__}: set '
-                'collector: sequential for other policies')
         self._module = copy.deepcopy(module)
         self._module.to('cpu')  # (garage's module's to() returns None)
         self._module.eval().requires_grad_(False)
@@ -177,10 +171,35 @@ class SamplingPolicy:
     def __setstate__(self, state):
         self.__init__(state['module'])
 
+    @staticmethod
+    def check(module: torch.nn.Module) -> None:
+        """Refuse a module this class cannot copy, without copying it.
+
+        Args:
+            module (torch.nn.Module): An inner policy's module.
+
+        Raises:
+            ValueError: If the module is not a tanh-Gaussian one.
+
+        """
+        # pylint: disable=protected-access
+        if not (isinstance(module, GaussianMLPTwoHeadedModule)
+                and module._norm_dist_class is TanhNormal
+                and module._std_parameterization == 'exp'):
+            raise ValueError(
+                f'vectorised sampling supports garage\'s '
+                f'TanhGaussianMLPPolicy, not {type(module).__name__}: set '
+                'collector: sequential for other policies')
+
+    @staticmethod
+    def module_of(policy) -> torch.nn.Module:
+        """The module of a ``ContextConditionedPolicy``'s inner policy."""
+        return policy.networks[1]._module  # pylint: disable=W0212
+
     @classmethod
     def of(cls, policy) -> 'SamplingPolicy':
         """The sampling copy of a ``ContextConditionedPolicy``."""
-        return cls(policy.networks[1]._module)  # pylint: disable=W0212
+        return cls(cls.module_of(policy))
 
     def actions(self, observations: np.ndarray, z: np.ndarray,
                 eps: Optional[np.ndarray] = None) -> np.ndarray:
