@@ -6,6 +6,12 @@ pair; windows of other trajectories are negatives. The similarity of two
 posteriors is the negative squared 2-Wasserstein distance between them (paper
 eq. 7), and the loss is InfoNCE with the positives on the diagonal (eq. 8).
 
+Which keys count as negatives is a design choice the paper leaves open
+(:data:`NEGATIVES`): every key but the positive (``'all'``, the paper's
+text; keys of the query's own trajectory are never negatives), or only keys
+of other tasks (``'other-tasks'``: the loss then separates tasks, not
+episodes). :func:`excluded_keys` builds the mask for either.
+
 Nothing here knows about PEARL: any encoder that produces Gaussian posteriors
 can use these functions.
 """
@@ -13,6 +19,11 @@ from typing import Optional
 
 import torch
 import torch.nn.functional as F
+
+#: Which keys are a query's negatives: every key but its positive, except
+#: keys of its own (or its positive's) trajectory (``'all'``), or only the
+#: keys of other tasks (``'other-tasks'``).
+NEGATIVES = ('all', 'other-tasks')
 
 
 def wasserstein_similarity(query_mean: torch.Tensor, query_std: torch.Tensor,
@@ -43,13 +54,74 @@ def wasserstein_similarity(query_mean: torch.Tensor, query_std: torch.Tensor,
     return -(mean_distance + std_distance).sum(dim=-1)
 
 
+def excluded_keys(trajectory_ids: torch.Tensor,
+                  key_trajectory_ids: Optional[torch.Tensor] = None,
+                  task_ids: Optional[torch.Tensor] = None,
+                  negatives: str = 'all') -> torch.Tensor:
+    """Which keys are left out of each query's softmax (not negatives).
+
+    Key ``i`` is query ``i``'s positive and is never left out. Another key
+    ``j`` is left out of query ``i``'s softmax when it was cut from the
+    query's trajectory or from its positive's (with trajectory-level
+    positives these are one trajectory), and, with
+    ``negatives='other-tasks'``, when it belongs to the query's task.
+
+    Args:
+        trajectory_ids (torch.Tensor): Shape :math:`(N,)`: the trajectory of
+            each query.
+        key_trajectory_ids (torch.Tensor or None): Shape :math:`(N,)`: the
+            trajectory of each key; None: the query's (trajectory-level
+            positives).
+        task_ids (torch.Tensor or None): Shape :math:`(N,)`: the task of each
+            query and its key; needed by ``negatives='other-tasks'``.
+        negatives (str): One of :data:`NEGATIVES`.
+
+    Returns:
+        torch.Tensor: Boolean mask of shape :math:`(N, N)`, True where key
+            ``j`` is left out of query ``i``'s softmax; its diagonal is
+            False.
+
+    Raises:
+        ValueError: If ``negatives`` is unknown, an id tensor has the wrong
+            shape, or ``'other-tasks'`` is asked for without task ids.
+
+    """
+    if negatives not in NEGATIVES:
+        raise ValueError(f'negatives={negatives!r}: choose one of '
+                         f'{", ".join(NEGATIVES)}')
+    n = trajectory_ids.shape[0]
+    if key_trajectory_ids is None:
+        key_trajectory_ids = trajectory_ids
+    for name, ids in (('trajectory_ids', trajectory_ids),
+                      ('key_trajectory_ids', key_trajectory_ids),
+                      ('task_ids', task_ids)):
+        if ids is not None and ids.shape != (n, ):
+            raise ValueError(f'{name} must have shape ({n},), got '
+                             f'{tuple(ids.shape)}')
+    if negatives == 'other-tasks' and task_ids is None:
+        raise ValueError("negatives='other-tasks' needs task_ids (the task "
+                         'of each query and its key)')
+    key_trajectory_ids = key_trajectory_ids.to(trajectory_ids.device)
+    # Key j against query i: from the query's trajectory, or its positive's.
+    excluded = ((key_trajectory_ids[None, :] == trajectory_ids[:, None]) |
+                (key_trajectory_ids[None, :] == key_trajectory_ids[:, None]))
+    if negatives == 'other-tasks':
+        task_ids = task_ids.to(trajectory_ids.device)
+        excluded = excluded | (task_ids[None, :] == task_ids[:, None])
+    return excluded & ~torch.eye(n, dtype=torch.bool,
+                                 device=trajectory_ids.device)
+
+
 def contrastive_logits(query_mean: torch.Tensor,
                        query_std: torch.Tensor,
                        key_mean: torch.Tensor,
                        key_std: torch.Tensor,
                        temperature: float = 1.0,
-                       trajectory_ids: Optional[torch.Tensor] = None
-                       ) -> torch.Tensor:
+                       trajectory_ids: Optional[torch.Tensor] = None,
+                       *,
+                       key_trajectory_ids: Optional[torch.Tensor] = None,
+                       task_ids: Optional[torch.Tensor] = None,
+                       negatives: str = 'all') -> torch.Tensor:
     """Similarities divided by the temperature, false negatives masked out.
 
     Args:
@@ -83,17 +155,18 @@ def contrastive_logits(query_mean: torch.Tensor,
                          f'{key_mean.shape[0]} keys')
     logits = wasserstein_similarity(query_mean, query_std, key_mean,
                                     key_std) / temperature
-    if trajectory_ids is not None:
-        n = query_mean.shape[0]
-        if trajectory_ids.shape != (n, ):
-            raise ValueError(f'trajectory_ids must have shape ({n},), got '
-                             f'{tuple(trajectory_ids.shape)}')
-        trajectory_ids = trajectory_ids.to(logits.device)
-        same_trajectory = trajectory_ids[:, None] == trajectory_ids[None, :]
-        not_own_key = ~torch.eye(n, dtype=torch.bool, device=logits.device)
-        logits = logits.masked_fill(same_trajectory & not_own_key,
-                                    float('-inf'))
-    return logits
+    if trajectory_ids is None:
+        if key_trajectory_ids is not None or negatives != 'all':
+            raise ValueError('key_trajectory_ids and negatives need '
+                             'trajectory_ids (the trajectory of each query)')
+        return logits
+    n = query_mean.shape[0]
+    if trajectory_ids.shape != (n, ):
+        raise ValueError(f'trajectory_ids must have shape ({n},), got '
+                         f'{tuple(trajectory_ids.shape)}')
+    excluded = excluded_keys(trajectory_ids.to(logits.device),
+                             key_trajectory_ids, task_ids, negatives)
+    return logits.masked_fill(excluded, float('-inf'))
 
 
 def trajectory_contrastive_loss(query_mean: torch.Tensor,
@@ -101,8 +174,12 @@ def trajectory_contrastive_loss(query_mean: torch.Tensor,
                                 key_mean: torch.Tensor,
                                 key_std: torch.Tensor,
                                 temperature: float = 1.0,
-                                trajectory_ids: Optional[torch.Tensor] = None
-                                ) -> torch.Tensor:
+                                trajectory_ids: Optional[torch.Tensor] = None,
+                                *,
+                                key_trajectory_ids: Optional[
+                                    torch.Tensor] = None,
+                                task_ids: Optional[torch.Tensor] = None,
+                                negatives: str = 'all') -> torch.Tensor:
     r"""The TCL loss: InfoNCE of paper eq. 8 with the similarity of eq. 7.
 
     .. math::
@@ -122,13 +199,20 @@ def trajectory_contrastive_loss(query_mean: torch.Tensor,
         trajectory_ids (torch.Tensor or None): Trajectory of each pair, to
             leave same-trajectory keys out of the negatives; see
             :func:`contrastive_logits`.
+        key_trajectory_ids (torch.Tensor or None): The trajectory of each
+            key (task-level positives); see :func:`excluded_keys`.
+        task_ids (torch.Tensor or None): The task of each pair.
+        negatives (str): One of :data:`NEGATIVES`; see
+            :func:`excluded_keys`.
 
     Returns:
         torch.Tensor: The scalar loss.
 
     """
     logits = contrastive_logits(query_mean, query_std, key_mean, key_std,
-                                temperature, trajectory_ids)
+                                temperature, trajectory_ids,
+                                key_trajectory_ids=key_trajectory_ids,
+                                task_ids=task_ids, negatives=negatives)
     targets = torch.arange(logits.shape[0], device=logits.device)
     return F.cross_entropy(logits, targets)
 
@@ -138,8 +222,11 @@ def contrastive_accuracy(query_mean: torch.Tensor,
                          query_std: torch.Tensor,
                          key_mean: torch.Tensor,
                          key_std: torch.Tensor,
-                         trajectory_ids: Optional[torch.Tensor] = None
-                         ) -> torch.Tensor:
+                         trajectory_ids: Optional[torch.Tensor] = None,
+                         *,
+                         key_trajectory_ids: Optional[torch.Tensor] = None,
+                         task_ids: Optional[torch.Tensor] = None,
+                         negatives: str = 'all') -> torch.Tensor:
     """Top-1 accuracy: how often a query's most similar key is its own.
 
     Args:
@@ -149,13 +236,19 @@ def contrastive_accuracy(query_mean: torch.Tensor,
         key_std (torch.Tensor): Standard deviations of the keys.
         trajectory_ids (torch.Tensor or None): As in
             :func:`contrastive_logits`.
+        key_trajectory_ids (torch.Tensor or None): As in
+            :func:`contrastive_logits`.
+        task_ids (torch.Tensor or None): As in :func:`contrastive_logits`.
+        negatives (str): As in :func:`contrastive_logits`.
 
     Returns:
         torch.Tensor: Scalar fraction in [0, 1].
 
     """
     logits = contrastive_logits(query_mean, query_std, key_mean, key_std,
-                                1.0, trajectory_ids)
+                                1.0, trajectory_ids,
+                                key_trajectory_ids=key_trajectory_ids,
+                                task_ids=task_ids, negatives=negatives)
     targets = torch.arange(logits.shape[0], device=logits.device)
     return (logits.argmax(dim=1) == targets).float().mean()
 

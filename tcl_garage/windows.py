@@ -4,9 +4,14 @@ TCL's positive pairs are two windows of the SAME trajectory; windows of other
 trajectories are its negatives. The trajectories live in garage
 ``PathBuffer``s, one per task, which keep episode boundaries. This module cuts
 windows out of them with one vectorised gather per buffer (no Python loop over
-transitions) and says which trajectory every window came from, so that a loss
-can tell a false negative (another window of the same trajectory) from a real
-one.
+transitions) and says which trajectory and which task (buffer) every window
+came from, so that a loss can tell a false negative (another window of the
+same trajectory, or of the same task) from a real one.
+
+Where a key comes from is a design choice the paper leaves open
+(:data:`POSITIVES`): ``'trajectory'`` (the paper's text: the query's own
+episode at another start) or ``'task'`` (another episode of the same task,
+as in the authors' code before 2021-01-31).
 
 Only ``PathBuffer``'s storage layout is relied on: a ring buffer of capacity
 ``C`` whose episodes occupy consecutive slots modulo ``C``.
@@ -17,6 +22,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 Batch = Dict[str, np.ndarray]
+
+#: Where a query's positive key is cut from: its own episode at another
+#: start (``'trajectory'``, the paper's text), or another episode of the
+#: same buffer (``'task'``).
+POSITIVES = ('trajectory', 'task')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,11 +41,22 @@ class WindowPairs:
             ``observations``), each of shape :math:`(N, W, \\dim)`.
         key (dict[str, np.ndarray] or None): The same fields for the key
             windows; None when only queries were asked for.
-        trajectory_ids (np.ndarray): Shape :math:`(N,)`; equal ids mean the
-            same trajectory (same buffer object and same episode in it).
+        trajectory_ids (np.ndarray): Shape :math:`(N,)`: the trajectory of
+            each query; equal ids mean the same trajectory (same buffer
+            object and same episode in it).
         query_starts (np.ndarray): Shape :math:`(N,)`: each query window's
             first step within its episode.
         key_starts (np.ndarray or None): Likewise for the keys.
+        task_ids (np.ndarray): Shape :math:`(N,)`: the buffer (task) of each
+            row; equal ids mean the same buffer object.
+        key_trajectory_ids (np.ndarray or None): Shape :math:`(N,)`: the
+            trajectory of each key (equal to ``trajectory_ids`` with
+            ``positive='trajectory'``).
+        same_episode_keys (np.ndarray or None): Shape :math:`(N,)`, bool:
+            with ``positive='task'``, the rows whose buffer held no second
+            episode long enough, so that their key was cut from the query's
+            own episode at another start (all False with
+            ``positive='trajectory'``, where every key is).
 
     """
 
@@ -44,6 +65,9 @@ class WindowPairs:
     trajectory_ids: np.ndarray
     query_starts: np.ndarray
     key_starts: Optional[np.ndarray]
+    task_ids: Optional[np.ndarray] = None
+    key_trajectory_ids: Optional[np.ndarray] = None
+    same_episode_keys: Optional[np.ndarray] = None
 
 
 def episode_spans(buffer) -> Tuple[np.ndarray, np.ndarray]:
@@ -72,18 +96,26 @@ def sample_window_pairs(buffers: Sequence,
                         window_size: int,
                         windows_per_buffer: int = 1,
                         with_keys: bool = True,
-                        rng: Optional[np.random.Generator] = None
-                        ) -> WindowPairs:
+                        rng: Optional[np.random.Generator] = None,
+                        positive: str = 'trajectory') -> WindowPairs:
     """Cut query (and key) windows from trajectories of each buffer.
 
     For each buffer in ``buffers`` (the same buffer may appear more than once,
     as tasks do in a PEARL meta-batch), ``windows_per_buffer`` trajectories
     long enough are drawn, distinct within that draw where the buffer holds
     enough. From each, a query window starts at ``t`` uniform in
-    ``[0, len - W]`` and a key window at a different ``t'``, uniform over the
-    other starts, so a positive pair is never one window twice: with keys,
-    trajectories must be at least ``W + 1`` long (two starts), without them
-    ``W``.
+    ``[0, len - W]``. Its key window:
+
+    * ``positive='trajectory'``: the same trajectory at a different start
+      ``t'``, uniform over the other starts, so a positive pair is never one
+      window twice: with keys, trajectories must be at least ``W + 1`` long
+      (two starts), without them ``W``;
+    * ``positive='task'``: another trajectory of the same buffer, uniform
+      over its other episodes of at least ``W + 1`` steps, at a uniform
+      start. A buffer with a single such episode has no other: its rows'
+      keys are cut from the query's episode at another start, as with
+      ``'trajectory'``, and flagged in ``same_episode_keys`` (never a copy
+      of the query).
 
     Rows are ordered buffer by buffer: rows ``b * K`` to ``b * K + K - 1``
     come from ``buffers[b]`` (``K = windows_per_buffer``).
@@ -96,16 +128,20 @@ def sample_window_pairs(buffers: Sequence,
         with_keys (bool): Also cut key windows.
         rng (np.random.Generator or None): Randomness; None uses
             ``np.random`` (seeded by garage's ``set_seed``).
+        positive (str): Where keys come from, one of :data:`POSITIVES`.
 
     Returns:
         WindowPairs: The windows, :math:`N = K \\cdot len(buffers)` rows.
 
     Raises:
-        ValueError: If the sizes are not positive, or a buffer is empty or
-            holds no episode long enough (``window_size`` steps, plus one
-            with keys).
+        ValueError: If the sizes are not positive, ``positive`` is unknown,
+            or a buffer is empty or holds no episode long enough
+            (``window_size`` steps, plus one with keys).
 
     """
+    if positive not in POSITIVES:
+        raise ValueError(f'positive={positive!r}: choose one of '
+                         f'{", ".join(POSITIVES)}')
     if window_size < 1 or windows_per_buffer < 1:
         raise ValueError('window_size and windows_per_buffer must be >= 1, '
                          f'got {window_size} and {windows_per_buffer}')
@@ -118,6 +154,9 @@ def sample_window_pairs(buffers: Sequence,
     query_parts: List[Batch] = []
     key_parts: List[Batch] = []
     trajectory_ids = np.empty(n_rows, np.int64)
+    key_trajectory_ids = np.empty(n_rows, np.int64)
+    task_ids = np.empty(n_rows, np.int64)
+    same_episode_keys = np.zeros(n_rows, bool)
     query_starts = np.empty(n_rows, np.int64)
     key_starts = np.empty(n_rows, np.int64)
     offsets = np.arange(window_size)
@@ -141,9 +180,10 @@ def sample_window_pairs(buffers: Sequence,
         starts = randint(0, n_starts)
         rows = slice(b * windows_per_buffer, (b + 1) * windows_per_buffer)
         query_starts[rows] = starts
-        # Trajectory ids: the first row group that used this buffer object,
-        # times a stride larger than any episode index.
+        # Task ids: the first row group that used this buffer object.
+        # Trajectory ids: that, times a stride larger than any episode index.
         group = buffer_ids.setdefault(id(buffer), b)
+        task_ids[rows] = group
         trajectory_ids[rows] = group * (1 << 32) + episodes
         # pylint: disable=protected-access
         capacity = buffer._capacity
@@ -151,18 +191,37 @@ def sample_window_pairs(buffers: Sequence,
         slots = (firsts[episodes, None] + starts[:, None] +
                  offsets) % capacity
         query_parts.append({k: v[slots] for k, v in storage.items()})
-        if with_keys:
+        if not with_keys:
+            continue
+        key_episodes = episodes
+        if positive == 'task' and long_enough.size >= 2:
+            # Another episode, uniform over the others: the query's position
+            # in long_enough shifted by 1 + U{0, ..., count - 2}.
+            position = np.searchsorted(long_enough, episodes)
+            count = long_enough.size
+            key_episodes = long_enough[
+                (position + 1 + randint(0, count - 1, size=position.size)) %
+                count]
+            other = randint(0, lengths[key_episodes] - window_size + 1)
+        else:
             # A different start, uniform over the others (n_starts >= 2).
             other = (starts + 1 + randint(0, n_starts - 1)) % n_starts
-            key_starts[rows] = other
-            slots = (firsts[episodes, None] + other[:, None] +
-                     offsets) % capacity
-            key_parts.append({k: v[slots] for k, v in storage.items()})
+            same_episode_keys[rows] = positive == 'task'
+        key_starts[rows] = other
+        key_trajectory_ids[rows] = group * (1 << 32) + key_episodes
+        slots = (firsts[key_episodes, None] + other[:, None] +
+                 offsets) % capacity
+        key_parts.append({k: v[slots] for k, v in storage.items()})
     return WindowPairs(query=_concatenate(query_parts),
                        key=_concatenate(key_parts) if with_keys else None,
                        trajectory_ids=trajectory_ids,
                        query_starts=query_starts,
-                       key_starts=key_starts if with_keys else None)
+                       key_starts=key_starts if with_keys else None,
+                       task_ids=task_ids,
+                       key_trajectory_ids=(key_trajectory_ids
+                                           if with_keys else None),
+                       same_episode_keys=(same_episode_keys
+                                          if with_keys else None))
 
 
 def _concatenate(parts: List[Batch]) -> Batch:

@@ -130,14 +130,16 @@ def test_context_batch_sizes_are_rejected():
 
 def test_pickle_round_trip_keeps_key_encoder_and_settings():
     algo, _ = make_point_algo(window_size=6, contrastive_loss_scale=2.5,
-                              temperature=0.5, key_encoder_tau=0.02)
+                              temperature=0.5, key_encoder_tau=0.02,
+                              positive='task', negatives='other-tasks')
     fill_buffers(algo)
     one_step(algo)
     clone = pickle.loads(pickle.dumps(algo))
     assert isinstance(clone, TCLPEARL)
     assert clone.tcl_settings == algo.tcl_settings == dict(
         window_size=6, windows_per_task=2, contrastive_loss_scale=2.5,
-        temperature=0.5, key_encoder_tau=0.02)
+        temperature=0.5, key_encoder_tau=0.02, positive='task',
+        negatives='other-tasks')
     for a, b in zip(params(clone.key_encoder), params(algo.key_encoder)):
         torch.testing.assert_close(a, b)
     # The clone trains, with TCL, and its encoder has no leftover patch.

@@ -25,9 +25,11 @@ import numpy as np
 import torch
 
 from tcl_garage.algos.pearl import PEARL, to_device
-from tcl_garage.loss import contrastive_accuracy, trajectory_contrastive_loss
+from tcl_garage.loss import (contrastive_accuracy, NEGATIVES,
+                             trajectory_contrastive_loss)
 from tcl_garage.momentum import MomentumEncoder
-from tcl_garage.windows import episode_spans, sample_window_pairs, WindowPairs
+from tcl_garage.windows import (episode_spans, POSITIVES, sample_window_pairs,
+                                WindowPairs)
 
 
 class TCLPEARL(PEARL):
@@ -53,6 +55,13 @@ class TCLPEARL(PEARL):
             encoder's loss (paper: 1 or 5). 0 skips the TCL computation.
         temperature (float): InfoNCE temperature (paper: 1).
         key_encoder_tau (float): Momentum encoder's EMA rate (paper: 0.005).
+        positive (str): Where a query's key comes from: ``'trajectory'``
+            (its own episode at another start, the paper's text) or
+            ``'task'`` (another episode of its task;
+            :func:`~tcl_garage.windows.sample_window_pairs`).
+        negatives (str): ``'all'`` (every key but the positive and those of
+            its trajectory, the paper's text) or ``'other-tasks'`` (only keys
+            of other tasks; :func:`~tcl_garage.loss.excluded_keys`).
         **kwargs: Other arguments of :class:`~tcl_garage.algos.PEARL`.
 
     Raises:
@@ -73,6 +82,8 @@ class TCLPEARL(PEARL):
                  contrastive_loss_scale: float = 1.0,
                  temperature: float = 1.0,
                  key_encoder_tau: float = 0.005,
+                 positive: str = 'trajectory',
+                 negatives: str = 'all',
                  **kwargs) -> None:
         for name in ('embedding_batch_size', 'embedding_mini_batch_size'):
             if name in kwargs:
@@ -88,6 +99,10 @@ class TCLPEARL(PEARL):
                              f'{contrastive_loss_scale}')
         if not temperature > 0:
             raise ValueError(f'temperature must be > 0, got {temperature}')
+        if positive not in POSITIVES or negatives not in NEGATIVES:
+            raise ValueError(f'positive={positive!r}, negatives={negatives!r}'
+                             f': choose positive from {", ".join(POSITIVES)} '
+                             f'and negatives from {", ".join(NEGATIVES)}')
         context_size = window_size * windows_per_task
         super().__init__(env,
                          inner_policy,
@@ -101,9 +116,23 @@ class TCLPEARL(PEARL):
         self._windows_per_task = windows_per_task
         self._contrastive_loss_scale = contrastive_loss_scale
         self._temperature = temperature
+        self._positive = positive
+        self._negatives = negatives
         self._key_encoder = MomentumEncoder(self.context_encoder,
                                             tau=key_encoder_tau)
         self._warned_short_episodes = False
+
+    def __setstate__(self, state):
+        """Unpickle; a snapshot from before the positive/negative settings
+        gets the paper's (today's defaults), which is what it ran with.
+
+        Args:
+            state (dict): The pickled state.
+
+        """
+        state.setdefault('_positive', 'trajectory')
+        state.setdefault('_negatives', 'all')
+        super().__setstate__(state)
 
     # ---------------------------------------------------------------- hooks
     def _training_context(self, indices):
@@ -115,16 +144,22 @@ class TCLPEARL(PEARL):
         Returns:
             tuple: The context, :math:`(T, K W, C)`, and the keys on the
                 device: their windows as context, :math:`(T K, W, C)`, and
-                each row's trajectory id, :math:`(T K,)` (None when the TCL
-                loss is off).
+                the ids that decide each query's negatives
+                (:func:`~tcl_garage.loss.excluded_keys`: the trajectory of
+                each query and of each key, and the task of each row, each
+                :math:`(T K,)`); None when the TCL loss is off.
 
         """
         with_keys = self._contrastive_loss_scale > 0
         windows = self._sample_windows(indices, with_keys=with_keys)
         keys = None
         if with_keys:
+            ids = dict(trajectory_ids=windows.trajectory_ids,
+                       key_trajectory_ids=windows.key_trajectory_ids,
+                       task_ids=windows.task_ids)
             keys = (self._context_tensor(windows.key),
-                    to_device(windows.trajectory_ids, np.int64))
+                    {name: to_device(value, np.int64)
+                     for name, value in ids.items()})
         return self._windows_context(windows, len(indices)), keys
 
     def _auxiliary_encoder_loss(self, encoder_output, context_info):
@@ -133,8 +168,8 @@ class TCLPEARL(PEARL):
         Args:
             encoder_output (torch.Tensor): The encoder's output on the query
                 windows, :math:`(T, K W, D)`.
-            context_info (tuple or None): The key windows and trajectory ids
-                of :meth:`_training_context`.
+            context_info (tuple or None): The key windows and the ids of
+                :meth:`_training_context`.
 
         Returns:
             tuple: The scaled TCL loss and its statistics.
@@ -142,7 +177,7 @@ class TCLPEARL(PEARL):
         """
         if context_info is None:
             return 0., {}
-        key_context, trajectory_ids = context_info
+        key_context, ids = context_info
         window_size = key_context.shape[1]
         # Queries: the encoder's output on the context, window by window.
         query_mean, query_std = self.posteriors_from_encoder_output(
@@ -150,13 +185,16 @@ class TCLPEARL(PEARL):
         # Keys: the momentum encoder (no gradient).
         key_mean, key_std = self.posteriors_from_encoder_output(
             self._key_encoder(key_context))
+        # Which keys are each query's negatives (tcl_negatives).
         loss = trajectory_contrastive_loss(query_mean, query_std, key_mean,
                                            key_std, self._temperature,
-                                           trajectory_ids)
+                                           negatives=self._negatives, **ids)
         statistics = dict(
             TCLLoss=loss.detach(),
             TCLAccuracy=contrastive_accuracy(query_mean, query_std, key_mean,
-                                             key_std, trajectory_ids),
+                                             key_std,
+                                             negatives=self._negatives,
+                                             **ids),
             TCLWindowPosteriorStd=query_std.detach().mean())
         return self._contrastive_loss_scale * loss, statistics
 
@@ -244,13 +282,20 @@ class TCLPEARL(PEARL):
                     f'{longest}); using windows of {window} while that lasts '
                     '(logged as Train/TCLWindowSize)')
                 self._warned_short_episodes = True
+        windows = sample_window_pairs(
+            buffers,
+            window,
+            windows_per_buffer=self._windows_per_task,
+            with_keys=with_keys,
+            positive=self._positive)
         if with_keys:
             self._record('TCLWindowSize', float(window))
             self._record('TCLShortWindowFraction', float(shortened))
-        return sample_window_pairs(buffers,
-                                   window,
-                                   windows_per_buffer=self._windows_per_task,
-                                   with_keys=with_keys)
+            if self._positive == 'task':
+                # Host numbers: rows whose task held one long episode only.
+                self._record('TCLSameEpisodeKeyFraction',
+                             float(windows.same_episode_keys.mean()))
+        return windows
 
     # ----------------------------------------------------------- interface
     @property
@@ -265,7 +310,9 @@ class TCLPEARL(PEARL):
                     windows_per_task=self._windows_per_task,
                     contrastive_loss_scale=self._contrastive_loss_scale,
                     temperature=self._temperature,
-                    key_encoder_tau=self._key_encoder.tau)
+                    key_encoder_tau=self._key_encoder.tau,
+                    positive=self._positive,
+                    negatives=self._negatives)
 
     @property
     def networks(self):

@@ -25,7 +25,9 @@ PEARL_KEYS = ('latent_dim', 'net_size', 'net_layers', 'encoder_hidden_size',
               'use_information_bottleneck', 'compile', 'collector')
 #: TCL's own keys (TCL-PEARL only).
 TCL_KEYS = ('window_size', 'windows_per_task', 'contrastive_loss_scale',
-            'temperature', 'key_encoder_tau')
+            'temperature', 'key_encoder_tau', 'tcl_positive', 'tcl_negatives')
+#: TCL's config keys whose TCLPEARL argument has another name.
+_TCL_ALGO_KWARGS = {'tcl_positive': 'positive', 'tcl_negatives': 'negatives'}
 #: The PEARL keys the keyword arguments of the algorithm take as they are.
 _PEARL_ALGO_KWARGS = ('meta_batch_size', 'batch_size', 'num_steps_per_epoch',
                       'num_initial_steps', 'num_tasks_sample',
@@ -122,7 +124,8 @@ def _build_pearl(config, benchmark, n_train, n_test) -> BuiltRun:
     from tcl_garage.build import build_pearl  # garage: slow to import
     kwargs = {key: config[key] for key in _PEARL_ALGO_KWARGS}
     if config['algo'] == 'tcl-pearl':
-        kwargs.update({key: config[key] for key in TCL_KEYS})
+        kwargs.update({_TCL_ALGO_KWARGS.get(key, key): config[key]
+                       for key in TCL_KEYS})
         kwargs['windows_per_task'] = windows_per_task(config)
     else:
         kwargs['embedding_batch_size'] = config['embedding_batch_size']

@@ -18,6 +18,8 @@ from typing import Any, Dict, Iterable, Optional
 import yaml
 
 from tcl_garage.experiment.algorithms import ALGORITHMS, windows_per_task
+from tcl_garage.loss import NEGATIVES
+from tcl_garage.windows import POSITIVES
 
 #: The configs folder at the repository root.
 CONFIG_DIR = pathlib.Path(__file__).resolve().parents[2] / 'configs'
@@ -276,6 +278,8 @@ CHOICES = {
     'sampler': ('local', 'ray'),
     'collector': ('vectorised', 'sequential'),
     'reward_function_version': ('v1', 'v2'),
+    'tcl_positive': POSITIVES,
+    'tcl_negatives': NEGATIVES,
 }
 
 

@@ -1,6 +1,8 @@
 """Run an (environment x algorithm x seed) grid, skipping finished runs.
 
-Each run goes to ``<runs_dir>/<benchmark>/<algo>/seed<seed>``. A run whose
+Each run goes to ``<runs_dir>/<benchmark>/<arm>/seed<seed>``: an arm is an
+algorithm with settings of its own (:class:`Arm`; a plain algorithm is the
+arm of its name). A run whose
 progress file already has all its epochs is skipped; one that stopped
 part-way is resumed from its last snapshot; others start fresh. Each run is
 its own process (``python -m tcl_garage.experiment``): one after another,
@@ -9,14 +11,33 @@ of the CPU cores), or as Ray tasks on a cluster.
 """
 import collections
 import concurrent.futures
+import dataclasses
 import os
 import pathlib
 import subprocess
 import sys
 import threading
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 from tcl_garage.experiment import rundir
+
+
+@dataclasses.dataclass(frozen=True)
+class Arm:
+    """One arm of a study: an algorithm and the settings it runs with.
+
+    Attributes:
+        name (str): Its run directories' name (``<benchmark>/<name>/seed<s>``)
+            and its label in tables and curves.
+        algo (str): The ``--algo`` it runs.
+        launcher_args (tuple[str, ...]): Its own launcher options (e.g.
+            ``('--set', 'tcl_negatives=other-tasks')``), after the study's.
+
+    """
+
+    name: str
+    algo: str
+    launcher_args: Tuple[str, ...] = ()
 
 
 def command(benchmark: str, algo: str, seed: int, directory: pathlib.Path,
@@ -97,7 +118,7 @@ def run_commands(jobs: Sequence[Tuple[str, Sequence[str]]],
 
 
 def sweep(benchmarks: Sequence[str],
-          algos: Sequence[str],
+          algos: Sequence[Union[str, Arm]],
           seeds: Sequence[int],
           runs_dir: str = rundir.DEFAULT_RUNS_DIR,
           launcher_args: Sequence[str] = (),
@@ -109,8 +130,11 @@ def sweep(benchmarks: Sequence[str],
 
     Args:
         benchmarks (Sequence[str]): Benchmarks.
-        algos (Sequence[str]): Algorithms (any of the table's).
-        seeds (Sequence[int]): Seeds.
+        algos (Sequence[str or Arm]): Algorithms (any of the table's), or
+            arms (an algorithm with settings of its own).
+        seeds (Sequence[int]): Seeds. Runs are ordered seed by seed (every
+            arm of seed 0 first), so a study stopped part-way has as many
+            seeds of each arm.
         runs_dir (str): Folder of the run directories.
         launcher_args (Sequence[str]): Options for every new run (e.g.
             ``--profile cpu-hour``, ``--device cuda``).
@@ -126,18 +150,19 @@ def sweep(benchmarks: Sequence[str],
     """
     if parallel < 1:
         raise ValueError(f'parallel={parallel}: give at least 1')
+    arms = [arm if isinstance(arm, Arm) else Arm(arm, arm) for arm in algos]
     jobs = []
     for benchmark in benchmarks:
-        for algo in algos:
-            for seed in seeds:
-                directory = rundir.default_run_dir(benchmark, algo, seed,
+        for seed in seeds:
+            for arm in arms:
+                directory = rundir.default_run_dir(benchmark, arm.name, seed,
                                                    runs_dir)
                 if rundir.status(directory) == 'done':
                     print(f'skip (done): {directory}')
                     continue
                 jobs.append((directory,
-                             command(benchmark, algo, seed, directory,
-                                     launcher_args)))
+                             command(benchmark, arm.algo, seed, directory,
+                                     [*launcher_args, *arm.launcher_args])))
     if not jobs:
         print('nothing to run')
         return []

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""TCL's design choices, arm by arm, at one budget: the issue-27 ablation.
+
+Arms (each a run directory ``<out>/runs/<benchmark>/<arm>/seed<s>``):
+
+* ``pearl``: PEARL;
+* ``tcl-pearl``: TCL-PEARL as the paper describes it (trajectory-level
+  positives, every other trajectory's key a negative);
+* ``tcl-other-tasks``: ``tcl_negatives=other-tasks`` (keys of the query's
+  own task are not negatives: hypothesis H1, same-task negatives hold TCL
+  back);
+* ``tcl-task-positive``: ``tcl_positive=task`` and
+  ``tcl_negatives=other-tasks`` (task-level positives, as the authors'
+  code before 2021-01-31: hypothesis H2);
+* ``tcl-window-64`` (opt-in, ``--arms``): windows of 64 steps (H3).
+
+Runs are ordered seed by seed, finished runs are skipped and unfinished ones
+resumed, so the study may run in parts (``--parallel`` at a time, one core
+each). Then it writes ``<out>/<benchmark>/`` (``ml1/reach-v3`` nests):
+``results.md`` (per arm: last-fifth return and success, mean, interquartile
+mean and 95 % stratified-bootstrap interval over seeds; probability of
+improvement over PEARL and over TCL-PEARL; first vs last 3 epochs; TCL
+accuracy; seeds needed for a 10 % difference), ``curves.png`` and, with
+``--embeddings``, the cluster metrics of every seed.
+
+    python experiments/ablation.py --env cheetah-dir --seeds 10
+    python experiments/ablation.py --env ml1/reach-v3 --seeds 3
+"""
+import argparse
+import os
+import pathlib
+import shlex
+import sys
+import time
+
+import tcl_garage  # noqa: F401  (adapts garage before it is imported)
+from tcl_garage.experiment.rundir import default_run_dir, status
+from tcl_garage.experiment.sweep import Arm, sweep
+
+#: Every arm, by name.
+ARMS = {
+    arm.name: arm
+    for arm in (
+        Arm('pearl', 'pearl'),
+        Arm('tcl-pearl', 'tcl-pearl'),
+        Arm('tcl-other-tasks', 'tcl-pearl',
+            ('--set', 'tcl_negatives=other-tasks')),
+        Arm('tcl-task-positive', 'tcl-pearl',
+            ('--set', 'tcl_positive=task', '--set',
+             'tcl_negatives=other-tasks')),
+        Arm('tcl-window-64', 'tcl-pearl', ('--set', 'window_size=64',
+                                           '--set', 'windows_per_task=1')),
+    )
+}
+#: The arms run unless --arms says otherwise.
+DEFAULT_ARMS = ('pearl', 'tcl-pearl', 'tcl-other-tasks', 'tcl-task-positive')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--env', default='cheetah-dir',
+                        help='benchmark, e.g. cheetah-dir or ml1/reach-v3')
+    parser.add_argument('--seeds', type=int, default=10)
+    parser.add_argument('--arms', nargs='+', default=list(DEFAULT_ARMS),
+                        choices=list(ARMS))
+    parser.add_argument('--profile', default='cpu-hour')
+    parser.add_argument('--parallel', type=int, default=2,
+                        help='runs at a time, one core each (default 2)')
+    parser.add_argument('--out', default='ablation')
+    parser.add_argument('--analyse-only', action='store_true',
+                        help='skip training: tabulate the finished runs')
+    parser.add_argument('--embeddings', action='store_true',
+                        help='also the cluster metrics of every seed')
+    args = parser.parse_args()
+    out = pathlib.Path(args.out)
+    runs_dir = out / 'runs'
+    arms = [ARMS[name] for name in args.arms]
+    start = time.time()
+    if not args.analyse_only:
+        failed = sweep([args.env], arms, range(args.seeds), str(runs_dir),
+                       ['--quiet', '--profile', args.profile],
+                       parallel=args.parallel)
+        if failed:
+            raise SystemExit('error: some runs failed: ' + ', '.join(failed))
+    from tcl_garage.analysis.ablation import write_ablation_report
+    done = {arm.name: [default_run_dir(args.env, arm.name, seed, runs_dir)
+                       for seed in range(args.seeds)
+                       if status(default_run_dir(args.env, arm.name, seed,
+                                                 runs_dir)) == 'done']
+            for arm in arms}
+    command = 'python experiments/ablation.py ' + shlex.join(sys.argv[1:])
+    report = write_ablation_report(done, out / args.env, command,
+                                   embeddings=args.embeddings,
+                                   train_seconds=time.time() - start)
+    print(report)
+
+
+if __name__ == '__main__':
+    os.environ.setdefault('PYTHONUNBUFFERED', '1')
+    main()
