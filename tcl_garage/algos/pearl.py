@@ -36,7 +36,7 @@ call per step (:class:`~tcl_garage.sampling.MultiTaskCollector`,
 one task at a time through garage's sampler, as garage does.
 """
 import contextlib
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from dowel import logger, tabular
 from garage import TimeStep
@@ -58,10 +58,14 @@ from tcl_garage.sampling import BatchedMetaEvaluator, MultiTaskCollector
 
 
 class PEARLWorker(GaragePEARLWorker):
-    """garage's PEARL worker, drawing one action per step.
+    """garage's PEARL worker, drawing one action per step and storing the
+    true next observation of every step.
 
     With ``deterministic=True`` the action is the policy's mean (garage drew
-    a second, stochastic action that overwrote it).
+    a second, stochastic action that overwrote it). The last step of each
+    episode has the observation after its action as its next observation
+    (garage stored the one before it, as if the final action had not moved
+    the environment).
 
     Args:
         seed (int): Seed of the worker's random number generators.
@@ -95,8 +99,10 @@ class PEARLWorker(GaragePEARLWorker):
                                            last_observation=self._prev_obs,
                                            agent_info=agent_info,
                                            episode_info=self._episode_info))
+            # After the final action too: garage kept the observation
+            # before it, so the episode's last next observation was wrong.
+            self._prev_obs = env_step.observation
             if not env_step.last:
-                self._prev_obs = env_step.observation
                 return False
         self._lengths.append(self._eps_length)
         self._last_observations.append(self._prev_obs)
@@ -482,6 +488,17 @@ class PEARL(GaragePEARL):
         })
         self._policy.infer_posterior(context[None])
         return self._policy
+
+    def infer_posteriors(self, tasks: Sequence[int]) -> None:
+        """Condition the policy on each task's posterior given its context
+        buffer, and draw z (posterior inference while collecting).
+
+        Args:
+            tasks (Sequence[int]): Distinct task indices; row ``i`` of the
+                policy's belief becomes task ``tasks[i]``'s.
+
+        """
+        self._policy.infer_posterior(self._sample_context(list(tasks)))
 
     def get_exploration_policy(self):
         """The policy for a new task, its belief reset to the prior.

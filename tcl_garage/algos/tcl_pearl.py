@@ -14,8 +14,10 @@ PEARL + TCL, as hooks of :class:`~tcl_garage.algos.PEARL`'s update:
   encoder takes ONE step on their sum (Algorithm 2, line 15);
 * ``_update_target_network``: after the step, the momentum encoder also
   moves ``key_encoder_tau`` of the way to the encoder;
-* ``_sample_context``: posterior inference while collecting data uses
-  windows too.
+* ``_sample_context`` and ``infer_posteriors``: posterior inference while
+  collecting data uses windows too, cut task by task (each task's own
+  longest episode decides its window, so one task's short episodes never
+  change another's context).
 
 Meta-testing is PEARL's.
 """
@@ -219,6 +221,30 @@ class TCLPEARL(PEARL):
             indices = [indices]
         windows = self._sample_windows(indices, with_keys=False)
         return self._windows_context(windows, len(indices))
+
+    def infer_posteriors(self, tasks):
+        """Each task's posterior from windows of its own context buffer.
+
+        Windows are cut task by task, each task's window shortened only by
+        its own episodes (the tasks of a collection round are inferred
+        together, and one task's early terminations must not shorten
+        another's context). Tasks whose windows have one length are encoded
+        together; z is drawn once for all.
+
+        Args:
+            tasks (Sequence[int]): Distinct task indices.
+
+        """
+        contexts = [self._sample_context(task) for task in tasks]
+        if len({context.shape for context in contexts}) == 1:
+            self._policy.infer_posterior(torch.cat(contexts))
+            return
+        means, variances = zip(*(self._posterior(self.context_encoder(c))
+                                 for c in contexts))
+        self._policy.z_means = torch.cat(means)
+        if self._use_information_bottleneck:  # else z_vars is unused
+            self._policy.z_vars = torch.cat(variances)
+        self._policy.sample_from_belief()
 
     # -------------------------------------------------------------- helpers
     def _windows_context(self, windows: WindowPairs,

@@ -216,7 +216,7 @@ class MultiTaskCollector:
             episodes += 1
             if posterior_every != np.inf and episodes % posterior_every == 0:
                 with torch.no_grad():
-                    policy.infer_posterior(algo._sample_context(tasks))
+                    algo.infer_posteriors(tasks)
 
         return episodes_until(self._envs, list(range(len(tasks))), policy,
                               False, algo.max_episode_length, num_steps,

@@ -18,6 +18,7 @@ All three pickle with their environments and noise streams: a snapshot
 resumes exactly, in as many workers as it had.
 """
 import multiprocessing
+import random
 import traceback
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -66,6 +67,27 @@ def noise_stream(seed: int, slot: int) -> np.random.Generator:
         np.random.SeedSequence([seed, slot], spawn_key=(1, )))
 
 
+def seed_worker_streams(seed: int, worker: int) -> None:
+    """Seed a worker process's global numpy, torch and Python streams.
+
+    The slots' environments and noise streams have seeds of their own; this
+    is for any code in a worker that draws from the global streams (which a
+    fresh process would seed from OS entropy). Such draws are repeatable
+    for a seed and a worker count, but depend on the worker count, and a
+    resumed run seeds them afresh.
+
+    Args:
+        seed (int): The run's seed.
+        worker (int): The worker's index.
+
+    """
+    numpy_seed, torch_seed = np.random.SeedSequence(
+        [seed, worker], spawn_key=(2, )).generate_state(2)
+    np.random.seed(int(numpy_seed))
+    random.seed(int(numpy_seed))
+    torch.manual_seed(int(torch_seed))
+
+
 class Slots:
     """The environments of some slots, wherever they live.
 
@@ -73,10 +95,16 @@ class Slots:
         seed (int): The run's seed.
         envs (dict[int, tuple] or None): ``{slot: (env, builds, noise)}``
             to start from (a restored state).
+        worker (int or None): In a worker process or actor, its index: its
+            global random streams are seeded from the run's seed and it
+            (:func:`seed_worker_streams`); None in the run's own process.
 
     """
 
-    def __init__(self, seed: int, envs: Optional[Dict] = None) -> None:
+    def __init__(self, seed: int, envs: Optional[Dict] = None,
+                 worker: Optional[int] = None) -> None:
+        if worker is not None:
+            seed_worker_streams(seed, worker)
         self._seed = seed
         self._envs: Dict[int, Any] = {}
         self._builds: Dict[int, int] = {}
@@ -97,7 +125,15 @@ class Slots:
         """
         for slot, update in updates.items():
             old = self._envs.get(slot)
-            env = update(old)
+            # Building may draw from the global np.random (the gymnasium
+            # adapter takes its first seed there; the slot's seed below
+            # replaces it): leave the global stream as it was, so the run's
+            # own draws are the same wherever its slots live.
+            global_state = np.random.get_state()
+            try:
+                env = update(old)
+            finally:
+                np.random.set_state(global_state)
             if env is not old:  # a new environment: seed it from its slot
                 builds = self._builds.get(slot, 0)
                 if hasattr(env, 'seed'):
@@ -345,10 +381,10 @@ class InProcessEnvs(_Workers):
             self._slots.close()
 
 
-def _serve(connection, seed: int, state: Dict) -> None:
+def _serve(connection, seed: int, state: Dict, worker: int) -> None:
     """A worker process: answer ``(method, args)`` requests on a pipe."""
     torch.set_num_threads(1)  # a few rows a call; the other cores are busy
-    slots = Slots(seed, state)
+    slots = Slots(seed, state, worker)
     while True:
         try:
             method, args = connection.recv()
@@ -383,7 +419,7 @@ class ProcessEnvs(_Workers):
         context = multiprocessing.get_context('spawn')
         mine, theirs = context.Pipe()
         process = context.Process(target=_serve,
-                                  args=(theirs, self._seed, state),
+                                  args=(theirs, self._seed, state, worker),
                                   daemon=True,
                                   name=f'tcl_garage-envs-{worker}')
         process.start()
@@ -457,7 +493,8 @@ class RayEnvs(_Workers):
 
         from tcl_garage.garage_compat import ray_init
         ray_init()
-        self._actors[worker] = ray.remote(Slots).remote(self._seed, state)
+        self._actors[worker] = ray.remote(Slots).remote(self._seed, state,
+                                                         worker)
 
     def _send(self, worker, method, args):
         self._pending[worker] = getattr(self._actors[worker],
