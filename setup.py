@@ -37,6 +37,12 @@ setup(
         'matplotlib>=3.7',
         'tensorboardX>=2.6',
         'scikit-learn>=1.3',
+        # Statistics over seeds (tcl_garage.analysis.statistics): rliable's
+        # bootstrap is arch's; arch 7.2 (rliable wants < 8) fails to import
+        # with pandas 3.
+        'rliable>=1.2,<1.3',
+        'arch>=5.3.1,<8',
+        'pandas<3',
     ],
     extras_require={
         'test': ['pytest>=7'],

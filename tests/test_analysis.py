@@ -180,3 +180,69 @@ def test_learning_report_gives_each_runs_rise_and_the_seeds_spread(tmp_path):
     with pytest.raises(ValueError, match='logged 6 epochs; the first and '
                        'last 4 need 8'):
         first_and_last_mean(runs[0], epochs=4)
+
+
+def test_ablation_report_compares_arms_with_intervals(tmp_path):
+    from tcl_garage.analysis.ablation import write_ablation_report
+    steps = [10_000 * i for i in range(1, 11)]  # last fifth: 80k to 100k
+    dirs = {'pearl': [], 'tcl-pearl': [], 'tcl-other-tasks': []}
+    for seed in range(4):
+        for arm, level in (('pearl', 0.), ('tcl-pearl', 10.),
+                           ('tcl-other-tasks', 100.)):
+            algo = 'pearl' if arm == 'pearl' else 'tcl-pearl'
+            dirs[arm].append(fake_run(
+                tmp_path / 'runs' / arm, f'seed{seed}', 'cheetah-dir', algo,
+                steps, [level * i / 10 + seed for i in range(1, 11)]))
+    text = write_ablation_report(dirs, tmp_path / 'report', 'cmd')
+    rows = {}
+    for line in text.splitlines():  # the first table's row of each arm
+        if line.startswith(('| tcl-', '| pearl')):
+            rows.setdefault(line.split(' | ')[0][2:], line.split(' | '))
+    # tcl-other-tasks: last fifth = mean of 80, 90, 100 (+ s, s in 0..3).
+    assert rows['tcl-other-tasks'][2].startswith('91.50 [')
+    # It beats every run of both others: P = 1, interval [1, 1].
+    assert rows['tcl-other-tasks'][5] == '1.00 [1.00, 1.00]'
+    assert rows['tcl-other-tasks'][6].startswith('1.00 [1.00, 1.00]')
+    assert rows['pearl'][5] == '-'  # no comparison with itself
+    saved = json.loads((tmp_path / 'report' / 'results.json').read_text())
+    assert [r['arm'] for r in saved] == list(dirs)
+    assert (tmp_path / 'report' / 'curves.png').read_bytes()[:8] == PNG
+    assert 'Seeds per arm to find a 10 % difference' in text
+
+
+def test_sweep_runs_arms_seed_by_seed_in_their_own_directories(tmp_path,
+                                                               monkeypatch):
+    from tcl_garage.experiment import sweep as sweep_module
+    ran = []
+    monkeypatch.setattr(sweep_module.subprocess, 'run',
+                        lambda cmd, check: ran.append(cmd) or
+                        type('Done', (), {'returncode': 0})())
+    arms = [sweep_module.Arm('pearl', 'pearl'),
+            sweep_module.Arm('tcl-neg', 'tcl-pearl',
+                             ('--set', 'tcl_negatives=other-tasks'))]
+    assert sweep_module.sweep(['cheetah-dir'], arms, [0, 1],
+                              str(tmp_path), ['--quiet']) == []
+    dirs = [cmd[cmd.index('--log-dir') + 1] for cmd in ran]
+    assert dirs == [str(tmp_path / 'cheetah-dir' / arm / f'seed{seed}')
+                    for seed in (0, 1) for arm in ('pearl', 'tcl-neg')]
+    assert ran[1][-3:] == ['--quiet', '--set', 'tcl_negatives=other-tasks']
+    assert ran[1][ran[1].index('--algo') + 1] == 'tcl-pearl'
+
+
+def test_table_command_reports_intervals_and_improvement(tmp_path):
+    steps = [100, 200, 300]
+    runs = [fake_run(tmp_path, f'r{i}', 'cheetah-vel', algo, steps,
+                     [i, i + 1, level + i])
+            for i, (algo, level) in enumerate(
+                [('pearl', 0), ('pearl', 0), ('tcl-pearl', 50),
+                 ('tcl-pearl', 50)])]
+    result = subprocess.run(
+        [sys.executable, '-m', 'tcl_garage.analysis', 'table',
+         *map(str, runs), '--out', str(tmp_path / 'res')],
+        capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / 'res.md').read_text()
+    assert 'cheetah-vel: over seeds' in text
+    tcl_row = next(line for line in text.splitlines()
+                   if line.startswith('| tcl-pearl | 2 |'))
+    assert tcl_row.split(' | ')[5] == '1.00 [1.00, 1.00]'  # P(> pearl)

@@ -24,7 +24,9 @@ def main(argv=None) -> None:
     cur.add_argument('run_dirs', nargs='+')
     cur.add_argument('--out', default='curves.png')
     tab = commands.add_parser('table', help='returns over the last 100k '
-                              'steps, winners, relative gains')
+                              'steps, winners, relative gains; mean, IQM, '
+                              'bootstrap intervals and probability of '
+                              'improvement over seeds')
     tab.add_argument('run_dirs', nargs='+')
     tab.add_argument('--out', default='results',
                      help='writes OUT.md and OUT.csv')
@@ -53,9 +55,21 @@ def main(argv=None) -> None:
         else:
             from tcl_garage.analysis.table import (results_table, to_csv,
                                                    to_markdown)
+            from tcl_garage.analysis.ablation import (arm_rows,
+                                                      to_markdown as robust)
             runs = [load_run(d) for d in args.run_dirs]
             rows, summary = results_table(runs, args.last_steps)
             markdown = to_markdown(rows, summary)
+            # Per benchmark: mean and IQM with bootstrap intervals and the
+            # probability of improvement over the last fifth of each run.
+            for benchmark in sorted({run.benchmark for run in runs}):
+                by_algo = {}
+                for run in runs:
+                    if run.benchmark == benchmark:
+                        by_algo.setdefault(run.name, []).append(run)
+                markdown += (f'\n## {benchmark}: over seeds, last fifth of '
+                             'each run (95 % bootstrap intervals)\n\n' +
+                             robust(arm_rows(by_algo)))
             pathlib.Path(f'{args.out}.md').write_text(markdown)
             pathlib.Path(f'{args.out}.csv').write_text(to_csv(rows))
             print(markdown)

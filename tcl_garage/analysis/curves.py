@@ -56,7 +56,8 @@ def plot_curves(runs: Sequence[Run], out: str) -> str:
 
 def draw_curves(ax, runs: Sequence[Run], key: str = RETURN_KEY) -> None:
     """Draw one column of some runs on a matplotlib axis, a line per
-    algorithm: the mean over its seeds and a band of one standard deviation.
+    algorithm (or labelled arm, :attr:`Run.name`): the mean over its seeds
+    and a band of one standard deviation.
 
     Args:
         ax (matplotlib.axes.Axes): Where to draw.
@@ -67,7 +68,7 @@ def draw_curves(ax, runs: Sequence[Run], key: str = RETURN_KEY) -> None:
     by_algo = collections.defaultdict(list)
     for run in runs:
         if key in run.columns:
-            by_algo[run.algo].append(run)
+            by_algo[run.name].append(run)
     for algo, algo_runs in sorted(by_algo.items()):
         length = min(len(r.column(key)) for r in algo_runs)
         steps = np.mean([r.column(STEPS_KEY)[:length] for r in algo_runs],

@@ -2,7 +2,7 @@
 import collections
 import dataclasses
 import pathlib
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -22,12 +22,20 @@ class Run:
         config (dict): Its resolved config (``variant.json``).
         columns (dict[str, np.ndarray]): progress.csv, column by column
             (NaN where a row has no value).
+        label (str or None): What curves and tables call it (a study's
+            arm); None: its algorithm.
 
     """
 
     path: pathlib.Path
     config: Dict
     columns: Dict[str, np.ndarray]
+    label: Optional[str] = None
+
+    @property
+    def name(self) -> str:
+        """str: Its label, or its algorithm's name."""
+        return self.label or self.algo
 
     @property
     def benchmark(self) -> str:
@@ -58,11 +66,12 @@ class Run:
         return self.columns[key]
 
 
-def load_run(path) -> Run:
+def load_run(path, label: Optional[str] = None) -> Run:
     """Read a run directory.
 
     Args:
         path (str or pathlib.Path): The directory.
+        label (str or None): Its label (:attr:`Run.label`).
 
     Returns:
         Run: Its config and columns.
@@ -80,7 +89,7 @@ def load_run(path) -> Run:
         key: np.array([_number(row.get(key)) for row in rows])
         for key in rows[0]
     }
-    return Run(path, config, columns)
+    return Run(path, config, columns, label)
 
 
 def first_and_last_mean(run: Run,

@@ -1,0 +1,230 @@
+"""The report of a study of arms (``experiments/ablation.py``).
+
+For each arm (an algorithm with settings of its own, run over seeds on one
+benchmark): the last-fifth meta-test return (and success rate, where
+logged) as mean and interquartile mean with 95 % stratified-bootstrap
+intervals (:mod:`tcl_garage.analysis.statistics`), the probability that a
+run of the arm beats a run of PEARL and of TCL-PEARL, the first and last 3
+epochs, TCL's top-1 accuracy over the last fifth, optionally the paper's
+Table 2 cluster metrics of every seed, and how many seeds a 10 % difference
+from PEARL would need at the measured spread.
+"""
+import json
+import pathlib
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from tcl_garage.analysis.runs import (first_and_last_mean, load_run,
+                                      RETURN_KEY, Run, STEPS_KEY,
+                                      SUCCESS_KEY)
+from tcl_garage.analysis.statistics import (mean_and_iqm,
+                                            probability_of_improvement,
+                                            seeds_for_difference)
+from tcl_garage.analysis.table import final_return
+
+#: TCL's logged top-1 accuracy.
+ACCURACY_KEY = 'Train/TCLAccuracy'
+#: The arms others are compared with, when the study has them.
+BASELINES = ('pearl', 'tcl-pearl')
+
+
+def last_fifth(run: Run, key: str = RETURN_KEY) -> float:
+    """Mean of a column over the evaluations of the run's last fifth of
+    environment steps.
+
+    Args:
+        run (Run): The run.
+        key (str): The column.
+
+    Returns:
+        float: The mean.
+
+    """
+    return final_return(run, max(1, int(run.column(STEPS_KEY)[-1]) // 5),
+                        key)
+
+
+def arm_rows(runs: Dict[str, List[Run]]) -> List[Dict]:
+    """One row of statistics per arm.
+
+    Args:
+        runs (dict[str, list[Run]]): Each arm's runs (one per seed).
+
+    Returns:
+        list[dict]: ``arm``, ``seeds``, ``returns`` (per seed), ``mean``,
+            ``iqm`` (Estimates), ``std``, ``success`` (mean, IQM or None),
+            ``first``/``last`` (mean ± std of the first and last 3 epochs;
+            None when a run has fewer than 6),
+            ``accuracy`` (mean, std or None) and ``improvement``
+            (``{baseline: Estimate}``).
+
+    """
+    scores = {arm: [last_fifth(r) for r in arm_runs]
+              for arm, arm_runs in runs.items() if arm_runs}
+    rows = []
+    for arm, arm_runs in runs.items():
+        if not arm_runs:
+            continue
+        returns = scores[arm]
+        mean, iqm = mean_and_iqm(returns)
+        success = None
+        if all(SUCCESS_KEY in r.columns for r in arm_runs):
+            success = mean_and_iqm([last_fifth(r, SUCCESS_KEY)
+                                    for r in arm_runs])
+        ends = None  # first vs last 3 epochs, when every run has 6
+        if all(len(r.column(RETURN_KEY)) >= 6 for r in arm_runs):
+            ends = np.array([first_and_last_mean(r) for r in arm_runs])
+        accuracy = None
+        if all(ACCURACY_KEY in r.columns for r in arm_runs):
+            values = [last_fifth(r, ACCURACY_KEY) for r in arm_runs]
+            accuracy = (float(np.mean(values)), float(np.std(values)))
+        rows.append(dict(
+            arm=arm, seeds=len(returns), returns=returns, mean=mean, iqm=iqm,
+            std=float(np.std(returns)), success=success,
+            first=None if ends is None else (float(ends[:, 0].mean()),
+                                             float(ends[:, 0].std())),
+            last=None if ends is None else (float(ends[:, 1].mean()),
+                                            float(ends[:, 1].std())),
+            accuracy=accuracy,
+            improvement={base: probability_of_improvement(returns,
+                                                          scores[base])
+                         for base in BASELINES
+                         if base in scores and base != arm}))
+    return rows
+
+
+def to_markdown(rows: Sequence[Dict],
+                clusters: Optional[Dict[str, Dict]] = None) -> str:
+    """The rows as Markdown tables.
+
+    Args:
+        rows (Sequence[dict]): From :func:`arm_rows`.
+        clusters (dict or None): ``{arm: {space: {metric: (mean, std)}}}``.
+
+    Returns:
+        str: Markdown.
+
+    """
+    bases = [b for b in BASELINES if any(b in r['improvement']
+                                         for r in rows)]
+    head = ['arm', 'seeds', 'return mean [95% CI]', 'IQM [95% CI]',
+            'std over seeds', *[f'P(arm > {b}) [95% CI]' for b in bases]]
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
+    for r in rows:
+        poi = [str(r['improvement'][b]) if b in r['improvement'] else '-'
+               for b in bases]
+        lines.append(f'| {r["arm"]} | {r["seeds"]} | {r["mean"]} | '
+                     f'{r["iqm"]} | {r["std"]:.2f} | ' + ' | '.join(poi) +
+                     ' |')
+    lines += ['', '| arm | first 3 epochs | last 3 epochs | success mean '
+              '[95% CI] | TCL accuracy (last fifth) |',
+              '| --- | --- | --- | --- | --- |']
+    for r in rows:
+        success = str(r['success'][0]) if r['success'] else '-'
+        accuracy = (f'{r["accuracy"][0]:.3f} ± {r["accuracy"][1]:.3f}'
+                    if r['accuracy'] else '-')
+        first, last = (f'{r[end][0]:.1f} ± {r[end][1]:.1f}' if r[end] else
+                       '-' for end in ('first', 'last'))
+        lines.append(f'| {r["arm"]} | {first} | {last} | {success} | '
+                     f'{accuracy} |')
+    by_arm = {r['arm']: r for r in rows}
+    if 'pearl' in by_arm:
+        pearl = by_arm['pearl']
+        spread = float(np.sqrt(np.mean([r['std']**2 for r in rows])))
+        difference = 0.1 * abs(pearl['mean'].value)
+        if difference > 0:
+            lines += ['', f'Seeds per arm to find a 10 % difference from '
+                      f'PEARL ({difference:.1f}) with 80 % power at the 5 % '
+                      f'level, at the arms\' mean seed-to-seed spread '
+                      f'({spread:.1f}): '
+                      f'{seeds_for_difference(spread, difference)}.']
+    if clusters:
+        lines += ['', '| arm | space | intra-task distance | '
+                  'inter-centroid distance |', '| --- | --- | --- | --- |']
+        for arm, spaces in clusters.items():
+            for space, metric in spaces.items():
+                intra, inter = (metric['intra_task_distance'],
+                                metric['inter_centroid_distance'])
+                lines.append(f'| {arm} | {space} | {intra[0]:.2f} ± '
+                             f'{intra[1]:.2f} | {inter[0]:.2f} ± '
+                             f'{inter[1]:.2f} |')
+    return '\n'.join(lines) + '\n'
+
+
+def cluster_spread(run_dirs: Sequence[pathlib.Path], out: pathlib.Path,
+                   tasks: int = 8, rollouts: int = 50) -> Dict:
+    """The cluster metrics of every seed's embeddings, mean and std.
+
+    Args:
+        run_dirs (Sequence[pathlib.Path]): One arm's runs.
+        out (pathlib.Path): Where each seed's t-SNE and metrics go.
+        tasks (int): Test tasks embedded.
+        rollouts (int): Rollouts per task.
+
+    Returns:
+        dict: ``{space: {metric: (mean, std)}}``.
+
+    """
+    from tcl_garage.analysis.embeddings import analyse_embeddings
+    results = [analyse_embeddings(str(d), str(out / d.name), tasks, rollouts)
+               for d in run_dirs]
+    return {space: {metric: (float(np.mean([r[space][metric]
+                                            for r in results])),
+                             float(np.std([r[space][metric]
+                                           for r in results])))
+                    for metric in results[0][space]}
+            for space in ('latent', 'tsne')}
+
+
+def write_ablation_report(run_dirs: Dict[str, Sequence[pathlib.Path]],
+                          out: pathlib.Path, command: str,
+                          embeddings: bool = False,
+                          train_seconds: Optional[float] = None) -> str:
+    """Write ``results.md``, ``results.json`` and ``curves.png`` into out.
+
+    Args:
+        run_dirs (dict[str, Sequence[pathlib.Path]]): Each arm's finished
+            run directories.
+        out (pathlib.Path): The report's folder.
+        command (str): The command that made the study.
+        embeddings (bool): Also the cluster metrics of every seed.
+        train_seconds (float or None): Wall-clock of this invocation.
+
+    Returns:
+        str: The Markdown report.
+
+    Raises:
+        ValueError: If no arm has a finished run.
+
+    """
+    from tcl_garage.analysis.curves import plot_curves
+    runs = {arm: [load_run(d, label=arm) for d in dirs]
+            for arm, dirs in run_dirs.items()}
+    if not any(runs.values()):
+        raise ValueError('no finished runs to report on')
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = arm_rows(runs)
+    clusters = None
+    if embeddings:
+        clusters = {arm: cluster_spread(list(dirs), out / 'embeddings' / arm)
+                    for arm, dirs in run_dirs.items() if dirs}
+    plot_curves([r for arm_runs in runs.values() for r in arm_runs],
+                str(out / 'curves.png'))
+    benchmark = next(r for arm_runs in runs.values()
+                     for r in arm_runs).benchmark
+    text = (f'# Ablation on {benchmark}\n\n`{command}`\n\n' +
+            (f'This invocation took {train_seconds / 60:.0f} min.\n\n'
+             if train_seconds is not None else '') +
+            'Meta-test return over the last fifth of each run\'s '
+            'environment steps; intervals: 95 % stratified bootstrap '
+            '(rliable, 2,000 resamples, seeded).\n\n' +
+            to_markdown(rows, clusters))
+    (out / 'results.md').write_text(text)
+    (out / 'results.json').write_text(json.dumps(
+        [dict(arm=r['arm'], seeds=r['seeds'], returns=r['returns'],
+              mean=vars(r['mean']), iqm=vars(r['iqm']),
+              improvement={b: vars(e) for b, e in r['improvement'].items()})
+         for r in rows], indent=2))
+    return text
