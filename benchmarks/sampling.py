@@ -42,7 +42,7 @@ from garage.experiment.deterministic import set_seed
 from garage.sampler import RaySampler
 
 from tcl_garage.algos import PEARLWorker
-from tcl_garage.build import build_pearl
+from tcl_garage.experiment.build import build_pearl
 from tcl_garage.envs import make_benchmark, MUJOCO_FAMILIES
 from tcl_garage.experiment import load_config
 from tcl_garage.experiment.algorithms import network_sizes

@@ -33,7 +33,7 @@ from garage import EnvSpec, Environment, EnvStep, StepType
 from garage.experiment.deterministic import set_seed
 from garage.torch.algos import PEARL as GaragePEARL
 
-from tcl_garage.build import build_pearl
+from tcl_garage.experiment.build import build_pearl
 from tcl_garage.envs import benchmark_facts
 from tcl_garage.experiment import load_config
 from tcl_garage.experiment.algorithms import network_sizes

@@ -1,6 +1,7 @@
 """tcl_garage: Trajectory Contrastive Learning for context-based meta-RL.
 
-The core (importable without garage's algorithms):
+The core, the method itself, lives in :mod:`tcl_garage.tcl` (importable
+without garage's algorithms) and is re-exported here:
 
 * :func:`trajectory_contrastive_loss`, :func:`contrastive_accuracy` — the TCL
   objective over Gaussian window posteriors;
@@ -24,12 +25,12 @@ from tcl_garage import garage_compat
 garage_compat.install()
 
 # pylint: disable=wrong-import-position
-from tcl_garage.gaussian import product_of_gaussians  # noqa: E402
-from tcl_garage.loss import (contrastive_accuracy, contrastive_logits,  # noqa
-                             trajectory_contrastive_loss,
-                             wasserstein_similarity)
-from tcl_garage.momentum import MomentumEncoder, soft_update_  # noqa: E402
-from tcl_garage.windows import sample_window_pairs, WindowPairs  # noqa: E402
+from tcl_garage.tcl import (contrastive_accuracy,  # noqa: E402
+                            contrastive_logits, excluded_keys,
+                            kl_to_standard_normal, MomentumEncoder,
+                            product_of_gaussians, sample_window_pairs,
+                            soft_update_, trajectory_contrastive_loss,
+                            wasserstein_similarity, WindowPairs)
 
 __version__ = '0.1.0'
 
@@ -37,8 +38,9 @@ _LAZY = {'TCLPEARL': 'tcl_garage.algos', 'PEARL': 'tcl_garage.algos',
          'PEARLWorker': 'tcl_garage.algos'}
 
 __all__ = [
-    'contrastive_accuracy', 'contrastive_logits', 'MomentumEncoder',
-    'product_of_gaussians', 'sample_window_pairs', 'soft_update_',
+    'contrastive_accuracy', 'contrastive_logits', 'excluded_keys',
+    'kl_to_standard_normal', 'MomentumEncoder', 'product_of_gaussians',
+    'sample_window_pairs', 'soft_update_',
     'trajectory_contrastive_loss', 'wasserstein_similarity', 'WindowPairs',
     *_LAZY
 ]

@@ -31,7 +31,7 @@ fails if it stops working.
    ``RaySampler`` also ends the whole Ray session when its workers shut down
    (``ray.shutdown()``), and starts one without that hook when none runs,
    so a second sampler in one process (a sweep, a resumed run) got workers
-   without (1). ``tcl_garage.build.SessionRaySampler`` starts Ray through
+   without (1). ``tcl_garage.experiment.build.SessionRaySampler`` starts Ray through
    :func:`ray_init` and ends only its own workers.
 5. Unpickling garage's ``ConjugateGradientOptimizer`` (MAML-TRPO's, so
    resuming a MAML run). Its ``__setstate__`` predates torch 2's optimizer

@@ -15,7 +15,7 @@ from garage.experiment import SnapshotConfig
 from garage.experiment.deterministic import set_seed
 from garage.trainer import Trainer
 
-from tcl_garage.build import build_pearl
+from tcl_garage.experiment.build import build_pearl
 from tcl_garage.envs import make_benchmark
 from tcl_garage.experiment.rundir import progress_rows
 

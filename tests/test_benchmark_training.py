@@ -8,7 +8,7 @@ from dowel import CsvOutput, logger
 from conftest import TINY, train
 from garage.experiment.deterministic import set_seed
 
-from tcl_garage.build import build_pearl
+from tcl_garage.experiment.build import build_pearl
 from tcl_garage.envs import make_benchmark
 
 

@@ -2,18 +2,16 @@
 when the posterior is re-inferred on early-terminating tasks, TCL's
 per-task windows while collecting, the same data for any number of worker
 processes, and the sequential path against garage's own collection."""
-import types
-
 from garage.experiment.deterministic import set_seed
 import numpy as np
 import pytest
 import torch
 
-from tcl_garage.build import build_pearl
+from tcl_garage.experiment.build import build_pearl
 from tcl_garage.envs import make_benchmark
 from tcl_garage.envs.point import POINT_STEP_SIZE
 from tcl_garage.sampling import InProcessEnvs, MultiTaskCollector, ProcessEnvs
-from tcl_garage.windows import episode_spans
+from tcl_garage.tcl.windows import episode_spans
 
 from conftest import fill_buffers, make_point_algo, TINY
 

@@ -17,7 +17,7 @@ from torch.overrides import TorchFunctionMode
 
 from conftest import fill_buffers, make_point_algo
 
-from tcl_garage.loss import trajectory_contrastive_loss
+from tcl_garage.tcl.loss import trajectory_contrastive_loss
 
 #: garage computes the policy's mean/std regularisers from numpy copies (no
 #: gradient; ours have one, as PEARL's reference code): compare without them.

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from tcl_garage.build import build_pearl
+from tcl_garage.experiment.build import build_pearl
 from tcl_garage.envs import make_benchmark
 from tcl_garage.sampling import (EnvWorkerError, InProcessEnvs,
                                  make_env_slots, ProcessEnvs, rounds_of,

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from tcl_garage import sample_window_pairs, trajectory_contrastive_loss
-from tcl_garage.loss import excluded_keys, NEGATIVES
-from tcl_garage.windows import POSITIVES
+from tcl_garage.tcl.loss import excluded_keys, NEGATIVES
+from tcl_garage.tcl.windows import POSITIVES
 
 
 def episode(task, episode_id, length):

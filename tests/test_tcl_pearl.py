@@ -230,7 +230,7 @@ def test_short_episodes_shorten_the_windows_with_a_warning():
     assert algo.train_statistics['TCLWindowSize'] == 4.0
     assert algo.train_statistics['TCLShortWindowFraction'] == 1.0
     assert np.isfinite(algo.train_statistics['TCLLoss'])
-    algo._train_stats = {}
+    algo._train_stats.clear()
     np.random.seed(0)
     algo._optimize_policy(np.array([0, 3, 0, 3]))
     assert algo.train_statistics['TCLWindowSize'] == 8.0

@@ -5,7 +5,7 @@ import pytest
 from garage.replay_buffer import PathBuffer
 
 from tcl_garage import sample_window_pairs
-from tcl_garage.windows import episode_spans
+from tcl_garage.tcl.windows import episode_spans
 
 
 def episode(buffer_id, episode_id, length):

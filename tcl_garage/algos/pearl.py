@@ -4,8 +4,9 @@ known defects fixed and its training losses logged.
 This is the PEARL baseline of the project and the base class of
 :class:`~tcl_garage.algos.TCLPEARL`, so both run with the same code. It
 subclasses ``garage.torch.algos.PEARL`` (data collection, buffers, the
-meta-test evaluator) and writes its training step, ``_optimize_policy``,
-out in full: critic and encoder, value function, target network, policy,
+meta-test evaluator) and writes its training step out in full in
+:meth:`PEARL._update_networks` (``_optimize_policy`` samples the step's
+data and calls it): critic and encoder, value function, target network, policy,
 with a comment at each gradient fact. A test proves it equal to garage
 2021.3.0's step on the same networks and draws. Subclasses add to the
 encoder's objective through two hooks, :meth:`PEARL._training_context` and
@@ -35,205 +36,30 @@ call per step (:class:`~tcl_garage.sampling.MultiTaskCollector`,
 :class:`~tcl_garage.sampling.BatchedMetaEvaluator`); without, it samples
 one task at a time through garage's sampler, as garage does.
 """
-import contextlib
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from dowel import logger, tabular
-from garage import TimeStep
 from garage.experiment import MetaEvaluator
 from garage.torch import global_device
 from garage.torch.algos import PEARL as GaragePEARL
-from garage.torch.algos.pearl import PEARLWorker as GaragePEARLWorker
 from garage.torch.embeddings import MLPEncoder
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from tcl_garage.gaussian import product_of_gaussians
-from tcl_garage.momentum import soft_update_
+from tcl_garage.algos.collection_plan import CollectionPlan
+from tcl_garage.algos.context_encoder import context_width, EncoderWithDims
+from tcl_garage.algos.pearl_worker import PEARLWorker
+from tcl_garage.algos.tensors import (distribution_checks_off, to_device,
+                                      zero_grad)
+from tcl_garage.algos.training_statistics import TrainingStatistics
+from tcl_garage.tcl.gaussian import (kl_to_standard_normal,
+                                     product_of_gaussians)
+from tcl_garage.tcl.momentum import soft_update_
 from tcl_garage.run_state import (buffer_from_state, buffer_state,
                                   global_random_state,
                                   set_global_random_state)
 from tcl_garage.sampling import BatchedMetaEvaluator, MultiTaskCollector
-
-
-class PEARLWorker(GaragePEARLWorker):
-    """garage's PEARL worker, drawing one action per step and storing the
-    true next observation of every step.
-
-    With ``deterministic=True`` the action is the policy's mean (garage drew
-    a second, stochastic action that overwrote it). The last step of each
-    episode has the observation after its action as its next observation
-    (garage stored the one before it, as if the final action had not moved
-    the environment).
-
-    Args:
-        seed (int): Seed of the worker's random number generators.
-        max_episode_length (int or float): Maximum episode length.
-        worker_number (int): Index of the worker (offsets the seed).
-        deterministic (bool): Act with the policy's mean action.
-        accum_context (bool): Add every transition to the policy's context.
-
-    """
-
-    def step_episode(self) -> bool:
-        """Take one time step of the current episode.
-
-        Returns:
-            bool: True when the episode ended (termination or time limit).
-
-        """
-        if self._eps_length < self._max_episode_length:
-            action, agent_info = self.agent.get_action(self._prev_obs)
-            if self._deterministic:
-                action = agent_info['mean']
-            env_step = self.env.step(action)
-            self._observations.append(self._prev_obs)
-            self._env_steps.append(env_step)
-            for key, value in agent_info.items():
-                self._agent_infos[key].append(value)
-            self._eps_length += 1
-            if self._accum_context:
-                self.agent.update_context(
-                    TimeStep.from_env_step(env_step=env_step,
-                                           last_observation=self._prev_obs,
-                                           agent_info=agent_info,
-                                           episode_info=self._episode_info))
-            # After the final action too: garage kept the observation
-            # before it, so the episode's last next observation was wrong.
-            self._prev_obs = env_step.observation
-            if not env_step.last:
-                return False
-        self._lengths.append(self._eps_length)
-        self._last_observations.append(self._prev_obs)
-        return True
-
-
-def _context_width(obs_dim: int, action_dim: int, use_next_obs: bool) -> int:
-    """Features of one context transition: (o, a, r[, o']).
-
-    Args:
-        obs_dim (int): Observation size.
-        action_dim (int): Action size.
-        use_next_obs (bool): The next observation is in the context.
-
-    Returns:
-        int: The width.
-
-    """
-    return obs_dim * (2 if use_next_obs else 1) + action_dim + 1
-
-
-class NonFiniteLossError(RuntimeError):
-    """A training loss became NaN or infinite; the message says where."""
-
-
-def to_device(array: np.ndarray, dtype=np.float32) -> torch.Tensor:
-    """A host array on garage's device, without waiting for the copy.
-
-    On a GPU the array goes through pinned memory with a non-blocking copy
-    (a plain ``torch.as_tensor(array, device='cuda')`` waits for the
-    device); on the CPU it is only converted.
-
-    Args:
-        array (np.ndarray): The array.
-        dtype (type): Its dtype on the device (numpy's name).
-
-    Returns:
-        torch.Tensor: The tensor.
-
-    """
-    host = torch.from_numpy(np.ascontiguousarray(array, dtype=dtype))
-    device = global_device()  # None before garage's set_gpu_mode: the CPU
-    if device is None:
-        return host
-    if device.type == 'cuda':
-        host = host.pin_memory()
-    return host.to(device, non_blocking=True)  # on the CPU: host itself
-
-
-def kl_to_standard_normal(means: torch.Tensor,
-                          variances: torch.Tensor) -> torch.Tensor:
-    """``sum KL(N(mean, variance) || N(0, 1))`` over all entries.
-
-    Args:
-        means (torch.Tensor): Posterior means, e.g. :math:`(T, L)`.
-        variances (torch.Tensor): Posterior variances, same shape, > 0.
-
-    Returns:
-        torch.Tensor: The summed KL divergence (a scalar).
-
-    """
-    return 0.5 * (variances + means.pow(2) - 1. - variances.log()).sum()
-
-
-def _zero_grad(*optimizers: torch.optim.Optimizer) -> None:
-    """Clear the gradients of the optimizers' parameters.
-
-    Args:
-        *optimizers (torch.optim.Optimizer): The optimizers.
-
-    """
-    for optimizer in optimizers:
-        optimizer.zero_grad()
-
-
-@contextlib.contextmanager
-def _distribution_checks_off():
-    """Turn off torch.distributions' argument checks for a block.
-
-    The checks (on by default) branch on tensor values, so every
-    distribution that garage's policy builds would make the host wait for
-    the device; a training step runs without them.
-
-    Yields:
-        None
-
-    """
-    # pylint: disable=protected-access
-    before = torch.distributions.Distribution._validate_args
-    torch.distributions.Distribution.set_default_validate_args(False)
-    try:
-        yield
-    finally:
-        torch.distributions.Distribution.set_default_validate_args(before)
-
-
-class _EncoderWithDims:
-    """Builds the context encoder with the input and output sizes PEARL needs.
-
-    garage sizes the encoder for (o, a, r) inputs and a Gaussian output
-    whatever the settings; this factory overrides both sizes.
-
-    Args:
-        encoder_class (type): The encoder class, e.g. ``MLPEncoder``.
-        input_dim (int): Size of one context transition.
-        output_dim (int): Size of the encoder's output per transition.
-
-    """
-
-    def __init__(self, encoder_class: type, input_dim: int,
-                 output_dim: int) -> None:
-        self._encoder_class = encoder_class
-        self._input_dim = input_dim
-        self._output_dim = output_dim
-
-    def __call__(self, *, input_dim: int, output_dim: int, **kwargs):
-        """Build the encoder, ignoring garage's sizes.
-
-        Args:
-            input_dim (int): garage's input size (ignored).
-            output_dim (int): garage's output size (ignored).
-            **kwargs: Other encoder arguments (``hidden_sizes``).
-
-        Returns:
-            garage.torch.embeddings.ContextEncoder: The encoder.
-
-        """
-        del input_dim, output_dim
-        return self._encoder_class(input_dim=self._input_dim,
-                                   output_dim=self._output_dim,
-                                   **kwargs)
 
 
 class PEARL(GaragePEARL):
@@ -285,9 +111,9 @@ class PEARL(GaragePEARL):
             obs_dim = probe.observation_space.flat_dim
             action_dim = probe.action_space.flat_dim
             probe.close()
-            kwargs['encoder_class'] = _EncoderWithDims(
+            kwargs['encoder_class'] = EncoderWithDims(
                 kwargs.get('encoder_class', MLPEncoder),
-                input_dim=_context_width(obs_dim, action_dim, use_next_obs),
+                input_dim=context_width(obs_dim, action_dim, use_next_obs),
                 output_dim=2 * kwargs['latent_dim']
                 if use_ib else kwargs['latent_dim'])
         super().__init__(env, inner_policy, qf, vf, sampler, **kwargs)
@@ -299,7 +125,7 @@ class PEARL(GaragePEARL):
         self._evaluator = self._make_evaluator(
             test_env_sampler,
             kwargs.get('num_test_tasks') or test_env_sampler.n_tasks)
-        self._train_stats: Dict[str, list] = {}
+        self._train_stats = TrainingStatistics()
         self._compile_step = compile_step
         self._compiled_step = None  # built at the first step
         self._epochs_trained = 0
@@ -344,7 +170,7 @@ class PEARL(GaragePEARL):
 
         """
         state = super().__getstate__()  # garage drops both buffers
-        state['_train_stats'] = {}
+        state['_train_stats'] = TrainingStatistics()
         state['_compiled_step'] = None  # compiled again when resumed
         state['_saved_buffers'] = {
             name: {task: buffer_state(buffer)
@@ -366,6 +192,7 @@ class PEARL(GaragePEARL):
 
         """
         saved_buffers = state.pop('_saved_buffers', None)
+        state['_train_stats'] = TrainingStatistics()  # 0.1 pickled a dict
         super().__setstate__(state)  # garage: empty buffers, re-collect
         if saved_buffers is not None:
             for name, buffers in saved_buffers.items():
@@ -519,9 +346,7 @@ class PEARL(GaragePEARL):
                 device: no sync inside a step) or a host number.
 
         """
-        if isinstance(value, torch.Tensor):
-            value = value.detach()
-        self._train_stats.setdefault(name, []).append(value)
+        self._train_stats.record(name, value)
 
     # ------------------------------------------------------------ the update
     def _optimize_policy(self, indices):
@@ -537,7 +362,7 @@ class PEARL(GaragePEARL):
         """
         context, context_info = self._training_context(indices)
         batch = self._sample_data(indices)
-        with _distribution_checks_off():
+        with distribution_checks_off():
             statistics = self._step_function()(context, context_info, *batch)
         for name, value in statistics.items():
             self._record(name, value)
@@ -630,8 +455,9 @@ class PEARL(GaragePEARL):
         # First backward pass: the Q-functions get gradients from qf_loss
         # alone (the encoder losses do not reach them); the encoder from
         # qf_loss (through z) and encoder_loss together, and takes ONE
-        # optimizer step on their sum.
-        _zero_grad(self.qf1_optimizer, self.qf2_optimizer,
+        # optimizer step on their sum (TCL, Algorithm 2, line 15: the
+        # encoder steps on KL + critic loss + contrastive_loss_scale * L_TCL).
+        zero_grad(self.qf1_optimizer, self.qf2_optimizer,
                    self.context_optimizer)
         (qf_loss + encoder_loss).backward()
         self.qf1_optimizer.step()
@@ -655,7 +481,7 @@ class PEARL(GaragePEARL):
 
         # Second backward pass, for V and the policy only: the Q-functions
         # get no gradient from the policy loss (they are not stepped by it).
-        _zero_grad(self.vf_optimizer, self._policy_optimizer)
+        zero_grad(self.vf_optimizer, self._policy_optimizer)
         (vf_loss + policy_loss).backward(inputs=self._vf_and_policy_params())
         self.vf_optimizer.step()
         self._update_target_network()
@@ -847,53 +673,36 @@ class PEARL(GaragePEARL):
                 last snapshot (of finite parameters) is kept.
 
         """
-        self._train_stats = {}
+        self._train_stats = TrainingStatistics()
         super()._train_once()
-        self._check_finite()
+        self._train_stats.check_finite(self._epochs_trained,
+                                       self._num_steps_per_epoch)
         for name, value in self.train_statistics.items():
             tabular.record(f'Train/{name}', value)
         self._epochs_trained += 1
 
-    def _check_finite(self) -> None:
-        """Stop at the first step of this epoch whose statistics are not
-        finite (checked once per epoch: a step never waits for the device).
-
-        Raises:
-            NonFiniteLossError: Naming the epoch, the step and the losses.
-
-        """
-        first, names = None, []
-        for name, values in self._train_stats.items():
-            if not isinstance(values[0], torch.Tensor):
-                continue
-            bad = torch.nonzero(~torch.isfinite(torch.stack(values)))
-            if len(bad) == 0:
-                continue
-            step = int(bad[0])
-            if first is None or step < first:
-                first, names = step, []
-            if step == first:
-                names.append(f'Train/{name} = '
-                             f'{self._train_stats[name][step].item()}')
-        if first is not None:
-            raise NonFiniteLossError(
-                f'non-finite training loss in epoch {self._epochs_trained}, '
-                f'step {first} of {self._num_steps_per_epoch}: '
-                f'{", ".join(names)}')
-
     @property
     def train_statistics(self) -> Dict[str, float]:
-        """This epoch's statistics so far, averaged over steps.
+        """dict[str, float]: This epoch's statistics so far, averaged over
+        steps (``name -> mean``)."""
+        return self._train_stats.means()
 
-        Returns:
-            dict[str, float]: ``name -> mean``.
-
-        """
-        return {
-            name: (torch.stack(values).float().mean().item() if isinstance(
-                values[0], torch.Tensor) else float(np.mean(values)))
-            for name, values in self._train_stats.items()
-        }
+    @property
+    def collection_plan(self) -> CollectionPlan:
+        """CollectionPlan: The collection protocol and the buffers (read
+        afresh each time: a resumed run has new buffers)."""
+        return CollectionPlan(
+            num_train_tasks=self._num_train_tasks,
+            num_initial_steps=self._num_initial_steps,
+            num_steps_prior=self._num_steps_prior,
+            num_steps_posterior=self._num_steps_posterior,
+            num_extra_rl_steps_posterior=self._num_extra_rl_steps_posterior,
+            update_post_train=self._update_post_train,
+            max_episode_length=self.max_episode_length,
+            task_envs=self._env,
+            replay_buffers=self._replay_buffers,
+            context_replay_buffers=self._context_replay_buffers,
+            env_spec=self._single_env.spec)
 
     @property
     def context_encoder(self) -> torch.nn.Module:
@@ -904,7 +713,7 @@ class PEARL(GaragePEARL):
     def context_encoder_input_dim(self) -> int:
         """int: Features of one context transition: (o, a, r[, o'])."""
         env = self._single_env
-        return _context_width(env.observation_space.flat_dim,
+        return context_width(env.observation_space.flat_dim,
                               env.action_space.flat_dim,
                               self._use_next_obs_in_context)
 

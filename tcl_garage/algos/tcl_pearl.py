@@ -26,11 +26,12 @@ import warnings
 import numpy as np
 import torch
 
-from tcl_garage.algos.pearl import PEARL, to_device
-from tcl_garage.loss import (contrastive_accuracy, NEGATIVES,
+from tcl_garage.algos.pearl import PEARL
+from tcl_garage.algos.tensors import to_device
+from tcl_garage.tcl.loss import (contrastive_accuracy, NEGATIVES,
                              trajectory_contrastive_loss)
-from tcl_garage.momentum import MomentumEncoder
-from tcl_garage.windows import (episode_spans, POSITIVES, sample_window_pairs,
+from tcl_garage.tcl.momentum import MomentumEncoder
+from tcl_garage.tcl.windows import (episode_spans, POSITIVES, sample_window_pairs,
                                 WindowPairs)
 
 
@@ -60,10 +61,10 @@ class TCLPEARL(PEARL):
         positive (str): Where a query's key comes from: ``'trajectory'``
             (its own episode at another start, the paper's text) or
             ``'task'`` (another episode of its task;
-            :func:`~tcl_garage.windows.sample_window_pairs`).
+            :func:`~tcl_garage.tcl.windows.sample_window_pairs`).
         negatives (str): ``'all'`` (every key but the positive and those of
             its trajectory, the paper's text) or ``'other-tasks'`` (only keys
-            of other tasks; :func:`~tcl_garage.loss.excluded_keys`).
+            of other tasks; :func:`~tcl_garage.tcl.loss.excluded_keys`).
         **kwargs: Other arguments of :class:`~tcl_garage.algos.PEARL`.
 
     Raises:
@@ -147,7 +148,7 @@ class TCLPEARL(PEARL):
             tuple: The context, :math:`(T, K W, C)`, and the keys on the
                 device: their windows as context, :math:`(T K, W, C)`, and
                 the ids that decide each query's negatives
-                (:func:`~tcl_garage.loss.excluded_keys`: the trajectory of
+                (:func:`~tcl_garage.tcl.loss.excluded_keys`: the trajectory of
                 each query and of each key, and the task of each row, each
                 :math:`(T K,)`); None when the TCL loss is off.
 

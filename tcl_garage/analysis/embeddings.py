@@ -40,13 +40,13 @@ def collect_embeddings(run_dir: str,
     from garage.experiment.deterministic import set_seed
 
     from tcl_garage.algos import PEARLWorker
-    from tcl_garage.experiment.launcher import benchmark_of
-    from tcl_garage.experiment.rundir import read_config
+    from tcl_garage.experiment.rundir import read_benchmark, read_config
+    from tcl_garage.experiment.snapshots import moved_modules
 
     config = read_config(run_dir)
-    config.setdefault('reward_function_version', None)  # older runs
-    algo = Snapshotter().load(run_dir)['algo']
-    benchmark = benchmark_of(config)
+    with moved_modules():  # snapshots of tcl_garage 0.1
+        algo = Snapshotter().load(run_dir)['algo']
+    benchmark = read_benchmark(run_dir)
     updates = benchmark.test_sampler.sample(benchmark.num_test_tasks)
     updates = updates[:num_tasks]
     length = benchmark.max_episode_length

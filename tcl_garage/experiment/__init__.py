@@ -6,7 +6,8 @@ new run, :func:`resume` continues one; :func:`main` is the launchers' CLI.
 """
 from tcl_garage.experiment.config import (ConfigError, CONFIG_DIR,
                                           load_config)
-from tcl_garage.experiment.launcher import build_run, main, resume, run
+from tcl_garage.experiment.cli import main
+from tcl_garage.experiment.launcher import build_run, resume, run
 
 __all__ = ['build_run', 'CONFIG_DIR', 'ConfigError', 'load_config', 'main',
            'resume', 'run']

@@ -72,6 +72,9 @@ class Algorithm:
             install command, when something it needs is missing.
         samplers (tuple[str, ...]): Samplers it can use.
         cpu_only (bool): garage's implementation runs on the CPU only.
+        check (callable or None): ``(config, episode_length) -> None``:
+            its own checks of a resolved config, raising ``ValueError``
+            (``<key>=<value>: <what is wrong>; <what to do>``).
 
     """
 
@@ -83,6 +86,7 @@ class Algorithm:
     requirement: Optional[Callable[[], None]] = None
     samplers: Tuple[str, ...] = ('local', )
     cpu_only: bool = False
+    check: Optional[Callable[[Dict[str, Any], int], None]] = None
 
 
 def windows_per_task(config: Dict[str, Any]) -> int:
@@ -119,9 +123,50 @@ def network_sizes(config: Dict[str, Any]) -> Dict[str, Any]:
                 config['encoder_layers'])
 
 
+def _check_pearl_family(config: Dict[str, Any], length: int) -> None:
+    """PEARL's and TCL-PEARL's checks: a re-sampled task's context buffer
+    is refilled."""
+    del length
+    if config['num_tasks_sample'] > 0 and (
+            config['num_steps_prior'] + config['num_steps_posterior'] == 0):
+        raise ValueError(
+            f'num_steps_prior={config["num_steps_prior"]}: with '
+            'num_steps_posterior=0 a re-sampled task\'s context buffer '
+            'stays empty; set num_steps_prior or num_steps_posterior >= 1')
+
+
+def _check_pearl(config: Dict[str, Any], length: int) -> None:
+    """PEARL's checks: its context fits in a buffer."""
+    _check_pearl_family(config, length)
+    if config['embedding_batch_size'] > config['replay_buffer_size']:
+        raise ValueError(
+            f'embedding_batch_size={config["embedding_batch_size"]}: larger '
+            f'than replay_buffer_size={config["replay_buffer_size"]}; lower '
+            'it or raise replay_buffer_size')
+
+
+def _check_tcl_pearl(config: Dict[str, Any], length: int) -> None:
+    """TCL-PEARL's checks: a key window fits beside its query in an
+    episode, and the windows fit in a buffer."""
+    _check_pearl_family(config, length)
+    window = config['window_size']
+    if window > length - 1:
+        raise ValueError(
+            f'window_size={window}: episodes last {length} steps and a '
+            'key window must start elsewhere than its query; set '
+            f'window_size <= {length - 1}')
+    windows = windows_per_task(config)
+    if window * windows > config['replay_buffer_size']:
+        raise ValueError(
+            f'windows_per_task={windows}: {windows} windows of {window} '
+            'transitions exceed replay_buffer_size='
+            f'{config["replay_buffer_size"]}; lower them or raise '
+            'replay_buffer_size')
+
+
 def _build_pearl(config, benchmark, n_train, n_test) -> BuiltRun:
     """PEARL or TCL-PEARL of a config."""
-    from tcl_garage.build import build_pearl  # garage: slow to import
+    from tcl_garage.experiment.build import build_pearl  # garage: slow to import
     kwargs = {key: config[key] for key in _PEARL_ALGO_KWARGS}
     if config['algo'] == 'tcl-pearl':
         kwargs.update({_TCL_ALGO_KWARGS.get(key, key): config[key]
@@ -148,7 +193,7 @@ def _build_pearl(config, benchmark, n_train, n_test) -> BuiltRun:
 
 def _build_oracle(config, benchmark, n_train, n_test) -> BuiltRun:
     """The oracle of a config: a PEARL epoch's budget per epoch."""
-    from tcl_garage.build_baselines import build_oracle
+    from tcl_garage.experiment.build_baselines import build_oracle
     algo, env, batch_size = build_oracle(
         benchmark.train_envs()[:n_train],
         benchmark.test_sampler.sample(n_test),
@@ -189,7 +234,7 @@ def _build_on_task_samplers(builder: str) -> Callable[..., BuiltRun]:
     block.
 
     Args:
-        builder (str): Its builder in :mod:`tcl_garage.build_baselines`.
+        builder (str): Its builder in :mod:`tcl_garage.experiment.build_baselines`.
 
     Returns:
         callable: ``(config, benchmark, n_train, n_test) -> BuiltRun``.
@@ -197,7 +242,7 @@ def _build_on_task_samplers(builder: str) -> Callable[..., BuiltRun]:
     """
 
     def build(config, benchmark, n_train, n_test) -> BuiltRun:
-        from tcl_garage import build_baselines  # garage: slow to import
+        from tcl_garage.experiment import build_baselines  # garage: slow to import
         algo, env, batch_size = getattr(build_baselines, builder)(
             benchmark.train_sampler.first(n_train),
             benchmark.test_sampler,
@@ -211,7 +256,7 @@ def _build_on_task_samplers(builder: str) -> Callable[..., BuiltRun]:
 
 def _require_tensorflow() -> None:
     """RL2-PPO's requirement (TensorFlow)."""
-    from tcl_garage.build_baselines import require_tensorflow
+    from tcl_garage.experiment.build_baselines import require_tensorflow
     require_tensorflow()
 
 
@@ -224,9 +269,9 @@ ALGORITHMS: Dict[str, Algorithm] = {
     for algorithm in (
         Algorithm('tcl-pearl', _build_pearl,
                   _PEARL_FAMILY_KEYS | frozenset(TCL_KEYS),
-                  samplers=('local', 'ray')),
+                  samplers=('local', 'ray'), check=_check_tcl_pearl),
         Algorithm('pearl', _build_pearl, _PEARL_FAMILY_KEYS,
-                  samplers=('local', 'ray')),
+                  samplers=('local', 'ray'), check=_check_pearl),
         Algorithm('oracle', _build_oracle, _BASELINE_KEYS | {
             'net_size', 'net_layers', 'batch_size', 'replay_buffer_size',
             'soft_target_tau', 'policy_lr', 'qf_lr', 'num_tasks_sample',

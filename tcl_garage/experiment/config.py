@@ -17,9 +17,9 @@ from typing import Any, Dict, Iterable, Optional
 
 import yaml
 
-from tcl_garage.experiment.algorithms import ALGORITHMS, windows_per_task
-from tcl_garage.loss import NEGATIVES
-from tcl_garage.windows import POSITIVES
+from tcl_garage.experiment.algorithms import ALGORITHMS
+from tcl_garage.tcl.loss import NEGATIVES
+from tcl_garage.tcl.windows import POSITIVES
 
 #: The configs folder at the repository root.
 CONFIG_DIR = pathlib.Path(__file__).resolve().parents[2] / 'configs'
@@ -388,29 +388,8 @@ def check_ranges(config: Dict[str, Any]) -> None:
     if row.cpu_only and config['device'] != 'cpu':
         raise ConfigError(f'device={config["device"]}: garage\'s {algo} '
                           'runs on the CPU only; use --device cpu')
-    if algo in ('pearl', 'tcl-pearl') and config['num_tasks_sample'] > 0 and (
-            config['num_steps_prior'] + config['num_steps_posterior'] == 0):
-        raise ConfigError(
-            f'num_steps_prior={config["num_steps_prior"]}: with '
-            'num_steps_posterior=0 a re-sampled task\'s context buffer '
-            'stays empty; set num_steps_prior or num_steps_posterior >= 1')
-    if algo == 'tcl-pearl':
-        window = config['window_size']
-        if window > length - 1:
-            raise ConfigError(
-                f'window_size={window}: episodes last {length} steps and a '
-                'key window must start elsewhere than its query; set '
-                f'window_size <= {length - 1}')
-        windows = windows_per_task(config)
-        if window * windows > config['replay_buffer_size']:
-            raise ConfigError(
-                f'windows_per_task={windows}: {windows} windows of {window} '
-                'transitions exceed replay_buffer_size='
-                f'{config["replay_buffer_size"]}; lower them or raise '
-                'replay_buffer_size')
-    if algo == 'pearl' and (config['embedding_batch_size'] >
-                            config['replay_buffer_size']):
-        raise ConfigError(
-            f'embedding_batch_size={config["embedding_batch_size"]}: larger '
-            f'than replay_buffer_size={config["replay_buffer_size"]}; lower '
-            'it or raise replay_buffer_size')
+    if row.check is not None:
+        try:
+            row.check(config, length)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None

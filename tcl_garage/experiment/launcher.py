@@ -1,44 +1,23 @@
-"""Build and run an experiment from a resolved config; the launchers' CLI.
+"""Build, run and resume an experiment from a resolved config.
 
-Every launcher in ``experiments/`` calls :func:`main` with its benchmark, so
-all of them share this one code path: config -> benchmark -> networks and
-algorithm (:mod:`tcl_garage.build`, :mod:`tcl_garage.build_baselines`) ->
-garage's ``Trainer``.
-A run directory (:mod:`tcl_garage.experiment.rundir`) is never overwritten.
+Every launcher in ``experiments/`` goes through the command line of
+:mod:`tcl_garage.experiment.cli` to :func:`run` or :func:`resume`, so all of
+them share this one code path: config -> benchmark -> networks and
+algorithm (:mod:`tcl_garage.experiment.build`,
+:mod:`tcl_garage.experiment.build_baselines`) -> garage's ``Trainer``. A run
+directory (:mod:`tcl_garage.experiment.rundir`) is never overwritten.
 """
-import argparse
 import contextlib
 import os
 import sys
-import time
-import warnings
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Optional
 
 from dowel import logger, StdOutput, tabular, TensorBoardOutput, TextOutput
 
 from tcl_garage.experiment.algorithms import ALGORITHMS
-from tcl_garage.experiment.config import (ConfigError, load_config,
-                                          parse_overrides)
+from tcl_garage.experiment.config import ConfigError
 from tcl_garage.experiment import rundir
 from tcl_garage.experiment.progress import ProgressLine, ResumableCsvOutput
-
-
-def benchmark_of(config: Dict[str, Any]):
-    """The benchmark of a config: its tasks, split by the config's seed.
-
-    Args:
-        config (dict): Resolved config.
-
-    Returns:
-        tcl_garage.envs.Benchmark: The benchmark.
-
-    """
-    from tcl_garage.envs import make_benchmark
-    return make_benchmark(
-        config['benchmark'],
-        seed=config['seed'],
-        max_episode_length=config['max_episode_length'],
-        reward_function_version=config['reward_function_version'])
 
 
 def build_run(config: Dict[str, Any]):
@@ -53,7 +32,7 @@ def build_run(config: Dict[str, Any]):
             and the :class:`~tcl_garage.envs.Benchmark`.
 
     """
-    benchmark = benchmark_of(config)
+    benchmark = rundir.benchmark_of(config)
     # Checked by load_config: at most the benchmark's counts.
     n_train = config['num_train_tasks'] or benchmark.num_train_tasks
     n_test = config['num_test_tasks'] or benchmark.num_test_tasks
@@ -217,16 +196,15 @@ def resume(run_dir: str,
 
     """
     from garage.experiment import SnapshotConfig
-    from garage.torch import set_gpu_mode
 
-    from tcl_garage.build import resolve_device
+    from tcl_garage.experiment.devices import use_device
+    from tcl_garage.experiment.snapshots import moved_modules
 
     config = read_run_config(run_dir)
     if epochs is not None:
         config['epochs'] = epochs
     check_algorithm_installed(config)
-    use_gpu, gpu_id = resolve_device(config['device'])
-    set_gpu_mode(use_gpu, gpu_id=gpu_id)
+    use_device(config['device'])
     run_dir = os.path.abspath(run_dir)
     tabular.clear()  # nothing of an earlier run in this process
     csv_output = ResumableCsvOutput(os.path.join(run_dir, rundir.PROGRESS))
@@ -241,7 +219,8 @@ def resume(run_dir: str,
                                      snapshot_gap=1)
     try:
         with _trainer(config, snapshot_config) as trainer:
-            train_args = trainer.restore(run_dir)
+            with moved_modules():  # snapshots of tcl_garage 0.1
+                train_args = trainer.restore(run_dir)
             csv_output.keep_rows(train_args.start_epoch)
             # pylint: disable=protected-access
             if hasattr(trainer._algo, 'to'):  # garage's MAML and RL2: no
@@ -254,200 +233,3 @@ def resume(run_dir: str,
     finally:
         logger.remove_all()
     return run_dir
-
-
-def parse_args(argv: Optional[Sequence[str]], benchmark: Optional[str]):
-    """The experiment command line.
-
-    Args:
-        argv (Sequence[str] or None): Arguments (default ``sys.argv[1:]``).
-        benchmark (str or None): The launcher's benchmark; ``'ml1'`` takes
-            the environment from ``--env``; None takes the benchmark as the
-            first argument (``python -m tcl_garage.experiment``).
-
-    Returns:
-        argparse.Namespace: Parsed arguments.
-
-    """
-    parser = _OneLineParser(
-        prog=None if benchmark else 'python -m tcl_garage.experiment',
-        description=(
-            'Train TCL-PEARL or a baseline on a Meta-World ML1 environment.'
-            if benchmark == 'ml1' else
-            f'Train TCL-PEARL or a baseline on {benchmark}.' if benchmark
-            else 'Train TCL-PEARL or a baseline on a benchmark (or resume a '
-            'run with --resume DIR).'))
-    if benchmark == 'ml1':
-        parser.add_argument('--env', required=True,
-                            help='Meta-World v3 name, e.g. push-v3')
-    elif benchmark is None:
-        from tcl_garage.envs import BENCHMARK_NAMES
-        parser.add_argument(
-            'benchmark', nargs='?',
-            help=f'one of {", ".join(BENCHMARK_NAMES)} (e.g. ml1/push-v3)')
-    parser.add_argument('--algo', choices=ALGORITHMS)
-    parser.add_argument('--seed', type=int)
-    parser.add_argument('--device', help='cpu, cuda or cuda:<index>')
-    parser.add_argument('--sampler', choices=['local', 'ray'])
-    parser.add_argument('--n-workers', type=int,
-                        help='environment workers: local 0 = this process, '
-                        'N = N worker processes; ray: N Ray workers')
-    parser.add_argument('--ray-address',
-                        help='join this Ray cluster (implies --sampler ray)')
-    parser.add_argument('--log-dir', help='run directory (never '
-                        'overwritten; default runs/<benchmark>/<algo>/'
-                        'seed<seed>)')
-    parser.add_argument('--resume', metavar='DIR',
-                        help='continue the run in DIR from its last snapshot')
-    parser.add_argument('--epochs', type=int)
-    parser.add_argument('--smoke', action='store_true',
-                        help='tiny sizes: finishes in seconds')
-    parser.add_argument('--profile', help='a profile of configs/profiles')
-    parser.add_argument('--quiet', action='store_true',
-                        help="print only each epoch's progress line (the "
-                        'full tables stay in debug.log)')
-    parser.add_argument('--set', action='append', default=[],
-                        metavar='KEY=VALUE', help='override a config key '
-                        '(repeatable), e.g. --set window_size=32')
-    return parser.parse_args(argv)
-
-
-def fail(message: str, status: int = 2) -> None:
-    """Stop with one line on stderr: ``error: <message>``.
-
-    Args:
-        message (str): What is wrong and what to do.
-        status (int): Exit status (2: bad input).
-
-    Raises:
-        SystemExit: Always.
-
-    """
-    print(f'error: {message}', file=sys.stderr)
-    raise SystemExit(status)
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    """argparse whose errors are one ``error:`` line, exit status 2."""
-
-    def error(self, message):
-        fail(f'{message}; see --help')
-
-
-#: Options that change a run's config: --resume continues a run as it was.
-_CONFIG_OPTIONS = ('algo', 'seed', 'device', 'sampler', 'n_workers',
-                   'ray_address', 'log_dir', 'profile')
-
-
-def _resume_from_command_line(args) -> str:
-    """Resume the run of ``--resume``, after checking the options.
-
-    Args:
-        args (argparse.Namespace): Parsed options.
-
-    Returns:
-        str: The run directory.
-
-    Raises:
-        ConfigError: For options a resumed run cannot take, or a directory
-            that is not a run.
-
-    """
-    config = read_run_config(args.resume)
-    if args.algo is not None and args.algo != config['algo']:
-        raise ConfigError(f'algo={args.algo}: {args.resume} is a '
-                          f'{config["algo"]} run; resume it without --algo')
-    changed = [name for name in _CONFIG_OPTIONS + ('benchmark', )
-               if getattr(args, name, None) is not None]
-    if args.set or args.smoke or changed:
-        option = (changed[0].replace('_', '-') if changed else
-                  'set' if args.set else 'smoke')
-        raise ConfigError(f'--{option}: a resumed run keeps its own config; '
-                          'resume with --epochs alone, or start a new run')
-    if args.epochs is not None and args.epochs < 1:
-        raise ConfigError(f'epochs={args.epochs}: must be >= 1; give the '
-                          'total number of epochs')
-    return resume(args.resume, epochs=args.epochs, quiet=args.quiet)
-
-
-def _config_from_command_line(args, benchmark: Optional[str]):
-    """The resolved, checked config of a new run's command line.
-
-    Args:
-        args (argparse.Namespace): Parsed options.
-        benchmark (str or None): The launcher's benchmark; None for ML1.
-
-    Returns:
-        dict: The config.
-
-    Raises:
-        ConfigError: For a bad setting.
-        ValueError: For a bad device or ML1 name.
-
-    """
-    overrides = parse_overrides(args.set)
-    for key in ('algo', 'seed', 'device', 'sampler', 'n_workers', 'epochs'):
-        if getattr(args, key) is not None:
-            overrides[key] = getattr(args, key)
-    if args.ray_address:
-        overrides['sampler'] = 'ray'
-    if args.smoke and args.profile:
-        raise ConfigError('--smoke and --profile: give one of them')
-    if benchmark == 'ml1':
-        name = f'ml1/{args.env}'
-    else:
-        name = benchmark or args.benchmark
-    if name is None:
-        from tcl_garage.envs import BENCHMARK_NAMES
-        raise ConfigError('benchmark: missing; give one of '
-                          f'{", ".join(BENCHMARK_NAMES)}, or --resume DIR')
-    if name.startswith('ml1/'):
-        from tcl_garage.envs.metaworld_ml1 import check_env_name
-        check_env_name(name[len('ml1/'):])
-    config = load_config(name,
-                         profile='smoke' if args.smoke else args.profile,
-                         overrides=overrides)
-    from tcl_garage.build import resolve_device
-    resolve_device(config['device'])
-    return config
-
-
-def main(benchmark: Optional[str] = None,
-         argv: Optional[Sequence[str]] = None) -> str:
-    """Run (or resume) one experiment from the command line.
-
-    Args:
-        benchmark (str or None): The launcher's benchmark; ``'ml1'`` reads
-            ``--env``; None reads it as the first argument.
-        argv (Sequence[str] or None): Arguments.
-
-    Returns:
-        str: The run directory.
-
-    """
-    args = parse_args(argv, benchmark)
-    if args.quiet:  # garage's notices that every run repeats
-        warnings.filterwarnings('ignore', category=UserWarning,
-                                module=r'garage\.')
-    try:
-        if args.resume:
-            return _resume_from_command_line(args)
-        config = _config_from_command_line(args, benchmark)
-    except (ConfigError, ValueError) as error:
-        fail(str(error))
-    if args.ray_address:
-        from tcl_garage.garage_compat import ray_init
-        ray_init(address=args.ray_address)
-    from tcl_garage.algos.pearl import NonFiniteLossError  # loads garage
-    start = time.time()
-    try:
-        run_dir = run(config, args.log_dir, quiet=args.quiet)
-    except ConfigError as error:
-        fail(str(error))
-    except NonFiniteLossError as error:
-        fail(f'{error}; the last good snapshot (if any) is kept in the '
-             'run directory: lower the learning rates or reward_scale',
-             status=1)
-    print(f'Finished in {time.time() - start:.0f} s; outputs in {run_dir}')
-    return run_dir
-

@@ -5,7 +5,7 @@ A run directory holds garage's outputs: ``debug.log``, TensorBoard events,
 under ``config``) and :data:`SNAPSHOT` (the last snapshot). Runs go to
 ``<runs dir>/<benchmark>/<algo>/seed<seed>`` by default (``ml1/push-v3``
 nests). The launcher, the sweep and the analysis read directories through
-these functions.
+these functions, and learn a run's benchmark through :func:`read_benchmark`.
 """
 import csv
 import json
@@ -112,3 +112,37 @@ def status(run_dir: PathLike) -> str:
         return 'new'
     epochs = read_config(run_dir)['epochs']
     return 'done' if len(progress_rows(run_dir)) >= epochs else 'partial'
+
+
+def benchmark_of(config: Dict[str, Any]):
+    """The benchmark of a config: its tasks, split by the config's seed.
+
+    Args:
+        config (dict): Resolved config.
+
+    Returns:
+        tcl_garage.envs.Benchmark: The benchmark.
+
+    """
+    from tcl_garage.envs import make_benchmark
+    return make_benchmark(
+        config['benchmark'],
+        seed=config['seed'],
+        max_episode_length=config['max_episode_length'],
+        reward_function_version=config['reward_function_version'])
+
+
+def read_benchmark(run_dir: PathLike):
+    """The benchmark a run directory's run trained on (its tasks, split by
+    its seed).
+
+    Args:
+        run_dir (str or pathlib.Path): The run directory.
+
+    Returns:
+        tcl_garage.envs.Benchmark: The benchmark.
+
+    """
+    config = read_config(run_dir)
+    config.setdefault('reward_function_version', None)  # older runs
+    return benchmark_of(config)

@@ -6,14 +6,53 @@ usable snapshot. :class:`AtomicSnapshotter` writes to a temporary file in the
 same folder, flushes it to disk, then renames it over the old one: at every
 moment ``params.pkl`` is either the previous snapshot or the new one, whole.
 :func:`make_trainer` gives garage's trainers with it.
+
+Snapshots are pickles: loading one runs code, so resume or analyse only
+run directories you trust. :func:`moved_modules` lets snapshots written
+before tcl_garage 0.2's re-housing (when the TCL core and the builders sat at
+the package's root) find the classes they name.
 """
+import contextlib
+import importlib
 import os
+import sys
 import tempfile
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 
 import cloudpickle
 from garage.experiment import SnapshotConfig
 from garage.experiment.snapshotter import Snapshotter
+
+
+#: Modules of tcl_garage 0.1 that a snapshot may name -> where they live now.
+MOVED_MODULES = {
+    'tcl_garage.loss': 'tcl_garage.tcl.loss',
+    'tcl_garage.momentum': 'tcl_garage.tcl.momentum',
+    'tcl_garage.windows': 'tcl_garage.tcl.windows',
+    'tcl_garage.gaussian': 'tcl_garage.tcl.gaussian',
+    'tcl_garage.build': 'tcl_garage.experiment.build',
+    'tcl_garage.build_baselines': 'tcl_garage.experiment.build_baselines',
+}
+
+
+@contextlib.contextmanager
+def moved_modules() -> Iterator[None]:
+    """While loading a snapshot: the 0.1 module names of
+    :data:`MOVED_MODULES` resolve to their new modules; afterwards they are
+    gone again.
+
+    Yields:
+        None
+
+    """
+    added = [old for old in MOVED_MODULES if old not in sys.modules]
+    for old in added:
+        sys.modules[old] = importlib.import_module(MOVED_MODULES[old])
+    try:
+        yield
+    finally:
+        for old in added:
+            del sys.modules[old]
 
 
 def atomic_pickle(obj: Any, path: str) -> None:

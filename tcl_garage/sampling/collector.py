@@ -7,7 +7,11 @@ the policy runs once per step on the batch of their observations, each row
 conditioned on its own task's z. The episodes run where the environments
 live, with a copy of the policy (:class:`~tcl_garage.sampling.episodes.
 SamplingPolicy`, handed over before each collection and evaluation); this
-module draws each episode's z and keeps PEARL's buffers and beliefs.
+module draws each episode's z and keeps PEARL's buffers and beliefs. It
+reads the algorithm through its public faces only: its
+:class:`~tcl_garage.algos.collection_plan.CollectionPlan`
+(``collection_plan``), ``policy``, ``infer_posteriors``, ``adapt_policy``
+and ``get_exploration_policy``.
 
 :class:`MultiTaskCollector` follows PEARL's protocol (garage's
 ``PEARL._obtain_samples``) for each task: the task's context buffer is
@@ -124,7 +128,7 @@ class MultiTaskCollector:
 
     def __init__(self, algo, envs, width: int) -> None:
         # refuse other policies up front
-        SamplingPolicy.check(SamplingPolicy.module_of(algo._policy))
+        SamplingPolicy.check(SamplingPolicy.module_of(algo.policy))
         self._algo = algo
         self._envs = envs
         self.width = width
@@ -138,13 +142,13 @@ class MultiTaskCollector:
             int: Environment steps taken.
 
         """
-        algo = self._algo
-        self._envs.set_policy(SamplingPolicy.of(algo._policy))
-        tasks = list(range(algo._num_train_tasks))
+        plan = self._algo.collection_plan
+        self._envs.set_policy(SamplingPolicy.of(self._algo.policy))
+        tasks = list(range(plan.num_train_tasks))
         steps = 0
         for start in range(0, len(tasks), self.width):
             group = tasks[start:start + self.width]
-            steps += self._phase(group, algo._num_initial_steps, np.inf,
+            steps += self._phase(group, plan.num_initial_steps, np.inf,
                                  add_to_encoder=True)
         return steps
 
@@ -159,25 +163,25 @@ class MultiTaskCollector:
             int: Environment steps taken.
 
         """
-        algo = self._algo
-        self._envs.set_policy(SamplingPolicy.of(algo._policy))
+        plan = self._algo.collection_plan
+        self._envs.set_policy(SamplingPolicy.of(self._algo.policy))
         steps = 0
         for round_tasks in rounds_of(tasks):
             for start in range(0, len(round_tasks), self.width):
                 group = round_tasks[start:start + self.width]
                 for task in group:
-                    empty(algo._context_replay_buffers[task])
-                if algo._num_steps_prior > 0:
-                    steps += self._phase(group, algo._num_steps_prior,
+                    empty(plan.context_replay_buffers[task])
+                if plan.num_steps_prior > 0:
+                    steps += self._phase(group, plan.num_steps_prior,
                                          np.inf, add_to_encoder=True)
-                if algo._num_steps_posterior > 0:
-                    steps += self._phase(group, algo._num_steps_posterior,
-                                         algo._update_post_train,
+                if plan.num_steps_posterior > 0:
+                    steps += self._phase(group, plan.num_steps_posterior,
+                                         plan.update_post_train,
                                          add_to_encoder=True)
-                if algo._num_extra_rl_steps_posterior > 0:
+                if plan.num_extra_rl_steps_posterior > 0:
                     steps += self._phase(group,
-                                         algo._num_extra_rl_steps_posterior,
-                                         algo._update_post_train,
+                                         plan.num_extra_rl_steps_posterior,
+                                         plan.update_post_train,
                                          add_to_encoder=False)
         return steps
 
@@ -199,8 +203,9 @@ class MultiTaskCollector:
             int: Steps taken.
 
         """
-        algo, policy = self._algo, self._algo._policy
-        self._envs.set_tasks({slot: algo._env[task]
+        algo, policy = self._algo, self._algo.policy
+        plan = algo.collection_plan
+        self._envs.set_tasks({slot: plan.task_envs[task]
                               for slot, task in enumerate(tasks)})
         policy.reset_belief(num_tasks=len(tasks))
         episodes = 0
@@ -209,9 +214,9 @@ class MultiTaskCollector:
             nonlocal episodes
             for row, path in zip(rows, paths):
                 buffer_path = to_buffer_path(path)
-                algo._replay_buffers[tasks[row]].add_path(buffer_path)
+                plan.replay_buffers[tasks[row]].add_path(buffer_path)
                 if add_to_encoder:
-                    algo._context_replay_buffers[tasks[row]].add_path(
+                    plan.context_replay_buffers[tasks[row]].add_path(
                         buffer_path)
             episodes += 1
             if posterior_every != np.inf and episodes % posterior_every == 0:
@@ -219,7 +224,7 @@ class MultiTaskCollector:
                     algo.infer_posteriors(tasks)
 
         return episodes_until(self._envs, list(range(len(tasks))), policy,
-                              False, algo.max_episode_length, num_steps,
+                              False, plan.max_episode_length, num_steps,
                               store)
 
 
@@ -308,7 +313,8 @@ class BatchedMetaEvaluator:
         updates = self._test_task_sampler.sample(self._n_test_tasks)
         slots = [self._first_slot + i for i in range(len(updates))]
         self._envs.set_tasks(dict(zip(slots, updates)))
-        length = algo.max_episode_length
+        plan = algo.collection_plan
+        length = plan.max_episode_length
         policy = algo.get_exploration_policy()
         policy.reset_belief(num_tasks=len(slots))
         self._envs.set_policy(SamplingPolicy.of(policy))
@@ -319,7 +325,7 @@ class BatchedMetaEvaluator:
             for row, path in enumerate(self._envs.run_episodes(
                     slots, z_rows(policy, rows), True, length)):
                 explored[row].append(path)
-        spec = algo._single_env.spec  # pylint: disable=protected-access
+        spec = plan.env_spec
         self._adapt(algo, policy, spec, explored)
         adapted: List[List[dict]] = [[] for _ in slots]
 

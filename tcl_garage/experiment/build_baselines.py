@@ -5,7 +5,7 @@ RL2-PPO is garage's TensorFlow algorithm: it needs the optional ``rl2``
 extra (TensorFlow 2.15, ``make install-rl2``) and runs inside garage's
 ``TFTrainer``.
 
-The counterpart of :mod:`tcl_garage.build` for the methods TCL-PEARL is
+The counterpart of :mod:`tcl_garage.experiment.build` for the methods TCL-PEARL is
 compared with; the launchers reach both through ``--algo``. Each builder
 returns the algorithm, the environment for ``Trainer.setup`` and the
 ``batch_size`` to give ``Trainer.train`` (env steps per sampling call).
@@ -16,7 +16,6 @@ from garage.experiment import MetaEvaluator
 from garage.experiment.task_sampler import TaskSampler
 from garage.replay_buffer import PathBuffer
 from garage.sampler import LocalSampler
-from garage.torch import set_gpu_mode
 from garage.torch.algos import MAMLTRPO
 from garage.torch.policies import GaussianMLPPolicy, TanhGaussianMLPPolicy
 from garage.torch.q_functions import ContinuousMLPQFunction
@@ -24,7 +23,7 @@ from garage.torch.value_functions import GaussianMLPValueFunction
 import torch
 
 from tcl_garage.algos.oracle import OracleSAC
-from tcl_garage.build import resolve_device
+from tcl_garage.experiment.devices import use_device
 from tcl_garage.envs.task_vector import TaskVectorEnv
 from tcl_garage.envs.tasks import ResamplingTaskSampler, WrappedTaskSampler
 
@@ -74,7 +73,6 @@ def build_oracle(train_envs: Sequence,
             batch size (one episode).
 
     """
-    use_gpu, gpu_id = resolve_device(device)
     env = TaskVectorEnv(train_envs, seed=seed)
     episode_length = env.spec.max_episode_length
     episodes_per_epoch = max(1, env_steps_per_epoch // episode_length)
@@ -107,7 +105,7 @@ def build_oracle(train_envs: Sequence,
                      # Unused (OracleSAC evaluates on the test tasks); given
                      # so that garage's SAC does not deep-copy the env.
                      eval_env=env)
-    set_gpu_mode(use_gpu, gpu_id=gpu_id)
+    use_device(device)
     algo.to()
     return algo, env, episode_length
 
@@ -151,7 +149,6 @@ def build_maml_trpo(train_task_sampler: TaskSampler,
             (``episodes_per_task`` episodes).
 
     """
-    use_gpu, gpu_id = resolve_device(device)
     tasks = ResamplingTaskSampler(train_task_sampler)
     env = tasks.sample(1)[0]()
     episode_length = env.spec.max_episode_length
@@ -181,7 +178,7 @@ def build_maml_trpo(train_task_sampler: TaskSampler,
                     meta_batch_size=meta_batch_size,
                     num_grad_updates=num_grad_updates,
                     meta_evaluator=evaluator)
-    set_gpu_mode(use_gpu, gpu_id=gpu_id)
+    use_device(device)
     return algo, env, episodes_per_task * episode_length
 
 

@@ -4,16 +4,15 @@ One code path for every launcher, test and demo: give it the training tasks,
 the test task sampler and the sizes, get back the algorithm and the
 environment to hand to garage's ``Trainer``.
 """
-from typing import Sequence, Tuple, Union
+from typing import Sequence, Union
 
 from garage.sampler import LocalSampler, RaySampler
-from garage.torch import set_gpu_mode
 from garage.torch.policies import TanhGaussianMLPPolicy
 from garage.torch.q_functions import ContinuousMLPQFunction
-import torch
 
 from tcl_garage import garage_compat
 from tcl_garage.algos import PEARL, PEARLWorker, TCLPEARL
+from tcl_garage.experiment.devices import use_device
 from tcl_garage.sampling import make_env_slots
 
 class SessionRaySampler(RaySampler):
@@ -47,40 +46,10 @@ class SessionRaySampler(RaySampler):
         self._workers_started = False
 
 
-#: Names accepted by :func:`build_pearl` for its ``algo`` argument.
-ALGORITHMS = {'pearl': PEARL, 'tcl-pearl': TCLPEARL}
-
-
-def resolve_device(device: str) -> Tuple[bool, int]:
-    """Check a device name and turn it into garage's ``set_gpu_mode`` args.
-
-    Args:
-        device (str): ``cpu``, ``cuda`` or ``cuda:<index>``.
-
-    Returns:
-        tuple[bool, int]: Whether to use the GPU, and its index.
-
-    Raises:
-        ValueError: If the name is not one of those, or CUDA is not there.
-
-    """
-    if device == 'cpu':
-        return False, 0
-    kind, _, index = device.partition(':')
-    if kind != 'cuda' or (index and not index.isdigit()):
-        raise ValueError(f'device={device}: unknown device; use cpu, cuda '
-                         'or cuda:<index>')
-    if not torch.cuda.is_available():
-        raise ValueError(f'device={device}: this torch sees no CUDA GPU; '
-                         'use --device cpu, or install a CUDA build (make '
-                         'install TORCH_SPEC=...)')
-    gpu_id = int(index or 0)
-    if gpu_id >= torch.cuda.device_count():
-        raise ValueError(f'device={device}: only '
-                         f'{torch.cuda.device_count()} GPU(s) visible; use '
-                         'one of cuda:0 to '
-                         f'cuda:{torch.cuda.device_count() - 1}')
-    return True, gpu_id
+#: The PEARL classes :func:`build_pearl` builds, by ``algo`` name (the
+#: experiment layer's table of every algorithm is
+#: :data:`tcl_garage.experiment.algorithms.ALGORITHMS`).
+PEARL_CLASSES = {'pearl': PEARL, 'tcl-pearl': TCLPEARL}
 
 
 def build_pearl(algo: Union[str, type],
@@ -133,11 +102,10 @@ def build_pearl(algo: Union[str, type],
 
     """
     if isinstance(algo, str):
-        if algo not in ALGORITHMS:
+        if algo not in PEARL_CLASSES:
             raise ValueError(f'unknown algorithm {algo!r}: choose one of '
-                             f'{", ".join(ALGORITHMS)}')
-        algo = ALGORITHMS[algo]
-    use_gpu, gpu_id = resolve_device(device)
+                             f'{", ".join(PEARL_CLASSES)}')
+        algo = PEARL_CLASSES[algo]
     env = train_envs[0]()
     augmented_spec = algo.augment_env_spec(env, latent_dim)
     qf = ContinuousMLPQFunction(env_spec=augmented_spec,
@@ -182,6 +150,6 @@ def build_pearl(algo: Union[str, type],
                      encoder_hidden_sizes=list(encoder_hidden_sizes),
                      test_env_sampler=test_task_sampler,
                      **algo_kwargs)
-    set_gpu_mode(use_gpu, gpu_id=gpu_id)
+    use_device(device)
     algorithm.to()
     return algorithm, env

@@ -2,7 +2,8 @@
 
 A PEARL-style encoder maps each transition to a diagonal Gaussian factor; the
 posterior of a set of transitions (a window) is their normalised product. This
-module computes it for a whole batch of windows at once.
+module computes it for a whole batch of windows at once, and the KL
+divergence of posteriors to the standard normal prior.
 """
 from typing import Tuple
 
@@ -34,3 +35,18 @@ def product_of_gaussians(means: torch.Tensor, variances: torch.Tensor,
     variance = 1.0 / precisions.sum(dim=dim)
     mean = variance * (means * precisions).sum(dim=dim)
     return mean, variance
+
+
+def kl_to_standard_normal(means: torch.Tensor,
+                          variances: torch.Tensor) -> torch.Tensor:
+    """``sum KL(N(mean, variance) || N(0, 1))`` over all entries.
+
+    Args:
+        means (torch.Tensor): Posterior means, e.g. :math:`(T, L)`.
+        variances (torch.Tensor): Posterior variances, same shape, > 0.
+
+    Returns:
+        torch.Tensor: The summed KL divergence (a scalar).
+
+    """
+    return 0.5 * (variances + means.pow(2) - 1. - variances.log()).sum()

@@ -1,0 +1,32 @@
+"""The TCL method itself (Wang et al., 2021), for any context encoder.
+
+* :mod:`~tcl_garage.tcl.loss`: InfoNCE over Gaussian window posteriors,
+  scored by the negative 2-Wasserstein distance (paper eqs. 7-8), and which
+  keys are negatives (:func:`~tcl_garage.tcl.loss.excluded_keys`);
+* :mod:`~tcl_garage.tcl.momentum`: the EMA ("momentum") key encoder;
+* :mod:`~tcl_garage.tcl.windows`: query/key windows cut from whole
+  trajectories of garage ``PathBuffer``s;
+* :mod:`~tcl_garage.tcl.gaussian`: a window's posterior as the product of
+  its Gaussian factors, and its KL to the prior.
+
+Nothing here imports PEARL or garage's algorithms: any encoder that yields
+Gaussian posteriors can use these pieces (``tcl_garage.algos.TCLPEARL`` is
+one host).
+"""
+from tcl_garage.tcl.gaussian import (kl_to_standard_normal,  # noqa: F401
+                                     product_of_gaussians)
+from tcl_garage.tcl.loss import (contrastive_accuracy,  # noqa: F401
+                                 contrastive_logits, excluded_keys,
+                                 NEGATIVES, trajectory_contrastive_loss,
+                                 wasserstein_similarity)
+from tcl_garage.tcl.momentum import MomentumEncoder, soft_update_  # noqa
+from tcl_garage.tcl.windows import (episode_spans, POSITIVES,  # noqa: F401
+                                    sample_window_pairs, WindowPairs)
+
+__all__ = [
+    'contrastive_accuracy', 'contrastive_logits', 'episode_spans',
+    'excluded_keys', 'kl_to_standard_normal', 'MomentumEncoder', 'NEGATIVES',
+    'POSITIVES', 'product_of_gaussians', 'sample_window_pairs',
+    'soft_update_', 'trajectory_contrastive_loss', 'wasserstein_similarity',
+    'WindowPairs'
+]
