@@ -9,7 +9,7 @@ PIP = $(PY) -m pip
 STAMP = $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install install-rl2 demo test test-all clean
+.PHONY: install install-ray install-rl2 demo test test-all clean
 
 install: $(STAMP)
 
@@ -24,6 +24,11 @@ $(STAMP): setup.py Makefile
 	$(PIP) install --quiet -e '.[test]'
 	$(PY) -c "import tcl_garage, garage.torch.algos"
 	touch $(STAMP)
+
+# Optional: Ray, for --sampler ray and sweep --ray (clusters).
+install-ray: install
+	$(PIP) install --quiet -e '.[test,ray]'
+	$(PY) -c "import tcl_garage, ray, garage.sampler"
 
 # Optional: TensorFlow 2.15 for the RL2-PPO baseline (--algo rl2-ppo).
 install-rl2: install

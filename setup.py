@@ -27,7 +27,6 @@ setup(
         'scipy>=1.10',
         'setproctitle>=1.3',
         'cma>=3',
-        'ray>=2.9',
         'gym==0.26.2',
         'mujoco>=3.1,<4',
         'gymnasium[mujoco]>=1.0,<2',
@@ -46,6 +45,9 @@ setup(
     ],
     extras_require={
         'test': ['pytest>=7'],
+        # Sampling on Ray workers or a cluster (--sampler ray, sweep --ray):
+        # optional, runs on one machine never need it.
+        'ray': ['ray>=2.9'],
         # RL2-PPO (garage's TensorFlow RL2): the last TensorFlow with Keras 2
         # (garage's tf.compat.v1 layers) and numpy < 2, for Python 3.11.
         'rl2': [

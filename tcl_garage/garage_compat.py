@@ -41,6 +41,12 @@ fails if it stops working.
    ``garage.torch``, which is slow to import, so :func:`install_torch`
    applies it when ``tcl_garage.algos`` is imported (the builders and
    launchers do).
+6. ``garage.sampler.ray_sampler`` without Ray. ``garage.sampler`` imports
+   ``RaySampler`` (hence ``ray``) whenever it loads, although runs on one
+   machine never use it, and Ray is an optional extra here (its wheel is too
+   large to carry to a GPU machine). When Ray is not installed, a stand-in
+   module provides ``RaySampler``, whose construction raises an error naming
+   the install command; with Ray installed the real module is used.
 """
 import contextlib
 import importlib.util
@@ -54,6 +60,49 @@ import numpy as np
 GARAGE_VERSION = '2021.3.0'
 INSTALL_HINT = ('run `make install` (or `pip install --no-deps '
                 f'garage=={GARAGE_VERSION}` in an environment made by it)')
+
+
+#: The command that installs Ray (an optional extra).
+RAY_INSTALL_HINT = 'make install-ray (pip install -e ".[ray]")'
+
+
+def ray_available() -> bool:
+    """Tell whether Ray can be imported (without importing it).
+
+    Returns:
+        bool: True when the ``ray`` package is installed.
+
+    """
+    try:
+        return importlib.util.find_spec('ray') is not None
+    except (ImportError, ValueError):  # a finder that refuses it
+        return False
+
+
+class _RaySamplerUnavailable:
+    """Stands in for ``garage.sampler.RaySampler`` when Ray is missing.
+
+    Raises:
+        ImportError: Always, naming the install command.
+
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        del args, kwargs
+        raise ImportError('the ray sampler needs Ray, which is not '
+                          f'installed: {RAY_INSTALL_HINT}, or use --sampler '
+                          'local')
+
+
+def _install_ray_free_sampler() -> None:
+    """Provide ``garage.sampler.ray_sampler`` when Ray is missing."""
+    if 'garage.sampler.ray_sampler' in sys.modules or ray_available():
+        return
+    module = types.ModuleType('garage.sampler.ray_sampler')
+    module.__doc__ = ('Stand-in made by tcl_garage.garage_compat: Ray is '
+                      'not installed.')
+    module.RaySampler = _RaySamplerUnavailable
+    sys.modules['garage.sampler.ray_sampler'] = module
 
 
 def tensorflow_available() -> bool:
@@ -144,6 +193,7 @@ def install() -> None:
     _check_garage_version()
     _install_numpy_aliases()
     _install_tensorflow_free_samplers()
+    _install_ray_free_sampler()
     _import_gym_quietly()
 
 
@@ -191,7 +241,9 @@ def ray_init(**kwargs: Any) -> Any:
             was already initialised.
 
     """
-    import ray  # Imported here: Ray is slow to import and optional at runtime.
+    if not ray_available():
+        raise ImportError(f'Ray is not installed: {RAY_INSTALL_HINT}')
+    import ray  # Imported here: Ray is slow to import and optional.
     if ray.is_initialized():
         return None
     runtime_env = dict(kwargs.pop('runtime_env', None) or {})

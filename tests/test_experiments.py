@@ -236,6 +236,7 @@ def test_sweep_runs_the_grid_then_skips_finished_runs(tmp_path):
 
 @pytest.mark.slow
 def test_ray_sampler_smoke_epoch_with_two_workers(tmp_path):
+    pytest.importorskip('ray')  # the optional extra (make install-ray)
     result = launch('cheetah_vel', '--smoke', '--epochs', '1', '--sampler',
                     'ray', '--n-workers', '2', '--log-dir',
                     str(tmp_path / 'run'))

@@ -1,4 +1,5 @@
 """Each adaptation of garage 2021.3.0 in tcl_garage.garage_compat works."""
+import pathlib
 import subprocess
 import sys
 
@@ -6,6 +7,8 @@ import numpy as np
 import pytest
 
 from tcl_garage import garage_compat
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def run_python(code):
@@ -91,7 +94,7 @@ def test_missing_or_other_garage_names_the_install_command(
 
 def test_ray_sampler_workers_import_garage_through_the_adaptation(tmp_path):
     """A 2-worker Ray sampler collects PEARL episodes."""
-    import ray
+    ray = pytest.importorskip('ray')  # the optional extra (make install-ray)
     from conftest import make_point_algo
 
     garage_compat.ray_init(num_cpus=2, include_dashboard=False)
@@ -126,3 +129,59 @@ def test_conjugate_gradient_optimizer_steps_after_unpickling():
     clone.step(lambda: (restored**2).sum(),
                lambda: ((restored - start)**2).sum())
     assert (restored**2).sum() < loss  # it moved downhill
+
+
+#: Python code that makes ``import ray`` fail, as on a machine without it.
+WITHOUT_RAY = """
+import sys
+class _NoRay:
+    def find_spec(self, name, path=None, target=None):
+        if name == 'ray' or name.startswith('ray.'):
+            raise ModuleNotFoundError("No module named 'ray'")
+sys.meta_path.insert(0, _NoRay())
+"""
+
+
+def test_without_ray_the_package_imports_and_the_ray_sampler_names_the_fix():
+    result = run_python(WITHOUT_RAY + """
+import tcl_garage, garage.sampler, tcl_garage.algos, tcl_garage.experiment.build
+from tcl_garage.garage_compat import ray_available
+from garage.sampler import RaySampler
+assert not ray_available()
+try:
+    RaySampler()
+except ImportError as error:
+    print('error:', error)
+print('ray imported:', 'ray' in sys.modules)
+""")
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert 'error: the ray sampler needs Ray' in out
+    assert 'make install-ray' in out
+    assert 'ray imported: False' in out
+
+
+def test_without_ray_a_ray_run_or_sweep_is_a_one_line_error(tmp_path):
+    code = WITHOUT_RAY + f"""
+from tcl_garage.experiment.cli import main
+main('point', ['--smoke', '--sampler', 'ray', '--n-workers', '1',
+               '--log-dir', {str(tmp_path / 'run')!r}])
+"""
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                            text=True, cwd=ROOT)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        'error: sampler=ray: Ray is not installed; run make install-ray '
+        '(pip install -e ".[ray]"), or use --sampler local']
+    assert not (tmp_path / 'run').exists()
+    code = WITHOUT_RAY + """
+from tcl_garage.experiment.sweep import sweep
+try:
+    sweep(['point'], ['pearl'], [0], 'unused', ray=True)
+except ValueError as error:
+    print('error:', error)
+"""
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                            text=True, cwd=ROOT)
+    assert 'error: --ray: Ray is not installed; run make install-ray' in (
+        result.stdout)

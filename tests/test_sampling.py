@@ -198,7 +198,7 @@ def test_identical_data_for_any_number_of_workers():
 
 @pytest.mark.slow
 def test_ray_actors_collect_the_same_data():
-    import ray
+    ray = pytest.importorskip('ray')  # the optional extra (make install-ray)
 
     from tcl_garage import garage_compat
     from tcl_garage.sampling import RayEnvs

@@ -385,6 +385,11 @@ def check_ranges(config: Dict[str, Any]) -> None:
     if config['sampler'] == 'ray' and config['n_workers'] < 1:
         raise ConfigError('n_workers=0: Ray needs at least 1 worker; set '
                           '--n-workers N')
+    if config['sampler'] == 'ray':
+        from tcl_garage.garage_compat import RAY_INSTALL_HINT, ray_available
+        if not ray_available():
+            raise ConfigError('sampler=ray: Ray is not installed; run '
+                              f'{RAY_INSTALL_HINT}, or use --sampler local')
     if row.cpu_only and config['device'] != 'cpu':
         raise ConfigError(f'device={config["device"]}: garage\'s {algo} '
                           'runs on the CPU only; use --device cpu')

@@ -150,6 +150,11 @@ def sweep(benchmarks: Sequence[str],
     """
     if parallel < 1:
         raise ValueError(f'parallel={parallel}: give at least 1')
+    if ray or ray_address:
+        from tcl_garage.garage_compat import RAY_INSTALL_HINT, ray_available
+        if not ray_available():
+            raise ValueError('--ray: Ray is not installed; run '
+                             f'{RAY_INSTALL_HINT}, or drop --ray')
     arms = [arm if isinstance(arm, Arm) else Arm(arm, arm) for arm in algos]
     jobs = []
     for benchmark in benchmarks:
