@@ -74,6 +74,25 @@ def make_point_algo(algo='tcl-pearl', seed=0, **overrides):
                        num_test_tasks=2, **kwargs)
 
 
+def pearl_on_slots(benchmark_name, envs, seed, max_episode_length, n_train,
+                   n_test, **sizes):
+    """A tiny PEARL whose vectorised collector uses the given slots (the
+    same algorithm in each case, its environments wherever they live)."""
+    from tcl_garage.sampling import MultiTaskCollector
+    set_seed(seed)
+    benchmark = make_benchmark(benchmark_name, seed=seed,
+                               max_episode_length=max_episode_length)
+    kwargs = dict(TINY, num_tasks_sample=3, embedding_batch_size=8,
+                  embedding_mini_batch_size=8)
+    kwargs.update(sizes)
+    algo, _ = build_pearl('pearl', benchmark.train_envs()[:n_train],
+                          benchmark.test_sampler, num_test_tasks=n_test,
+                          collector='sequential', **kwargs)
+    algo._env_slots = envs
+    algo._collector = MultiTaskCollector(algo, envs, width=3)
+    return algo
+
+
 def fill_buffers(algo, episodes_per_task=3, episode_length=20, seed=0):
     """Put synthetic episodes into every task's RL and context buffers.
 

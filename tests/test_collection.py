@@ -13,7 +13,7 @@ from tcl_garage.envs.point import POINT_STEP_SIZE
 from tcl_garage.sampling import InProcessEnvs, MultiTaskCollector, ProcessEnvs
 from tcl_garage.tcl.windows import episode_spans
 
-from conftest import fill_buffers, make_point_algo, TINY
+from conftest import fill_buffers, make_point_algo, pearl_on_slots, TINY
 
 FIELDS = ('observations', 'actions', 'rewards', 'next_observations', 'dones')
 
@@ -243,18 +243,9 @@ def collected(make_algo, envs):
 
 
 def reach_algo(envs, seed=4):
-    set_seed(seed)
-    benchmark = make_benchmark('ml1/reach-v3', seed=seed,
-                               max_episode_length=15)
-    kwargs = dict(TINY, num_initial_steps=15, num_steps_prior=15,
-                  num_extra_rl_steps_posterior=15, num_tasks_sample=3,
-                  embedding_batch_size=8, embedding_mini_batch_size=8)
-    algo, _ = build_pearl('pearl', benchmark.train_envs()[:3],
-                          benchmark.test_sampler, num_test_tasks=2,
-                          collector='sequential', **kwargs)
-    algo._env_slots = envs
-    algo._collector = MultiTaskCollector(algo, envs, width=3)
-    return algo
+    return pearl_on_slots('ml1/reach-v3', envs, seed, 15, n_train=3,
+                          n_test=2, num_initial_steps=15, num_steps_prior=15,
+                          num_extra_rl_steps_posterior=15)
 
 
 @pytest.mark.parametrize('family', ['walker-rand-params', 'ml1/reach-v3'])

@@ -3,18 +3,16 @@ import os
 import signal
 
 from dowel import tabular
-from garage.experiment.deterministic import set_seed
 import numpy as np
 import pytest
 import torch
 
-from tcl_garage.experiment.build import build_pearl
 from tcl_garage.envs import make_benchmark
 from tcl_garage.sampling import (EnvWorkerError, InProcessEnvs,
                                  make_env_slots, ProcessEnvs, rounds_of,
                                  SamplingPolicy)
 
-from conftest import make_point_algo, TINY
+from conftest import make_point_algo, pearl_on_slots
 
 
 def test_rounds_keep_the_order_of_the_draw():
@@ -156,19 +154,9 @@ def test_collection_follows_pearls_protocol(monkeypatch):
 
 
 def cheetah_algo(envs, seed=4):
-    set_seed(seed)
-    benchmark = make_benchmark('cheetah-vel', seed=seed,
-                               max_episode_length=12)
-    kwargs = dict(TINY, num_initial_steps=12, num_steps_prior=24,
-                  num_extra_rl_steps_posterior=12, num_tasks_sample=3,
-                  embedding_batch_size=8, embedding_mini_batch_size=8)
-    algo, _ = build_pearl('pearl', benchmark.train_envs()[:5],
-                          benchmark.test_sampler, num_test_tasks=3,
-                          collector='sequential', **kwargs)
-    algo._env_slots = envs  # the same algorithm, vectorised in each case
-    from tcl_garage.sampling import MultiTaskCollector
-    algo._collector = MultiTaskCollector(algo, envs, width=3)
-    return algo
+    return pearl_on_slots('cheetah-vel', envs, seed, 12, n_train=5,
+                          n_test=3, num_initial_steps=12, num_steps_prior=24,
+                          num_extra_rl_steps_posterior=12)
 
 
 def collect(envs):
