@@ -129,7 +129,7 @@ def to_markdown(rows: Sequence[Dict],
         lines.append(f'| {r["arm"]} | {first} | {last} | {success} | '
                      f'{accuracy} |')
     by_arm = {r['arm']: r for r in rows}
-    if 'pearl' in by_arm:
+    if 'pearl' in by_arm and all(r['seeds'] >= 2 for r in rows):
         pearl = by_arm['pearl']
         spread = float(np.sqrt(np.mean([r['std']**2 for r in rows])))
         difference = 0.1 * abs(pearl['mean'].value)

@@ -31,10 +31,12 @@ POSITIVES = ('trajectory', 'task')
 
 @dataclasses.dataclass(frozen=True)
 class WindowPairs:
-    """Query and key windows cut from the same trajectories.
+    """Query and key windows, each key its query's positive.
 
     ``N`` windows of ``W`` transitions; row ``i`` of ``query`` and of ``key``
-    come from the same trajectory, at different starts.
+    come from the same trajectory at different starts (``positive=
+    'trajectory'``), or from two episodes of the same buffer
+    (``positive='task'``).
 
     Attributes:
         query (dict[str, np.ndarray]): Every field of the buffer (e.g.
@@ -55,8 +57,9 @@ class WindowPairs:
         same_episode_keys (np.ndarray or None): Shape :math:`(N,)`, bool:
             with ``positive='task'``, the rows whose buffer held no second
             episode long enough, so that their key was cut from the query's
-            own episode at another start (all False with
-            ``positive='trajectory'``, where every key is).
+            own episode at another start. All False with
+            ``positive='trajectory'``: there that is the rule, not a
+            fallback.
 
     """
 
