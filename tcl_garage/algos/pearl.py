@@ -327,6 +327,21 @@ class PEARL(GaragePEARL):
         """
         self._policy.infer_posterior(self._sample_context(list(tasks)))
 
+    def set_posteriors(self, means: torch.Tensor,
+                       variances: torch.Tensor) -> None:
+        """Condition the policy on given posteriors and draw z from them.
+
+        Args:
+            means (torch.Tensor): One posterior mean per task, :math:`(T, L)`.
+            variances (torch.Tensor): Their variances, :math:`(T, L)`
+                (unused without the information bottleneck).
+
+        """
+        self._policy.z_means = means
+        if self._use_information_bottleneck:  # else z_vars is unused
+            self._policy.z_vars = variances
+        self._policy.sample_from_belief()
+
     def get_exploration_policy(self):
         """The policy for a new task, its belief reset to the prior.
 

@@ -242,10 +242,7 @@ class TCLPEARL(PEARL):
             return
         means, variances = zip(*(self._posterior(self.context_encoder(c))
                                  for c in contexts))
-        self._policy.z_means = torch.cat(means)
-        if self._use_information_bottleneck:  # else z_vars is unused
-            self._policy.z_vars = torch.cat(variances)
-        self._policy.sample_from_belief()
+        self.set_posteriors(torch.cat(means), torch.cat(variances))
 
     # -------------------------------------------------------------- helpers
     def _windows_context(self, windows: WindowPairs,

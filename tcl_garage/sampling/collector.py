@@ -10,8 +10,8 @@ SamplingPolicy`, handed over before each collection and evaluation); this
 module draws each episode's z and keeps PEARL's buffers and beliefs. It
 reads the algorithm through its public faces only: its
 :class:`~tcl_garage.algos.collection_plan.CollectionPlan`
-(``collection_plan``), ``policy``, ``infer_posteriors``, ``adapt_policy``
-and ``get_exploration_policy``.
+(``collection_plan``), ``policy``, ``infer_posteriors``, ``adapt_policy``,
+``set_posteriors`` and ``get_exploration_policy``.
 
 :class:`MultiTaskCollector` follows PEARL's protocol (garage's
 ``PEARL._obtain_samples``) for each task: the task's context buffer is
@@ -353,7 +353,4 @@ class BatchedMetaEvaluator:
                 algo.adapt_policy(policy, EpisodeBatch.from_list(spec, paths))
             means.append(policy.z_means)
             variances.append(policy.z_vars)
-        policy.z_means = torch.cat(means)
-        if policy._use_information_bottleneck:  # else z_vars is unused
-            policy.z_vars = torch.cat(variances)
-        policy.sample_from_belief()
+        algo.set_posteriors(torch.cat(means), torch.cat(variances))
