@@ -29,7 +29,7 @@ def test_the_public_names_of_the_package():
 
 def test_no_core_or_builder_module_at_the_package_root():
     root = {p.stem for p in (ROOT / 'tcl_garage').glob('*.py')}
-    assert root == {'__init__', 'garage_compat', 'run_state'}
+    assert root == {'__init__', 'garage_compat'}
 
 
 def test_the_tcl_core_imports_nothing_of_pearl_or_garages_algorithms():

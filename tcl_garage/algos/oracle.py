@@ -13,7 +13,6 @@ from dowel import tabular
 from garage import EpisodeBatch, log_multitask_performance, rollout
 from garage.sampler.env_update import EnvUpdate
 from garage.torch.algos import SAC
-import numpy as np
 
 from tcl_garage.envs.task_vector import TaskVectorEnv
 

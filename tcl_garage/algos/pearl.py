@@ -12,23 +12,13 @@ with a comment at each gradient fact. A test proves it equal to garage
 encoder's objective through two hooks, :meth:`PEARL._training_context` and
 :meth:`PEARL._auxiliary_encoder_loss`.
 
-Fixed:
-
-* deterministic evaluation: garage's ``PEARLWorker.step_episode`` draws a
-  second action after choosing the mean, so ``deterministic`` had no effect;
-* the number of exploration episodes at meta-test is a setting
-  (``num_exploration_episodes``; garage hard-codes 10);
-* ``use_next_obs_in_context=True`` (the encoder's input lacked the next
-  observation, and ``adapt_policy`` ignored it) and
-  ``use_information_bottleneck=False`` (the encoder's output was still twice
-  the latent size);
-* meta-test exploration of each test task starts from the prior (garage kept
-  the posterior of the previous test task);
-* the policy's mean and log-std regularisers have gradients (garage built
-  them from numpy copies; PEARL's reference code gives them gradients);
-* the KL, Q-function, value-function and policy losses and the posterior's
-  standard deviation are logged each epoch under ``Train/`` (garage logs
-  none).
+Fixed (the README's "Using TCL-PEARL" lists each fix and why): deterministic
+evaluation; ``num_exploration_episodes``; ``use_next_obs_in_context=True``
+and ``use_information_bottleneck=False``; each test task explores from the
+prior; gradients of the policy's mean/std regularisers; exact resume
+(:class:`~tcl_garage.algos.exact_resume.ExactResume`); losses logged under
+``Train/`` with a non-finite check. The true last next observation is
+:class:`~tcl_garage.algos.pearl_worker.PEARLWorker`'s fix.
 
 Given ``env_slots`` (:mod:`tcl_garage.sampling`), it collects every task of
 a round at once and evaluates every test task at once, one batched policy
@@ -42,27 +32,25 @@ from dowel import logger, tabular
 from garage.experiment import MetaEvaluator
 from garage.torch import global_device
 from garage.torch.algos import PEARL as GaragePEARL
-from garage.torch.embeddings import MLPEncoder
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from tcl_garage.algos.collection_plan import CollectionPlan
-from tcl_garage.algos.context_encoder import context_width, EncoderWithDims
+from tcl_garage.algos.context_encoder import (context_tensor, context_width,
+                                              group_posteriors,
+                                              sized_encoder_class)
+from tcl_garage.algos.exact_resume import ExactResume
 from tcl_garage.algos.pearl_worker import PEARLWorker
 from tcl_garage.algos.tensors import (distribution_checks_off, to_device,
                                       zero_grad)
 from tcl_garage.algos.training_statistics import TrainingStatistics
-from tcl_garage.tcl.gaussian import (kl_to_standard_normal,
-                                     product_of_gaussians)
+from tcl_garage.tcl.gaussian import kl_to_standard_normal
 from tcl_garage.tcl.momentum import soft_update_
-from tcl_garage.run_state import (buffer_from_state, buffer_state,
-                                  global_random_state,
-                                  set_global_random_state)
 from tcl_garage.sampling import BatchedMetaEvaluator, MultiTaskCollector
 
 
-class PEARL(GaragePEARL):
+class PEARL(ExactResume, GaragePEARL):
     """PEARL (Rakelly et al., 2019) as in garage, with the fixes above.
 
     Takes every argument of ``garage.torch.algos.PEARL`` (same defaults),
@@ -90,6 +78,8 @@ class PEARL(GaragePEARL):
 
     """
 
+    saved_buffer_attributes = ('_replay_buffers', '_context_replay_buffers')
+
     def __init__(self,
                  env,
                  inner_policy,
@@ -104,18 +94,7 @@ class PEARL(GaragePEARL):
         if num_exploration_episodes < 1:
             raise ValueError('num_exploration_episodes must be >= 1, got '
                              f'{num_exploration_episodes}')
-        use_next_obs = kwargs.get('use_next_obs_in_context', False)
-        use_ib = kwargs.get('use_information_bottleneck', True)
-        if use_next_obs or not use_ib:
-            probe = env[0]()
-            obs_dim = probe.observation_space.flat_dim
-            action_dim = probe.action_space.flat_dim
-            probe.close()
-            kwargs['encoder_class'] = EncoderWithDims(
-                kwargs.get('encoder_class', MLPEncoder),
-                input_dim=context_width(obs_dim, action_dim, use_next_obs),
-                output_dim=2 * kwargs['latent_dim']
-                if use_ib else kwargs['latent_dim'])
+        kwargs['encoder_class'] = sized_encoder_class(env, kwargs)
         super().__init__(env, inner_policy, qf, vf, sampler, **kwargs)
         self._num_exploration_episodes = num_exploration_episodes
         self._env_slots = env_slots
@@ -129,7 +108,6 @@ class PEARL(GaragePEARL):
         self._compile_step = compile_step
         self._compiled_step = None  # built at the first step
         self._epochs_trained = 0
-        self._random_state_to_restore: Optional[dict] = None
 
     def _make_evaluator(self, test_env_sampler, n_test_tasks):
         """Build the meta-test evaluator (overridable).
@@ -157,48 +135,32 @@ class PEARL(GaragePEARL):
                                               accum_context=True))
 
     def __getstate__(self):
-        """Pickled state: all a run needs to continue exactly.
-
-        garage's state (networks, optimizers, settings, samplers with their
-        environments' random streams), plus what garage leaves out: the
-        filled part of both replay buffers of every task, and the random
-        states of numpy, torch and Python. This epoch's statistics are left
-        out.
+        """Pickled state: garage's, with the buffers and random states
+        (:class:`~tcl_garage.algos.exact_resume.ExactResume`); this epoch's
+        statistics and the compiled step are left out.
 
         Returns:
             dict: The state.
 
         """
-        state = super().__getstate__()  # garage drops both buffers
+        state = super().__getstate__()
         state['_train_stats'] = TrainingStatistics()
         state['_compiled_step'] = None  # compiled again when resumed
-        state['_saved_buffers'] = {
-            name: {task: buffer_state(buffer)
-                   for task, buffer in buffers.items()}
-            for name, buffers in (('_replay_buffers', self._replay_buffers),
-                                  ('_context_replay_buffers',
-                                   self._context_replay_buffers))
-        }
-        state['_random_state_to_restore'] = global_random_state()
         return state
 
     def __setstate__(self, state):
-        """Unpickle, buffers included; random states are restored when
-        training resumes (:meth:`train`), after garage's workers have
-        re-seeded on rebuilding.
+        """Unpickle, buffers included (nothing to collect again); random
+        states are restored when training resumes (:meth:`train`).
 
         Args:
             state (dict): From :meth:`__getstate__`.
 
         """
-        saved_buffers = state.pop('_saved_buffers', None)
+        has_buffers = '_saved_buffers' in state
         state['_train_stats'] = TrainingStatistics()  # 0.1 pickled a dict
         super().__setstate__(state)  # garage: empty buffers, re-collect
-        if saved_buffers is not None:
-            for name, buffers in saved_buffers.items():
-                setattr(self, name, {task: buffer_from_state(saved)
-                                     for task, saved in buffers.items()})
-            self._is_resuming = False  # nothing to collect again
+        if has_buffers:
+            self._is_resuming = False
 
     def train(self, trainer):
         """garage's training loop, continuing a resumed run's random streams;
@@ -212,9 +174,7 @@ class PEARL(GaragePEARL):
             object: garage's return value (None when vectorised).
 
         """
-        if self._random_state_to_restore is not None:
-            set_global_random_state(self._random_state_to_restore)
-            self._random_state_to_restore = None
+        self.continue_random_streams()
         if self._collector is None:
             return super().train(trainer)
         for _ in trainer.step_epochs():
@@ -231,24 +191,6 @@ class PEARL(GaragePEARL):
             self._policy.reset_belief()
             self._evaluator.evaluate(self)
         return None
-
-    def _context_tensor(self, batch: Mapping[str, np.ndarray]) -> torch.Tensor:
-        """Join transition fields into PEARL's context layout.
-
-        Args:
-            batch (dict[str, np.ndarray]): ``observations``, ``actions``,
-                ``rewards`` (trailing size 1) and, when next observations are
-                used in the context, ``next_observations``; any leading shape.
-
-        Returns:
-            torch.Tensor: (o, a, r[, o']) concatenated on the last axis, as a
-                float tensor on garage's device.
-
-        """
-        fields = [batch['observations'], batch['actions'], batch['rewards']]
-        if self._use_next_obs_in_context:
-            fields.append(batch['next_observations'])
-        return to_device(np.concatenate(fields, axis=-1))
 
     def window_posteriors(
             self,
@@ -272,7 +214,8 @@ class PEARL(GaragePEARL):
         if encoder is None:
             encoder = self.context_encoder
         return self.posteriors_from_encoder_output(
-            encoder(self._context_tensor(window_batch)))
+            encoder(context_tensor(window_batch,
+                                          self._use_next_obs_in_context)))
 
     def posteriors_from_encoder_output(
             self, params: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -307,12 +250,12 @@ class PEARL(GaragePEARL):
         """
         del exploration_policy
         eps = exploration_episodes
-        context = self._context_tensor({
+        context = context_tensor({
             'observations': eps.observations,
             'actions': eps.actions,
             'rewards': eps.rewards.reshape(-1, 1),
             'next_observations': eps.next_observations,
-        })
+        }, self._use_next_obs_in_context)
         self._policy.infer_posterior(context[None])
         return self._policy
 
@@ -353,14 +296,9 @@ class PEARL(GaragePEARL):
         return self._policy
 
     def _record(self, name: str, value) -> None:
-        """Keep one step's value of a statistic for this epoch's log.
-
-        Args:
-            name (str): Key, logged as ``Train/<name>``.
-            value (torch.Tensor or float): A scalar tensor (kept on its
-                device: no sync inside a step) or a host number.
-
-        """
+        """Keep one step's value of a statistic for this epoch's
+        ``Train/<name>`` log: a scalar tensor (kept on its device: no sync
+        inside a step) or a host number."""
         self._train_stats.record(name, value)
 
     # ------------------------------------------------------------ the update
@@ -497,7 +435,8 @@ class PEARL(GaragePEARL):
         # Second backward pass, for V and the policy only: the Q-functions
         # get no gradient from the policy loss (they are not stepped by it).
         zero_grad(self.vf_optimizer, self._policy_optimizer)
-        (vf_loss + policy_loss).backward(inputs=self._vf_and_policy_params())
+        (vf_loss + policy_loss).backward(
+            inputs=list(self._vf.parameters()) + self._policy_parameters())
         self.vf_optimizer.step()
         self._update_target_network()
         self._policy_optimizer.step()
@@ -602,28 +541,11 @@ class PEARL(GaragePEARL):
     def _posterior(
             self,
             encoder_output: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Posterior over z of groups of transitions, as PEARL infers it.
-
-        With the information bottleneck, the product of the Gaussian
-        factors of each group's transitions (mean, softplus variance);
-        without it, the mean of their outputs and variance 0.
-
-        Args:
-            encoder_output (torch.Tensor): :math:`(N, W, D)`: N groups (tasks'
-                contexts, or windows) of W transitions.
-
-        Returns:
-            tuple[torch.Tensor, torch.Tensor]: Mean and variance of each
-                group, :math:`(N, L)` each.
-
-        """
-        latent = self._latent_dim
-        if not self._use_information_bottleneck:
-            mean = encoder_output.mean(dim=1)
-            return mean, torch.zeros_like(mean)
-        return product_of_gaussians(encoder_output[..., :latent],
-                                    F.softplus(encoder_output[..., latent:]),
-                                    dim=1)
+        """Posterior over z of each group of transitions (tasks' contexts,
+        or windows), :math:`(N, W, D) \\to` mean and variance :math:`(N, L)`
+        (:func:`~tcl_garage.algos.context_encoder.group_posteriors`)."""
+        return group_posteriors(encoder_output, self._latent_dim,
+                                self._use_information_bottleneck)
 
     def _policy_parameters(self) -> List[torch.Tensor]:
         """The parameters the policy optimiser steps.
@@ -636,15 +558,6 @@ class PEARL(GaragePEARL):
             param for group in self._policy_optimizer.param_groups
             for param in group['params']
         ]
-
-    def _vf_and_policy_params(self) -> List[torch.Tensor]:
-        """The parameters of the step's second backward pass.
-
-        Returns:
-            list[torch.Tensor]: The value function's and the policy's.
-
-        """
-        return list(self._vf.parameters()) + self._policy_parameters()
 
     def _sample_data(self, indices):
         """Sample each task's training batch (garage's ``_sample_data``).

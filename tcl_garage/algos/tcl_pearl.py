@@ -26,6 +26,7 @@ import warnings
 import numpy as np
 import torch
 
+from tcl_garage.algos.context_encoder import context_tensor
 from tcl_garage.algos.pearl import PEARL
 from tcl_garage.algos.tensors import to_device
 from tcl_garage.tcl.loss import (contrastive_accuracy, NEGATIVES,
@@ -160,7 +161,8 @@ class TCLPEARL(PEARL):
             ids = dict(trajectory_ids=windows.trajectory_ids,
                        key_trajectory_ids=windows.key_trajectory_ids,
                        task_ids=windows.task_ids)
-            keys = (self._context_tensor(windows.key),
+            keys = (context_tensor(windows.key,
+                                   self._use_next_obs_in_context),
                     {name: to_device(value, np.int64)
                      for name, value in ids.items()})
         return self._windows_context(windows, len(indices)), keys
@@ -257,7 +259,7 @@ class TCLPEARL(PEARL):
             torch.Tensor: :math:`(T, K W, C)`.
 
         """
-        context = self._context_tensor(windows.query)
+        context = context_tensor(windows.query, self._use_next_obs_in_context)
         return context.reshape(num_tasks, -1, context.shape[-1])
 
     def _sample_windows(self, indices, with_keys: bool) -> WindowPairs:
