@@ -13,12 +13,21 @@ runs all of them on the GPU (each step timed to its end on the device);
 graphs on a GPU) and prints compiled / eager (its first steps compile:
 give enough ``--warmup``).
 
+``--precision bf16`` times instead, at every preset of ``--presets``
+(default both), our ``TCLPEARL`` and its PEARL path (contrastive scale 0)
+in fp32 and in ``precision='bf16'``, round-robin, and ends with one line a
+preset: ``fp32 / bf16: X.XXx (target >= 2.0)`` (TCLPEARL). It also times
+the sampling policy's forward pass on a collection batch (one row per
+task of a round) in both precisions, which decides whether the workers'
+policy copies should use bfloat16.
+
 Environment physics is not involved: a gradient step only sees the
 observation and action sizes (Meta-World: 39 and 4; HalfCheetah: 20 and 6).
 
     python benchmarks/step_time.py --preset metaworld
     python benchmarks/step_time.py --preset cheetah-vel --steps 40
     python benchmarks/step_time.py --device cuda --compile --warmup 10
+    python benchmarks/step_time.py --precision bf16 --steps 20
 """
 import argparse
 import statistics
@@ -47,6 +56,8 @@ EPISODE_LENGTH = 200
 #: PEARL (same mathematics, fp32).
 TCL_COST_TARGET = 1.05
 SPEEDUP_TARGET = 1.3
+#: Target of fp32 / bf16 seconds per TCLPEARL step at the metaworld preset.
+BF16_TARGET = 2.0
 
 
 class SpecOnlyEnv(Environment):
@@ -127,7 +138,7 @@ def preset_sizes(name):
                 **network_sizes(config))
 
 
-def build(kind, preset, device='cpu'):
+def build(kind, preset, device='cpu', precision='fp32'):
     """Build one of the variants with its buffers filled."""
     set_seed(0)
     p = dict(preset)
@@ -144,7 +155,8 @@ def build(kind, preset, device='cpu'):
         p.update(window_size=window,
                  windows_per_task=max(1, round(context / window)),
                  contrastive_loss_scale=0.0 if kind == 'tcl0' else 1.0,
-                 compile_step=kind == 'compiled')
+                 compile_step=kind == 'compiled',
+                 precision=precision)
     algo, _ = build_pearl(algo_class, envs, OneTaskSampler(),
                           num_test_tasks=1, device=device, **p)
     rng = np.random.default_rng(0)
@@ -179,6 +191,102 @@ def time_step(algo, meta_batch_size, num_tasks, device):
     return time.perf_counter() - start
 
 
+def round_robin(algos, preset, steps, warmup, device):
+    """Median seconds per step of each algorithm, timed in turn.
+
+    Args:
+        algos (dict): ``name -> algorithm``.
+        preset (dict): Its sizes (:func:`preset_sizes`).
+        steps (int): Timed steps of each.
+        warmup (int): Untimed steps of each first.
+        device (str): Where they run.
+
+    Returns:
+        dict: ``name -> median seconds``.
+
+    """
+    np.random.seed(0)
+    args_of_step = (preset['meta_batch_size'], preset['num_train_tasks'],
+                    device)
+    for algo in algos.values():
+        for _ in range(warmup):
+            time_step(algo, *args_of_step)
+    times = {name: [] for name in algos}
+    for _ in range(steps):  # round-robin, one step of each in turn
+        for name, algo in algos.items():
+            times[name].append(time_step(algo, *args_of_step))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def sampling_policy_times(algo, rows, repeats, device):
+    """Median seconds of the sampling policy's forward pass on ``rows``
+    observations (a collection step: one row per task of a round), in fp32
+    and under bfloat16 autocast.
+
+    Returns:
+        dict: ``{'fp32': s, 'bf16': s}``.
+
+    """
+    # pylint: disable=protected-access
+    module = algo._policy.networks[1]._module
+    width = module._input_dim
+    inputs = torch.randn(rows, width, device=device)
+    times = {'fp32': [], 'bf16': []}
+    with torch.no_grad():
+        for _ in range(repeats):
+            for name in times:
+                with torch.autocast(torch.device(device).type,
+                                    dtype=torch.bfloat16,
+                                    enabled=name == 'bf16'):
+                    start = time.perf_counter()
+                    module(inputs)
+                    if device.startswith('cuda'):
+                        torch.cuda.synchronize()
+                    times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def compare_precisions(args):
+    """fp32 against bf16 at each preset (``--precision bf16``)."""
+    for preset_name in args.presets:
+        preset = preset_sizes(preset_name)
+        labels = {('tcl', 'fp32'): 'TCLPEARL fp32',
+                  ('tcl', 'bf16'): 'TCLPEARL bf16',
+                  ('tcl0', 'fp32'): 'PEARL path fp32',
+                  ('tcl0', 'bf16'): 'PEARL path bf16'}
+        algos = {key: build(key[0], preset, args.device, precision=key[1])
+                 for key in labels}
+        median = round_robin(algos, preset, args.steps, args.warmup,
+                             args.device)
+        print(f'preset {preset_name}: torch {torch.__version__}, '
+              f'{where(args.device)}, median of {args.steps} steps each')
+        for key, label in labels.items():
+            print(f'  {label:32s} {median[key]:.4f} s/step')
+        rows = load_config(PRESETS[preset_name][0],
+                           algo='tcl-pearl')['num_tasks_sample']
+        policy = sampling_policy_times(algos['tcl', 'fp32'], rows, 200,
+                                       args.device)
+        print(f'  sampling policy, {rows} rows: fp32 '
+              f'{policy["fp32"] * 1e6:.0f} us, bf16 '
+              f'{policy["bf16"] * 1e6:.0f} us (fp32 / bf16 '
+              f'{policy["fp32"] / policy["bf16"]:.2f}x)')
+        pearl_ratio = median['tcl0', 'fp32'] / median['tcl0', 'bf16']
+        print(f'  PEARL path fp32 / bf16: {pearl_ratio:.2f}x')
+        ratio = median['tcl', 'fp32'] / median['tcl', 'bf16']
+        target = (f'target >= {BF16_TARGET}: '
+                  f'{verdict(ratio >= BF16_TARGET)}'
+                  if preset_name == 'metaworld' else 'target >= '
+                  f'{BF16_TARGET} at metaworld')
+        print(f'{preset_name}: fp32 / bf16: {ratio:.2f}x ({target})')
+
+
+def where(device):
+    """The device, in words."""
+    return (torch.cuda.get_device_name(device)
+            if device.startswith('cuda') else
+            f'CPU, {torch.get_num_threads()} threads')
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--preset', choices=sorted(PRESETS),
@@ -191,7 +299,15 @@ def main():
                         help='also time the compiled TCLPEARL step')
     parser.add_argument('--warmup', type=int, default=3,
                         help='untimed steps of each variant first')
+    parser.add_argument('--precision', choices=('bf16', ),
+                        help='compare fp32 with bf16 at --presets instead')
+    parser.add_argument('--presets', nargs='+', choices=sorted(PRESETS),
+                        default=['metaworld', 'cheetah-vel'],
+                        help='presets of the --precision comparison')
     args = parser.parse_args()
+    if args.precision:
+        compare_precisions(args)
+        return
     preset = preset_sizes(args.preset)
     kinds = {'stock': 'stock garage PEARL',
              'tcl': 'TCLPEARL',
@@ -199,22 +315,9 @@ def main():
     if args.compile:
         kinds['compiled'] = 'TCLPEARL, compiled'
     algos = {kind: build(kind, preset, args.device) for kind in kinds}
-    times = {kind: [] for kind in kinds}
-    np.random.seed(0)
-    args_of_step = (preset['meta_batch_size'], preset['num_train_tasks'],
-                    args.device)
-    for algo in algos.values():
-        for _ in range(args.warmup):
-            time_step(algo, *args_of_step)
-    for _ in range(args.steps):  # round-robin, one step of each in turn
-        for kind, algo in algos.items():
-            times[kind].append(time_step(algo, *args_of_step))
-    median = {kind: statistics.median(t) for kind, t in times.items()}
-    where = (torch.cuda.get_device_name(args.device)
-             if args.device.startswith('cuda') else
-             f'CPU, {torch.get_num_threads()} threads')
-    print(f'preset {args.preset}: torch {torch.__version__}, {where}, '
-          f'median of {args.steps} steps each')
+    median = round_robin(algos, preset, args.steps, args.warmup, args.device)
+    print(f'preset {args.preset}: torch {torch.__version__}, '
+          f'{where(args.device)}, median of {args.steps} steps each')
     for kind, label in kinds.items():
         print(f'  {label:32s} {median[kind]:.4f} s/step')
     tcl_cost = median['tcl'] / median['tcl0']

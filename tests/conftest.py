@@ -119,6 +119,38 @@ def fill_buffers(algo, episodes_per_task=3, episode_length=20, seed=0):
             algo._context_replay_buffers[task].add_path(path)
 
 
+def networks_by_name(algo):
+    """The networks of a PEARL, by name."""
+    return dict(encoder=algo._policy.networks[0],
+                policy=algo._policy.networks[1],
+                qf1=algo._qf1,
+                qf2=algo._qf2,
+                vf=algo._vf,
+                target_vf=algo.target_vf)
+
+
+def gradients_per_step(algo):
+    """How many times, at most, a parameter of each network gets a gradient
+    in one training step."""
+    counts, handles = {}, []
+    for name, net in networks_by_name(algo).items():
+        for index, param in enumerate(net.parameters()):
+            counts[name, index] = 0
+
+            def hook(_, key=(name, index)):
+                counts[key] += 1
+
+            handles.append(param.register_post_accumulate_grad_hook(hook))
+    np.random.seed(0)
+    algo._optimize_policy(np.arange(4))
+    for handle in handles:
+        handle.remove()
+    return {
+        name: max(count for (net, _), count in counts.items() if net == name)
+        for name in networks_by_name(algo)
+    }
+
+
 def train(algo, env, log_dir, n_epochs=2):
     """Train with garage's Trainer, snapshots in log_dir."""
     trainer = Trainer(SnapshotConfig(snapshot_dir=str(log_dir),

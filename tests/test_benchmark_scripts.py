@@ -31,6 +31,18 @@ def test_step_time_prints_both_ratios_against_their_targets():
     assert 'compiled' not in out
 
 
+def test_step_time_compares_fp32_with_bf16_and_ends_with_the_ratio():
+    out = run_script('step_time', '--precision', 'bf16', '--presets',
+                     'cheetah-vel', '--steps', '1', '--warmup', '0')
+    for label in ('TCLPEARL fp32', 'TCLPEARL bf16', 'PEARL path bf16'):
+        assert number_after(label, out) > 0
+    assert number_after('PEARL path fp32 / bf16:', out) > 0
+    assert 'sampling policy, 5 rows: fp32' in out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith('cheetah-vel: fp32 / bf16: ') and last.endswith(
+        'x (target >= 2.0 at metaworld)'), last
+
+
 @pytest.mark.slow
 def test_step_time_times_the_compiled_step():
     out = run_script('step_time', '--preset', 'cheetah-vel', '--steps', '1',

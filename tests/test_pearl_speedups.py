@@ -15,7 +15,7 @@ import torch
 from garage.torch.algos import PEARL as GaragePEARL
 from torch.overrides import TorchFunctionMode
 
-from conftest import fill_buffers, make_point_algo
+from conftest import fill_buffers, gradients_per_step, make_point_algo
 
 from tcl_garage.tcl.loss import trajectory_contrastive_loss
 
@@ -150,37 +150,6 @@ def test_a_step_never_waits_for_the_device(algo_name, information_bottleneck):
                for p in net.parameters())
     assert all(value.device == meta for values in algo._train_stats.values()
                for value in values if isinstance(value, torch.Tensor))
-
-
-def networks_by_name(algo):
-    return dict(encoder=algo._policy.networks[0],
-                policy=algo._policy.networks[1],
-                qf1=algo._qf1,
-                qf2=algo._qf2,
-                vf=algo._vf,
-                target_vf=algo.target_vf)
-
-
-def gradients_per_step(algo):
-    """How many times, at most, a parameter of each network gets a gradient
-    in one training step."""
-    counts, handles = {}, []
-    for name, net in networks_by_name(algo).items():
-        for index, param in enumerate(net.parameters()):
-            counts[name, index] = 0
-
-            def hook(_, key=(name, index)):
-                counts[key] += 1
-
-            handles.append(param.register_post_accumulate_grad_hook(hook))
-    np.random.seed(0)
-    algo._optimize_policy(np.arange(4))
-    for handle in handles:
-        handle.remove()
-    return {
-        name: max(count for (net, _), count in counts.items() if net == name)
-        for name in networks_by_name(algo)
-    }
 
 
 def test_each_network_is_back_propagated_once_per_step():

@@ -230,6 +230,13 @@ BAD_SETTINGS = [
      'n_workers=0: Ray needs at least 1 worker'),
     ('cheetah_vel', ['--set', 'collector=fast'],
      "collector='fast': not one of"),
+    ('cheetah_vel', ['--set', 'precision=fp16'],
+     "precision='fp16': not one of fp32, bf16, tf32"),
+    ('cheetah_vel', ['--set', 'precision=tf32'],
+     'precision=tf32: TF32 matrix products exist on CUDA GPUs only'),
+    ('cheetah_vel', ['--algo', 'oracle', '--set', 'precision=bf16'],
+     "precision='bf16': oracle does not use this key (used by tcl-pearl, "
+     'pearl)'),
     ('cheetah_vel', ['--set', 'window_size=abc'], "window_size='abc': must "
      'be int'),
     ('cheetah_vel', ['--set', 'windw_size=3'],

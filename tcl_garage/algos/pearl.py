@@ -32,6 +32,7 @@ from dowel import logger, tabular
 from garage.experiment import MetaEvaluator
 from garage.torch import global_device
 from garage.torch.algos import PEARL as GaragePEARL
+from garage.torch.distributions import TanhNormal
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -42,6 +43,8 @@ from tcl_garage.algos.context_encoder import (context_tensor, context_width,
                                               sized_encoder_class)
 from tcl_garage.algos.exact_resume import ExactResume
 from tcl_garage.algos.pearl_worker import PEARLWorker
+from tcl_garage.algos.precision import (autocast, check_precision,
+                                        matmul_precision, slow_bf16_warning)
 from tcl_garage.algos.tensors import (distribution_checks_off, to_device,
                                       zero_grad)
 from tcl_garage.algos.training_statistics import TrainingStatistics
@@ -70,6 +73,10 @@ class PEARL(ExactResume, GaragePEARL):
         compile_step (bool): ``torch.compile`` the device part of each
             training step (:meth:`_update_networks`); on a GPU with CUDA
             graphs.
+        precision (str): The training step's precision: ``fp32``,
+            ``bf16`` (autocast forward passes, float32 weights, optimizer
+            and losses) or ``tf32`` (CUDA only); see
+            :mod:`tcl_garage.algos.precision`.
         env_slots (InProcessEnvs or ProcessEnvs or RayEnvs or None): Where
             the vectorised collector's environments live
             (:func:`tcl_garage.sampling.make_env_slots`); None: sample one
@@ -89,8 +96,10 @@ class PEARL(ExactResume, GaragePEARL):
                  *,
                  num_exploration_episodes: int = 10,
                  compile_step: bool = False,
+                 precision: str = 'fp32',
                  env_slots=None,
                  **kwargs) -> None:
+        check_precision(precision, device_type=None)
         if num_exploration_episodes < 1:
             raise ValueError('num_exploration_episodes must be >= 1, got '
                              f'{num_exploration_episodes}')
@@ -106,6 +115,7 @@ class PEARL(ExactResume, GaragePEARL):
             kwargs.get('num_test_tasks') or test_env_sampler.n_tasks)
         self._train_stats = TrainingStatistics()
         self._compile_step = compile_step
+        self._precision = precision
         self._compiled_step = None  # built at the first step
         self._epochs_trained = 0
 
@@ -157,6 +167,7 @@ class PEARL(ExactResume, GaragePEARL):
 
         """
         has_buffers = '_saved_buffers' in state
+        state.setdefault('_precision', 'fp32')  # snapshots before 0.3
         state['_train_stats'] = TrainingStatistics()  # 0.1 pickled a dict
         super().__setstate__(state)  # garage: empty buffers, re-collect
         if has_buffers:
@@ -175,6 +186,11 @@ class PEARL(ExactResume, GaragePEARL):
 
         """
         self.continue_random_streams()
+        device_type = getattr(global_device(), 'type', 'cpu')  # None: CPU
+        check_precision(self._precision, device_type)
+        slow = slow_bf16_warning(self._precision, device_type)
+        if slow is not None:
+            logger.log(slow)
         if self._collector is None:
             return super().train(trainer)
         for _ in trainer.step_epochs():
@@ -315,7 +331,7 @@ class PEARL(ExactResume, GaragePEARL):
         """
         context, context_info = self._training_context(indices)
         batch = self._sample_data(indices)
-        with distribution_checks_off():
+        with distribution_checks_off(), matmul_precision(self._precision):
             statistics = self._step_function()(context, context_info, *batch)
         for name, value in statistics.items():
             self._record(name, value)
@@ -358,7 +374,9 @@ class PEARL(ExactResume, GaragePEARL):
         regularisers have gradients (garage computed them from numpy
         copies; see :meth:`_policy_outputs`). Nothing here waits for the
         device: no ``.item()``, no copy back to the host, no branch on a
-        tensor's value.
+        tensor's value. With ``precision='bf16'`` the forward passes run
+        under bfloat16 autocast and every network output is cast to
+        float32 before a loss uses it (``.float()``: a no-op in fp32).
 
         Args:
             context (torch.Tensor): Each task's context, :math:`(T, N, C)`.
@@ -378,32 +396,37 @@ class PEARL(ExactResume, GaragePEARL):
             field.flatten(0, 1)
             for field in (obs, actions, rewards, next_obs, terms))
 
-        # Posterior inference: the encoder runs once, on the step's
-        # context. z is drawn with the reparameterisation trick, so losses
-        # through z reach the encoder.
-        encoder_output = self.context_encoder(context)
-        z_means, z_vars = self._infer_posterior(encoder_output)
-        task_z = self._policy.z.repeat_interleave(self._batch_size, 0)
+        with autocast(self._precision, context.device):
+            # Posterior inference: the encoder runs once, on the step's
+            # context (the posterior is float32: _posterior). z is drawn
+            # with the reparameterisation trick, so losses through z reach
+            # the encoder.
+            encoder_output = self.context_encoder(context)
+            z_means, z_vars = self._infer_posterior(encoder_output)
+            task_z = self._policy.z.repeat_interleave(self._batch_size, 0)
 
-        # Critic. Q(s, a, z) with z NOT detached: the encoder gets its RL
-        # gradient from the Q-functions only (PEARL's design).
-        q1_pred = self._qf1(torch.cat([obs, actions], dim=1), task_z)
-        q2_pred = self._qf2(torch.cat([obs, actions], dim=1), task_z)
-        with torch.no_grad():
-            target_v = self.target_vf(next_obs, task_z)
-            q_target = (rewards * self._reward_scale +
-                        (1. - terms) * self._discount * target_v)
-        qf_loss = (F.mse_loss(q1_pred, q_target) +
-                   F.mse_loss(q2_pred, q_target))
+            # Critic. Q(s, a, z) with z NOT detached: the encoder gets its
+            # RL gradient from the Q-functions only (PEARL's design).
+            q1_pred = self._qf1(torch.cat([obs, actions], dim=1),
+                                task_z).float()
+            q2_pred = self._qf2(torch.cat([obs, actions], dim=1),
+                                task_z).float()
+            with torch.no_grad():
+                target_v = self.target_vf(next_obs, task_z).float()
+                q_target = (rewards * self._reward_scale +
+                            (1. - terms) * self._discount * target_v)
+            qf_loss = (F.mse_loss(q1_pred, q_target) +
+                       F.mse_loss(q2_pred, q_target))
 
-        # Encoder: KL(q(z|c) || N(0, I)) and any auxiliary encoder loss of a
-        # subclass (TCLPEARL: contrastive_loss_scale * L_TCL).
-        encoder_loss, statistics = self._auxiliary_encoder_loss(
-            encoder_output, context_info)
-        if self._use_information_bottleneck:
-            kl_loss = self._kl_lambda * kl_to_standard_normal(z_means, z_vars)
-            encoder_loss = encoder_loss + kl_loss
-            statistics['KLLoss'] = kl_loss.detach()
+            # Encoder: KL(q(z|c) || N(0, I)) and any auxiliary encoder loss
+            # of a subclass (TCLPEARL: contrastive_loss_scale * L_TCL).
+            encoder_loss, statistics = self._auxiliary_encoder_loss(
+                encoder_output, context_info)
+            if self._use_information_bottleneck:
+                kl_loss = self._kl_lambda * kl_to_standard_normal(
+                    z_means, z_vars)
+                encoder_loss = encoder_loss + kl_loss
+                statistics['KLLoss'] = kl_loss.detach()
 
         # First backward pass: the Q-functions get gradients from qf_loss
         # alone (the encoder losses do not reach them); the encoder from
@@ -417,20 +440,22 @@ class PEARL(ExactResume, GaragePEARL):
         self.qf2_optimizer.step()
         self.context_optimizer.step()
 
-        # Policy and value function see z detached: neither trains the
-        # encoder. The Q-functions are the ones just stepped (garage's
-        # order).
-        new_actions, log_pi, policy_regularizer = self._policy_outputs(
-            obs, task_z.detach())
-        q1 = self._qf1(torch.cat([obs, new_actions], dim=1), task_z.detach())
-        q2 = self._qf2(torch.cat([obs, new_actions], dim=1), task_z.detach())
-        min_q = torch.min(q1, q2)
-        v_pred = self._vf(obs, task_z.detach())
-        # V towards min Q(s, a~pi, z) - log pi: the target is detached, so
-        # this loss reaches V alone.
-        vf_loss = F.mse_loss(v_pred, (min_q - log_pi).detach())
-        # Reparameterised actions through the Q-functions.
-        policy_loss = (log_pi - min_q).mean() + policy_regularizer
+        with autocast(self._precision, context.device):
+            # Policy and value function see z detached: neither trains the
+            # encoder. The Q-functions are the ones just stepped (garage's
+            # order).
+            z = task_z.detach()
+            new_actions, log_pi, policy_regularizer = self._policy_outputs(
+                obs, z)
+            q1 = self._qf1(torch.cat([obs, new_actions], dim=1), z).float()
+            q2 = self._qf2(torch.cat([obs, new_actions], dim=1), z).float()
+            min_q = torch.min(q1, q2)
+            v_pred = self._vf(obs, z).float()
+            # V towards min Q(s, a~pi, z) - log pi: the target is detached,
+            # so this loss reaches V alone.
+            vf_loss = F.mse_loss(v_pred, (min_q - log_pi).detach())
+            # Reparameterised actions through the Q-functions.
+            policy_loss = (log_pi - min_q).mean() + policy_regularizer
 
         # Second backward pass, for V and the policy only: the Q-functions
         # get no gradient from the policy loss (they are not stepped by it).
@@ -526,11 +551,15 @@ class PEARL(ExactResume, GaragePEARL):
         # pylint: disable=protected-access
         policy_module = self._policy.networks[1]._module
         dist = policy_module(torch.cat([obs, z], dim=1))
+        # garage's TanhNormal keeps the Gaussian before the tanh as _normal.
+        gaussian = dist._normal  # pylint: disable=protected-access
+        if gaussian.mean.dtype != torch.float32:  # bf16 autocast: sample,
+            # and take the log-likelihood and tanh correction, in float32
+            dist = TanhNormal(gaussian.mean.float(), gaussian.stddev.float())
+            gaussian = dist._normal  # pylint: disable=protected-access
         pre_tanh, actions = dist.rsample_with_pre_tanh_value()
         log_pi = dist.log_prob(value=actions,
                                pre_tanh_value=pre_tanh).unsqueeze(1)
-        # garage's TanhNormal keeps the Gaussian before the tanh as _normal.
-        gaussian = dist._normal  # pylint: disable=protected-access
         regularizer = (
             self._policy_mean_reg_coeff * gaussian.mean.pow(2).mean() +
             self._policy_std_reg_coeff * gaussian.stddev.log().pow(2).mean() +
@@ -543,8 +572,9 @@ class PEARL(ExactResume, GaragePEARL):
             encoder_output: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Posterior over z of each group of transitions (tasks' contexts,
         or windows), :math:`(N, W, D) \\to` mean and variance :math:`(N, L)`
-        (:func:`~tcl_garage.algos.context_encoder.group_posteriors`)."""
-        return group_posteriors(encoder_output, self._latent_dim,
+        (:func:`~tcl_garage.algos.context_encoder.group_posteriors`), in
+        float32 whatever the encoder's precision."""
+        return group_posteriors(encoder_output.float(), self._latent_dim,
                                 self._use_information_bottleneck)
 
     def _policy_parameters(self) -> List[torch.Tensor]:

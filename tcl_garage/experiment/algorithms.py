@@ -22,7 +22,8 @@ PEARL_KEYS = ('latent_dim', 'net_size', 'net_layers', 'encoder_hidden_size',
               'num_exploration_episodes', 'reward_scale', 'kl_lambda',
               'soft_target_tau', 'policy_lr', 'qf_lr', 'vf_lr',
               'context_lr', 'replay_buffer_size', 'use_next_obs_in_context',
-              'use_information_bottleneck', 'compile', 'collector')
+              'use_information_bottleneck', 'compile', 'precision',
+              'collector')
 #: TCL's own keys (TCL-PEARL only).
 TCL_KEYS = ('window_size', 'windows_per_task', 'contrastive_loss_scale',
             'temperature', 'key_encoder_tau', 'tcl_positive', 'tcl_negatives')
@@ -186,6 +187,7 @@ def _build_pearl(config, benchmark, n_train, n_test) -> BuiltRun:
         collector=config['collector'],
         seed=config['seed'],
         compile_step=config['compile'],
+        precision=config['precision'],
         **network_sizes(config),
         **kwargs)
     return BuiltRun(algo, env, config['batch_size'])

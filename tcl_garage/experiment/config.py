@@ -390,6 +390,13 @@ def check_ranges(config: Dict[str, Any]) -> None:
         if not ray_available():
             raise ConfigError('sampler=ray: Ray is not installed; run '
                               f'{RAY_INSTALL_HINT}, or use --sampler local')
+    if 'precision' in row.keys:
+        from tcl_garage.algos.precision import check_precision
+        try:
+            check_precision(config['precision'],
+                            config['device'].partition(':')[0])
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
     if row.cpu_only and config['device'] != 'cpu':
         raise ConfigError(f'device={config["device"]}: garage\'s {algo} '
                           'runs on the CPU only; use --device cpu')
