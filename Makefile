@@ -9,7 +9,7 @@ PIP = $(PY) -m pip
 STAMP = $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install install-ray install-rl2 demo test test-all clean
+.PHONY: install install-ray install-rl2 demo test test-all gpu-wheels clean
 
 install: $(STAMP)
 
@@ -44,6 +44,11 @@ test: install
 # Also the opt-in slow tests (longer runs, all 50 Meta-World envs).
 test-all: install
 	$(PY) -m pytest --run-slow $(PYTEST_ARGS)
+
+# The wheels the GPU machine lacks, for benchmarks/gpu_check.py (.whl/,
+# checked to fit the device tool's 64 MiB with the working tree).
+gpu-wheels: install
+	$(PY) benchmarks/gpu_wheels.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -43,12 +43,13 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
-    if config.getoption('--run-slow'):
-        return
-    skip = pytest.mark.skip(reason='slow: run with --run-slow')
+    no_cuda = pytest.mark.skip(reason='needs CUDA')
+    skip_slow = pytest.mark.skip(reason='slow: run with --run-slow')
     for item in items:
-        if 'slow' in item.keywords:
-            item.add_marker(skip)
+        if item.get_closest_marker('cuda') and not torch.cuda.is_available():
+            item.add_marker(no_cuda)
+        if 'slow' in item.keywords and not config.getoption('--run-slow'):
+            item.add_marker(skip_slow)
 
 
 def make_point_algo(algo='tcl-pearl', seed=0, **overrides):

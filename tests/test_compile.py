@@ -47,7 +47,7 @@ def test_compiled_step_equals_eager_on_cpu(eager_random_numbers):
     assert_same(eager, compiled)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+@pytest.mark.cuda
 def test_compiled_step_with_cuda_graphs_equals_eager(eager_random_numbers):
     eager = parameters_after_steps(False, steps=5, device='cuda')
     compiled = parameters_after_steps(True, steps=5, device='cuda')
