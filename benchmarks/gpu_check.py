@@ -11,13 +11,13 @@
    metaworld and cheetah-vel presets (the paper's sizes): stock garage
    PEARL, our eager TCL-PEARL, compiled TCL-PEARL (CUDA graphs) and
    TCL-PEARL with ``precision=bf16`` and ``precision=tf32``;
-6. times one paper-size ML1 epoch (push-v3): the epoch's collection with
-   the vectorised collector on ``--n-workers`` worker processes, its
-   gradient steps (``--timed-steps`` of the 4,000 timed, the rest
-   extrapolated from their median) and its meta-test evaluation; then
-   projects the 50-epoch run (initial collection + 50 epochs, snapshots
-   left out) against the target of under one hour (the paper: 6.75 h on
-   M40s).
+6. times one paper-size ML1 epoch (push-v3; ``benchmarks/epoch_profile.py``):
+   the epoch's collection with the vectorised collector on
+   ``--n-workers`` worker processes, its gradient steps (``--timed-steps``
+   of the 4,000 timed, the rest extrapolated from their median), its
+   meta-test evaluation, snapshot and logging; then projects the 50-epoch
+   run (initial collection + 50 epochs) against the target of under one
+   hour (the paper: 6.75 h on M40s).
 
 Everything printed also goes to ``OUT/gpu_check.log``; ``OUT/summary.md``
 (a few kB) and ``OUT/results.json`` hold the figures. A part that fails is
@@ -31,7 +31,6 @@ import json
 import os
 import pathlib
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -210,67 +209,27 @@ def step_times(presets, device: str, steps: int, warmup: int, tiny: bool,
 
 def ml1_epoch(device: str, n_workers: int, timed_steps: int, tiny: bool,
               report: Report) -> None:
-    """One paper-size push-v3 epoch, part by part, and the projection."""
-    import numpy as np
+    """One paper-size push-v3 epoch, part by part
+    (``benchmarks/epoch_profile.py``), and the projection."""
+    sys.path.insert(0, str(ROOT / 'benchmarks'))
+    import epoch_profile
     from tcl_garage.experiment import load_config
-    from tcl_garage.experiment.launcher import build_run
-    overrides = dict(device=device, n_workers=n_workers, seed=0)
     config = load_config('ml1/push-v3', algo='tcl-pearl',
                          profile='smoke' if tiny else None,
-                         overrides=overrides)
-    start = time.time()
-    built, _ = build_run(config)
-    algo = built.algo
-    # pylint: disable=protected-access
-    collector, evaluator = algo._collector, algo._evaluator
-    parts = {'build': time.time() - start}
-    start = time.time()
-    collector.collect_initial()
-    parts['initial collection'] = time.time() - start
-    n_train = len(algo.collection_plan.replay_buffers)
-    np.random.seed(0)
-    tasks = [np.random.randint(n_train)
-             for _ in range(config['num_tasks_sample'])]
-    start = time.time()
-    collector.collect_epoch(tasks)
-    parts['epoch collection'] = time.time() - start
-    times = []
-    for _ in range(min(timed_steps, config['num_steps_per_epoch'])):
-        indices = np.random.choice(n_train, config['meta_batch_size'])
-        times.append(_timed_step(algo, indices, device))
-    step = statistics.median(times[len(times) // 4:] or times)
-    parts['gradient steps'] = step * config['num_steps_per_epoch']
-    start = time.time()
-    algo.policy.reset_belief()
-    evaluator.evaluate(algo)
-    parts['meta-test evaluation'] = time.time() - start
-    epoch = (parts['epoch collection'] + parts['gradient steps'] +
-             parts['meta-test evaluation'])
-    total = parts['initial collection'] + PAPER_EPOCHS * epoch
-    report.results['ml1_epoch'] = dict(
-        parts=parts, step_median=step, epoch=epoch,
-        projected_run=total, timed_steps=len(times),
-        steps_per_epoch=config['num_steps_per_epoch'])
-    report.say(f'ML1 push-v3 epoch ({"smoke sizes" if tiny else "paper sizes"}'
-               f', {n_workers} workers; {len(times)} of '
-               f'{config["num_steps_per_epoch"]} gradient steps timed, the '
-               'rest at their median):')
-    for name, seconds in parts.items():
-        report.say(f'  {name:22s} {seconds:8.1f} s')
-    report.say(f'  one epoch              {epoch:8.1f} s')
+                         overrides=dict(device=device, n_workers=n_workers,
+                                        seed=0))
+    profile = epoch_profile.profile_epoch(config, timed_steps)
+    report.results['ml1_epoch'] = profile
+    epoch_profile.print_profile(
+        f'ML1 push-v3 epoch ({"smoke sizes" if tiny else "paper sizes"})',
+        config, profile, say=report.say)
+    total = (profile['parts']['initial collection'] +
+             PAPER_EPOCHS * profile['epoch'])
     verdict = 'met' if total < TARGET_SECONDS else 'NOT met'
     report.say(f'projected {PAPER_EPOCHS}-epoch run: {total / 3600:.2f} h '
-               f'(initial collection + {PAPER_EPOCHS} epochs, snapshots left '
-               f'out; target < 1 h: {verdict}; the paper: 6.75 h on M40s)')
-
-
-def _timed_step(algo, indices, device):
-    import torch
-    start = time.perf_counter()
-    algo._optimize_policy(indices)  # pylint: disable=protected-access
-    if device.startswith('cuda'):
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
+               f'(initial collection + {PAPER_EPOCHS} epochs, snapshots '
+               f'included; target < 1 h: {verdict}; the paper: 6.75 h on '
+               'M40s)')
 
 
 def main() -> None:

@@ -21,6 +21,12 @@ the sampling policy's forward pass on a collection batch (one row per
 task of a round) in both precisions, which decides whether the workers'
 policy copies should use bfloat16.
 
+``--adam-loop`` adds our ``TCLPEARL`` stepping Adam with its per-tensor
+loop (torch's CPU default, garage's) and prints loop / foreach (ours:
+the multi-tensor step, bitwise the same results). ``--profile cpu-hour``
+takes the sizes from that profile (the networks of the cpu-hour studies)
+instead of the paper's.
+
 Environment physics is not involved: a gradient step only sees the
 observation and action sizes (Meta-World: 39 and 4; HalfCheetah: 20 and 6).
 
@@ -28,6 +34,8 @@ observation and action sizes (Meta-World: 39 and 4; HalfCheetah: 20 and 6).
     python benchmarks/step_time.py --preset cheetah-vel --steps 40
     python benchmarks/step_time.py --device cuda --compile --warmup 10
     python benchmarks/step_time.py --precision bf16 --steps 20
+    python benchmarks/step_time.py --preset cheetah-vel --profile cpu-hour \
+        --adam-loop --steps 200
 """
 import argparse
 import statistics
@@ -117,18 +125,20 @@ class OneTaskSampler:
     n_tasks = 1
 
 
-def preset_sizes(name):
+def preset_sizes(name, profile=None):
     """A preset's sizes, from its benchmark's config.
 
     Args:
         name (str): A key of :data:`PRESETS`.
+        profile (str or None): A config profile (e.g. ``cpu-hour``); None:
+            the paper's sizes.
 
     Returns:
         dict: Sizes for :func:`build`.
 
     """
     benchmark, obs_dim, act_dim = PRESETS[name]
-    config = load_config(benchmark, algo='tcl-pearl')
+    config = load_config(benchmark, algo='tcl-pearl', profile=profile)
     return dict(obs_dim=obs_dim, act_dim=act_dim,
                 meta_batch_size=config['meta_batch_size'],
                 batch_size=config['batch_size'],
@@ -157,6 +167,8 @@ def build(kind, preset, device='cpu', precision='fp32'):
                  contrastive_loss_scale=0.0 if kind == 'tcl0' else 1.0,
                  compile_step=kind == 'compiled',
                  precision=precision)
+        if kind == 'adam-loop':  # torch's per-tensor loop on the CPU
+            p['optimizer_class'] = torch.optim.Adam
     algo, _ = build_pearl(algo_class, envs, OneTaskSampler(),
                           num_test_tasks=1, device=device, **p)
     rng = np.random.default_rng(0)
@@ -299,6 +311,10 @@ def main():
                         help='also time the compiled TCLPEARL step')
     parser.add_argument('--warmup', type=int, default=3,
                         help='untimed steps of each variant first')
+    parser.add_argument('--adam-loop', action='store_true',
+                        help="also time Adam's per-tensor loop")
+    parser.add_argument('--profile', default=None,
+                        help='sizes of a config profile (e.g. cpu-hour)')
     parser.add_argument('--precision', choices=('bf16', ),
                         help='compare fp32 with bf16 at --presets instead')
     parser.add_argument('--presets', nargs='+', choices=sorted(PRESETS),
@@ -308,12 +324,14 @@ def main():
     if args.precision:
         compare_precisions(args)
         return
-    preset = preset_sizes(args.preset)
+    preset = preset_sizes(args.preset, args.profile)
     kinds = {'stock': 'stock garage PEARL',
              'tcl': 'TCLPEARL',
              'tcl0': 'TCLPEARL, contrastive scale 0'}
     if args.compile:
         kinds['compiled'] = 'TCLPEARL, compiled'
+    if args.adam_loop:
+        kinds['adam-loop'] = 'TCLPEARL, Adam per-tensor loop'
     algos = {kind: build(kind, preset, args.device) for kind in kinds}
     median = round_robin(algos, preset, args.steps, args.warmup, args.device)
     print(f'preset {args.preset}: torch {torch.__version__}, '
@@ -330,6 +348,9 @@ def main():
         print(f'  TCLPEARL compiled / eager        '
               f'{median["compiled"] / median["tcl"]:.3f}  (eager / compiled: '
               f'{median["tcl"] / median["compiled"]:.2f}x)')
+    if args.adam_loop:
+        print(f'  Adam loop / foreach              '
+              f'{median["adam-loop"] / median["tcl"]:.3f}')
 
 
 if __name__ == '__main__':

@@ -25,8 +25,9 @@ def number_after(label, text):
 
 def test_step_time_prints_both_ratios_against_their_targets():
     out = run_script('step_time', '--preset', 'cheetah-vel', '--steps', '1',
-                     '--warmup', '0')
-    for label in ('TCLPEARL / TCLPEARL scale 0', 'stock PEARL / TCLPEARL'):
+                     '--warmup', '0', '--adam-loop', '--profile', 'cpu-hour')
+    for label in ('TCLPEARL / TCLPEARL scale 0', 'stock PEARL / TCLPEARL',
+                  'Adam loop / foreach'):
         assert number_after(label, out) > 0
     assert 'compiled' not in out
 
@@ -96,3 +97,20 @@ def test_memory_reports_the_peak_of_a_small_run(tmp_path):
     assert 0.25 < size < 0.5
     assert (tmp_path / 'params.pkl').stat().st_size / 2**30 == \
         pytest.approx(size, abs=0.01)
+
+
+def test_epoch_profile_splits_an_epoch_and_projects_the_run():
+    out = run_script('epoch_profile', '--env', 'cheetah-dir', '--profile',
+                     'smoke', '--timed-steps', '3', '--initial-tasks', '2')
+    assert '(3 timed' in out
+    shares = []
+    for part in ('epoch collection', 'gradient steps', 'meta-test evaluation',
+                 'snapshot', 'logging'):
+        match = re.search(re.escape(part) + r'\s+([0-9.]+) s\s+([0-9.]+) %',
+                          out)
+        assert match, (part, out)
+        shares.append(float(match.group(2)))
+    assert sum(shares) == pytest.approx(100, abs=0.5)
+    assert number_after('initial collection', out) > 0
+    assert float(re.search(r'projected run .* h \(([0-9.]+) s: initial '
+                           r'collection \+ 2 epochs\)', out).group(1)) > 0

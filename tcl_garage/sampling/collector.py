@@ -38,7 +38,7 @@ as garage's ``MetaEvaluator``.
 """
 import collections
 import contextlib
-from typing import Any, Callable, Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from dowel import logger, tabular
 from garage import EpisodeBatch, log_multitask_performance, StepType
@@ -134,9 +134,14 @@ class MultiTaskCollector:
         self.width = width
 
     @one_torch_thread()
-    def collect_initial(self) -> int:
+    def collect_initial(self, tasks: Optional[Sequence[int]] = None) -> int:
         """``num_initial_steps`` with z from the prior in every training
         task (PEARL's first epoch).
+
+        Args:
+            tasks (Sequence[int] or None): Only these training tasks
+                (benchmarks time a part of the initial collection); None:
+                all of them.
 
         Returns:
             int: Environment steps taken.
@@ -144,7 +149,7 @@ class MultiTaskCollector:
         """
         plan = self._algo.collection_plan
         self._envs.set_policy(SamplingPolicy.of(self._algo.policy))
-        tasks = list(range(plan.num_train_tasks))
+        tasks = list(range(plan.num_train_tasks) if tasks is None else tasks)
         steps = 0
         for start in range(0, len(tasks), self.width):
             group = tasks[start:start + self.width]

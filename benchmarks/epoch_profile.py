@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Where an epoch's time goes: collection, gradient steps, meta-test
+evaluation, snapshot and logging, for one run's config.
+
+Builds the run as the launcher does (``load_config`` + ``build_run``),
+collects the initial data (timed, once per run), then times one epoch part
+by part: the epoch's collection (the vectorised collector), its gradient
+steps (``--timed-steps`` of ``num_steps_per_epoch`` timed, the rest at the
+median of the timed ones after the first quarter), the meta-test
+evaluation, the snapshot (the pickled algorithm and environment, as the
+trainer writes it every epoch) and the epoch's logging (statistics and a
+CSV and text dump). Prints the split and projects the whole run
+(initial collection + epochs x epoch). ``--precision`` sets the step's
+precision. ``--skip-initial-tasks N`` collects the initial data of only N
+tasks (the paper-size ML1 run's 50 tasks x 4,000 steps take minutes here)
+and scales its time to all of them; gradient steps then draw from those
+tasks only.
+
+    python benchmarks/epoch_profile.py --env cheetah-dir --profile cpu-hour
+    python benchmarks/epoch_profile.py --env ml1/reach-v3 --profile cpu-hour
+    python benchmarks/epoch_profile.py --env ml1/push-v3 --timed-steps 20 \\
+        --initial-tasks 8
+"""
+import argparse
+import pathlib
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any, Dict, Optional
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def timed(function) -> float:
+    """Seconds ``function()`` takes."""
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def profile_epoch(config: Dict[str, Any], timed_steps: int,
+                  initial_tasks: Optional[int] = None) -> Dict[str, Any]:
+    """One epoch of a run's config, part by part.
+
+    Args:
+        config (dict): Resolved config (``load_config``).
+        timed_steps (int): Gradient steps timed (the rest extrapolated).
+        initial_tasks (int or None): Tasks whose initial data is collected
+            (None: all; the time is scaled to all tasks).
+
+    Returns:
+        dict: ``parts`` (seconds each: initial collection, epoch
+            collection, gradient steps, meta-test evaluation, snapshot,
+            logging), ``epoch`` (seconds, without the initial collection),
+            ``projected_run`` (initial + epochs x epoch), ``step_median``
+            and ``timed_steps``.
+
+    """
+    import torch
+    from dowel import CsvOutput, logger, tabular, TextOutput
+
+    from tcl_garage.experiment.launcher import build_run
+    from tcl_garage.experiment.snapshots import atomic_pickle
+
+    built, _ = build_run(config)
+    algo = built.algo
+    # pylint: disable=protected-access
+    collector, evaluator = algo._collector, algo._evaluator
+    plan = algo.collection_plan
+    n_train = plan.num_train_tasks
+    parts = {}
+    if initial_tasks is None or initial_tasks >= n_train:
+        parts['initial collection'] = timed(collector.collect_initial)
+        trained = list(range(n_train))
+    else:  # the first initial_tasks tasks, scaled to all
+        trained = list(range(initial_tasks))
+        parts['initial collection'] = timed(
+            lambda: collector.collect_initial(trained)) * n_train / len(
+                trained)
+    np.random.seed(0)
+    tasks = [trained[np.random.randint(len(trained))]
+             for _ in range(config['num_tasks_sample'])]
+    parts['epoch collection'] = timed(lambda: collector.collect_epoch(tasks))
+    steps = config['num_steps_per_epoch']
+    times = []
+    device = config['device']
+    for _ in range(min(timed_steps, steps)):
+        indices = np.random.choice(trained, config['meta_batch_size'])
+
+        def step(indices=indices):
+            algo._optimize_policy(indices)
+            if device.startswith('cuda'):
+                torch.cuda.synchronize()
+
+        times.append(timed(step))
+    step_median = statistics.median(times[len(times) // 4:] or times)
+    parts['gradient steps'] = step_median * steps
+    algo.policy.reset_belief()
+    parts['meta-test evaluation'] = timed(lambda: evaluator.evaluate(algo))
+    with tempfile.TemporaryDirectory() as folder:
+        path = pathlib.Path(folder)
+        parts['snapshot'] = timed(lambda: atomic_pickle(
+            dict(algo=algo, env=built.env), str(path / 'params.pkl')))
+        logger.add_output(CsvOutput(str(path / 'progress.csv')))
+        logger.add_output(TextOutput(str(path / 'debug.log')))
+
+        def log():
+            for name, value in algo.train_statistics.items():
+                tabular.record(f'Train/{name}', value)
+            logger.log(tabular)
+            logger.dump_all()
+
+        parts['logging'] = timed(log)
+        logger.remove_all()
+    epoch = sum(seconds for name, seconds in parts.items()
+                if name != 'initial collection')
+    return dict(parts=parts, epoch=epoch, step_median=step_median,
+                timed_steps=len(times),
+                projected_run=parts['initial collection'] +
+                config['epochs'] * epoch)
+
+
+def print_profile(name: str, config: Dict[str, Any],
+                  profile: Dict[str, Any], say=print) -> None:
+    """The split as lines (``say`` prints each)."""
+    say(f'{name}: {config["epochs"]} epochs of {config["num_steps_per_epoch"]}'
+        f' gradient steps ({profile["timed_steps"]} timed, median '
+        f'{profile["step_median"] * 1e3:.1f} ms), precision '
+        f'{config["precision"]}, device {config["device"]}, '
+        f'{config["n_workers"]} workers')
+    epoch = profile['epoch']
+    for part, seconds in profile['parts'].items():
+        share = ('' if part == 'initial collection' else
+                 f'  {100 * seconds / epoch:5.1f} % of an epoch')
+        say(f'  {part:22s} {seconds:9.2f} s{share}')
+    say(f'  one epoch              {epoch:9.2f} s')
+    say(f'  projected run          {profile["projected_run"] / 3600:9.2f} h '
+        f'({profile["projected_run"]:.1f} s: initial collection + '
+        f'{config["epochs"]} epochs)')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--env', default='cheetah-dir')
+    parser.add_argument('--algo', default='tcl-pearl')
+    parser.add_argument('--profile', default=None,
+                        help='a config profile, e.g. cpu-hour (default: '
+                        "the paper's sizes)")
+    parser.add_argument('--precision', default='fp32')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--n-workers', type=int, default=None)
+    parser.add_argument('--timed-steps', type=int, default=100)
+    parser.add_argument('--initial-tasks', type=int, default=None)
+    parser.add_argument('--set', action='append', default=[],
+                        metavar='KEY=VALUE')
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    import tcl_garage  # noqa: F401  (adapts garage before it is imported)
+    from tcl_garage.experiment import load_config
+    from tcl_garage.experiment.config import parse_overrides
+    overrides = dict(parse_overrides(args.set), precision=args.precision,
+                     device=args.device, seed=0)
+    if args.n_workers is not None:
+        overrides['n_workers'] = args.n_workers
+    config = load_config(args.env, algo=args.algo, profile=args.profile,
+                         overrides=overrides)
+    profile = profile_epoch(config, args.timed_steps, args.initial_tasks)
+    print_profile(f'{args.env} ({args.profile or "paper sizes"})', config,
+                  profile)
+
+
+if __name__ == '__main__':
+    main()
