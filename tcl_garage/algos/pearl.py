@@ -173,7 +173,7 @@ class PEARL(ExactResume, GaragePEARL):
 
         """
         has_buffers = '_saved_buffers' in state
-        state.setdefault('_precision', 'fp32')  # snapshots before 0.3
+        state.setdefault('_precision', 'fp32')  # snapshots before the setting
         state['_train_stats'] = TrainingStatistics()  # 0.1 pickled a dict
         super().__setstate__(state)  # garage: empty buffers, re-collect
         if has_buffers:
@@ -237,7 +237,7 @@ class PEARL(ExactResume, GaragePEARL):
             encoder = self.context_encoder
         return self.posteriors_from_encoder_output(
             encoder(context_tensor(window_batch,
-                                          self._use_next_obs_in_context)))
+                                   self._use_next_obs_in_context)))
 
     def posteriors_from_encoder_output(
             self, params: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
