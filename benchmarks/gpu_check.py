@@ -251,7 +251,7 @@ def main() -> None:
     parser.add_argument('--steps', type=int, default=20,
                         help='timed steps of each variant')
     parser.add_argument('--warmup', type=int, default=10)
-    parser.add_argument('--timed-steps', type=int, default=300,
+    parser.add_argument('--timed-steps', type=int, default=200,
                         help='gradient steps of the ML1 epoch timed')
     parser.add_argument('--n-workers', type=int, default=os.cpu_count())
     parser.add_argument('--skip', nargs='*', default=[],
@@ -263,7 +263,7 @@ def main() -> None:
                    report)
     check_device(args.device, report)
     parts = [
-        ('tests', lambda: cuda_tests(report, timeout=150)),
+        ('tests', lambda: cuda_tests(report, timeout=200)),
         ('smoke', lambda: smoke_runs(args.benchmarks, args.device, report,
                                      timeout=180)),
         ('steps', lambda: step_times(args.presets, args.device, args.steps,

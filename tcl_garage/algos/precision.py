@@ -10,7 +10,7 @@
   targets, log-likelihoods and the tanh correction, the KL, the TCL
   similarities, logits and loss and the V target are float32 arithmetic.
 * ``tf32``: float32 weights and activations, matrix products and
-  convolutions in TensorFlow-32 on CUDA (Ampere and newer); not on the CPU.
+  convolutions in TensorFloat-32 on CUDA (Ampere and newer); not on the CPU.
 
 bfloat16 pays on hardware with native bfloat16 matrix products: CUDA GPUs
 from Ampere on, and CPUs with AVX512-BF16 or AMX. Elsewhere oneDNN falls
@@ -19,8 +19,9 @@ product 40x slower than float32, a step 2.7x to 13x slower), and
 :func:`slow_bf16_warning` says so when a run starts.
 
 Only the training step changes: the policy copies that collect and
-evaluate stay float32 (their batches are a few rows, where bfloat16 gains
-nothing: ``benchmarks/step_time.py --precision bf16`` measures it).
+evaluate stay float32 (their batches are a few rows; on this project's CPU
+bfloat16 made them slower: ``benchmarks/step_time.py --precision bf16``
+measures it).
 """
 import contextlib
 from typing import Iterator, Optional
