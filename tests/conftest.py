@@ -1,6 +1,7 @@
 """Shared fixtures: tiny PEARL/TCL-PEARL runs on point-goal tasks, and
 the experiment scripts run as users run them."""
 import pathlib
+import pickle
 import signal
 import subprocess
 import sys
@@ -160,6 +161,50 @@ def train(algo, env, log_dir, n_epochs=2):
     trainer.setup(algo=algo, env=env)
     trainer.train(n_epochs=n_epochs, batch_size=algo._batch_size)
     return trainer
+
+
+#: Columns that hold wall-clock times (none is logged today: dowel's tabular
+#: holds TotalEnvSteps and the algorithm's values only).
+TIME_COLUMNS = ('Time', 'EpochTime', 'ItrTime')
+
+
+def progress(run_dir):
+    """A run's progress rows without their wall-clock columns."""
+    return [{key: value for key, value in row.items()
+             if key not in TIME_COLUMNS} for row in progress_rows(run_dir)]
+
+
+def parameters(run_dir):
+    """Every network parameter of a run directory's snapshot."""
+    with open(pathlib.Path(run_dir) / 'params.pkl', 'rb') as f:
+        algo = pickle.load(f)['algo']
+    return [p.detach().clone() for net in algo.networks
+            for p in net.parameters()]
+
+
+def same_parameters(a, b):
+    """Whether two parameter lists are bitwise equal."""
+    return len(a) == len(b) and all(torch.equal(x, y) for x, y in zip(a, b))
+
+
+def assert_killed_run_resumes_exactly(tmp_path, script, args, epochs):
+    """Run ``experiments/<script>.py ARGS`` alone, and again SIGKILLed after
+    its first epoch and resumed: the same progress and parameters.
+
+    Returns:
+        pathlib.Path: The killed and resumed run's directory.
+    """
+    alone = launch(script, *args, '--log-dir', str(tmp_path / 'alone'))
+    assert alone.returncode == 0, alone.stderr[-2000:]
+    killed_dir = tmp_path / 'killed'
+    kill_after_first_epoch(script, *args, run_dir=killed_dir)
+    assert len(progress(killed_dir)) < epochs
+    resumed = launch(script, '--resume', str(killed_dir))
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert progress(killed_dir) == progress(tmp_path / 'alone')
+    assert same_parameters(parameters(killed_dir),
+                           parameters(tmp_path / 'alone'))
+    return killed_dir
 
 
 def launch(script, *args, timeout=600):

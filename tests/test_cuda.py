@@ -11,9 +11,8 @@ import pytest
 import torch
 from garage.torch import set_gpu_mode
 
-from conftest import fill_buffers, launch, make_point_algo
+from conftest import fill_buffers, launch, make_point_algo, progress
 from test_precision import LOSS_RTOL
-from test_reliability import progress
 
 pytestmark = pytest.mark.cuda
 

@@ -21,10 +21,15 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / 'benchmarks'))
 import gpu_wheels  # noqa: E402  (a script of benchmarks/)
 
-PYTHON_312 = pathlib.Path(
-    subprocess.run(['pyenv', 'prefix', '3.12.1'], capture_output=True,
-                   text=True, check=False).stdout.strip() or '/nonexistent'
-) / 'bin' / 'python3.12'
+
+def python_312() -> pathlib.Path:
+    """pyenv's Python 3.12 (may not exist)."""
+    prefix = subprocess.run(['pyenv', 'prefix', '3.12.1'],
+                            capture_output=True, text=True,
+                            check=False).stdout.strip()
+    return pathlib.Path(prefix or '/nonexistent') / 'bin' / 'python3.12'
+
+
 DRY_RUN = ['--device', 'cpu', '--tiny', '--benchmarks', 'cheetah-vel',
            '--presets', 'metaworld', '--steps', '1', '--warmup', '1',
            '--timed-steps', '2', '--n-workers', '1']
@@ -83,7 +88,8 @@ def _wheels_312(tmp_path_factory):
 @pytest.mark.slow  # downloads about 47 MiB
 def test_the_wheels_fit_64_mib_and_install_into_a_clean_python_312_target(
         tmp_path, wheels_312):
-    if not PYTHON_312.exists():
+    python = python_312()
+    if not python.exists():
         pytest.skip('no Python 3.12 (pyenv 3.12.1)')
     names = [gpu_wheels.normalise(r.split('==')[0])
              for r in gpu_wheels.requirements()]
@@ -93,11 +99,11 @@ def test_the_wheels_fit_64_mib_and_install_into_a_clean_python_312_target(
     total = sum(w.stat().st_size for w in wheels_312)
     assert total + gpu_wheels.tree_bytes() < gpu_wheels.LIMIT_BYTES
     target = tmp_path / 'site'
-    subprocess.run([str(PYTHON_312), '-m', 'pip', 'install', '-q',
+    subprocess.run([str(python), '-m', 'pip', 'install', '-q',
                     '--no-index', '--no-deps', '--target', str(target),
                     *map(str, wheels_312)], check=True)
     versions = subprocess.run(
-        [str(PYTHON_312), '-S', '-c',
+        [str(python), '-S', '-c',
          'import sys, importlib.metadata as m; sys.path.insert(0, sys.argv[1]);'
          ' print(" ".join(f"{d.metadata[\'Name\']}=={d.version}" for d in '
          'm.distributions(path=[sys.argv[1]])))', str(target)],

@@ -11,9 +11,8 @@ import pytest
 import torch
 import torch._inductor.config as inductor_config
 
-from conftest import (fill_buffers, gradients_per_step, kill_after_first_epoch,
-                      launch, make_point_algo, networks_by_name)
-from test_reliability import parameters, progress, same_parameters
+from conftest import (assert_killed_run_resumes_exactly, fill_buffers,
+                      gradients_per_step, make_point_algo, networks_by_name)
 
 from tcl_garage.algos import precision
 
@@ -130,17 +129,10 @@ def test_a_compiled_bf16_step_matches_the_eager_bf16_step(monkeypatch):
 
 
 def test_a_sigkilled_bf16_run_resumes_to_the_run_left_alone(tmp_path):
-    args = ['--smoke', '--seed', '4', '--epochs', '3', '--set',
-            'precision=bf16']
-    alone = launch('cheetah_dir', *args, '--log-dir', str(tmp_path / 'alone'))
-    assert alone.returncode == 0, alone.stderr[-2000:]
-    killed = tmp_path / 'killed'
-    kill_after_first_epoch('cheetah_dir', *args, run_dir=killed)
-    assert len(progress(killed)) < 3
-    resumed = launch('cheetah_dir', '--resume', str(killed))
-    assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert progress(killed) == progress(tmp_path / 'alone')
-    assert same_parameters(parameters(killed), parameters(tmp_path / 'alone'))
+    killed = assert_killed_run_resumes_exactly(
+        tmp_path, 'cheetah_dir',
+        ['--smoke', '--seed', '4', '--epochs', '3', '--set', 'precision=bf16'],
+        epochs=3)
     with open(killed / 'params.pkl', 'rb') as f:
         assert pickle.load(f)['algo']._precision == 'bf16'  # it reached the run
 

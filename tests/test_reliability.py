@@ -13,33 +13,13 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import kill_after_first_epoch, launch, make_point_algo, train
+from conftest import (assert_killed_run_resumes_exactly, launch,
+                      make_point_algo, parameters, progress, same_parameters,
+                      train)
 
 from tcl_garage.algos import NonFiniteLossError
 from tcl_garage.experiment import load_config, main, run
-from tcl_garage.experiment.rundir import progress_rows
 from tcl_garage.experiment.snapshots import atomic_pickle
-
-#: Columns that hold wall-clock times (none is logged today: dowel's tabular
-#: holds TotalEnvSteps and the algorithm's values only).
-TIME_COLUMNS = ('Time', 'EpochTime', 'ItrTime')
-
-
-def progress(run_dir):
-    return [{key: value for key, value in row.items()
-             if key not in TIME_COLUMNS} for row in progress_rows(run_dir)]
-
-
-def parameters(run_dir):
-    with open(pathlib.Path(run_dir) / 'params.pkl', 'rb') as f:
-        algo = pickle.load(f)['algo']
-    return [p.detach().clone() for net in algo.networks
-            for p in net.parameters()]
-
-
-def same_parameters(a, b):
-    return len(a) == len(b) and all(torch.equal(x, y) for x, y in zip(a, b))
-
 
 def smoke_run(benchmark, log_dir, seed=3, **overrides):
     config = load_config(benchmark, profile='smoke',
@@ -78,18 +58,9 @@ def test_environments_never_seed_from_os_entropy():
 def test_sigkilled_run_resumes_to_the_run_left_alone(tmp_path):
     """TCL-PEARL on Walker (early terminations): SIGKILL after its first
     logged epoch, resume; the result is the uninterrupted run's."""
-    args = ['--smoke', '--seed', '5', '--epochs', '4']
-    alone = launch('walker_rand_params', *args, '--log-dir',
-                   str(tmp_path / 'alone'))
-    assert alone.returncode == 0, alone.stderr[-2000:]
-    killed_dir = tmp_path / 'killed'
-    kill_after_first_epoch('walker_rand_params', *args, run_dir=killed_dir)
-    assert len(progress(killed_dir)) < 4
-    resumed = launch('walker_rand_params', '--resume', str(killed_dir))
-    assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert progress(killed_dir) == progress(tmp_path / 'alone')
-    assert same_parameters(parameters(killed_dir),
-                           parameters(tmp_path / 'alone'))
+    assert_killed_run_resumes_exactly(
+        tmp_path, 'walker_rand_params',
+        ['--smoke', '--seed', '5', '--epochs', '4'], epochs=4)
 
 
 def test_snapshot_holds_the_filled_buffers_and_random_states(tmp_path):
