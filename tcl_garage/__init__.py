@@ -4,7 +4,8 @@ The core, the method itself, lives in :mod:`tcl_garage.tcl` (importable
 without garage's algorithms) and is re-exported here:
 
 * :func:`trajectory_contrastive_loss`, :func:`contrastive_accuracy` — the TCL
-  objective over Gaussian window posteriors;
+  objective over Gaussian window posteriors (or point masses: a
+  deterministic encoder's outputs);
 * :class:`MomentumEncoder` — the EMA key encoder;
 * :func:`sample_window_pairs` — query/key windows of the same trajectories
   from garage ``PathBuffer``s;
@@ -13,7 +14,9 @@ without garage's algorithms) and is re-exported here:
 Algorithms, loaded on first use (garage's import takes seconds):
 ``tcl_garage.TCLPEARL`` and ``tcl_garage.PEARL`` (garage's PEARL, its
 update written out and its known defects fixed: see
-:mod:`tcl_garage.algos.pearl`), also in :mod:`tcl_garage.algos`.
+:mod:`tcl_garage.algos.pearl`), ``tcl_garage.MQL`` and ``tcl_garage.TCLMQL``
+(Meta-Q-Learning, and TCL on its recurrent context:
+:mod:`tcl_garage.algos.mql`), also in :mod:`tcl_garage.algos`.
 
 Importing this package applies :mod:`tcl_garage.garage_compat` and fails with
 the install command if garage 2021.3.0 is missing.
@@ -35,7 +38,8 @@ from tcl_garage.tcl import (contrastive_accuracy,  # noqa: E402
 __version__ = '0.1.0'
 
 _LAZY = {'TCLPEARL': 'tcl_garage.algos', 'PEARL': 'tcl_garage.algos',
-         'PEARLWorker': 'tcl_garage.algos'}
+         'PEARLWorker': 'tcl_garage.algos', 'MQL': 'tcl_garage.algos',
+         'TCLMQL': 'tcl_garage.algos'}
 
 __all__ = [
     'contrastive_accuracy', 'contrastive_logits', 'excluded_keys',

@@ -16,15 +16,16 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 def test_the_public_names_of_the_package():
     assert sorted(tcl_garage.__all__) == sorted([
         'contrastive_accuracy', 'contrastive_logits', 'excluded_keys',
-        'kl_to_standard_normal', 'MomentumEncoder', 'PEARL', 'PEARLWorker',
-        'product_of_gaussians', 'sample_window_pairs', 'soft_update_',
-        'TCLPEARL', 'trajectory_contrastive_loss', 'wasserstein_similarity',
-        'WindowPairs'])
+        'kl_to_standard_normal', 'MomentumEncoder', 'MQL', 'PEARL',
+        'PEARLWorker', 'product_of_gaussians', 'sample_window_pairs',
+        'soft_update_', 'TCLMQL', 'TCLPEARL', 'trajectory_contrastive_loss',
+        'wasserstein_similarity', 'WindowPairs'])
     for name in tcl_garage.__all__:
         assert getattr(tcl_garage, name) is not None
     from tcl_garage import tcl
     assert tcl_garage.MomentumEncoder is tcl.MomentumEncoder
     assert tcl_garage.TCLPEARL.__module__ == 'tcl_garage.algos.tcl_pearl'
+    assert tcl_garage.TCLMQL.__module__ == 'tcl_garage.algos.tcl_mql'
 
 
 def test_no_core_or_builder_module_at_the_package_root():

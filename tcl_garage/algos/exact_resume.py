@@ -117,7 +117,8 @@ class ExactResume:
             dict: The state.
 
         """
-        state = super().__getstate__()
+        # A copy: object's __getstate__ returns the instance's __dict__.
+        state = dict(super().__getstate__())
         state['_saved_buffers'] = {
             name: {task: buffer_state(buffer)
                    for task, buffer in getattr(self, name).items()}
@@ -134,7 +135,11 @@ class ExactResume:
 
         """
         saved_buffers = state.pop('_saved_buffers', None)
-        super().__setstate__(state)
+        base = getattr(super(), '__setstate__', None)
+        if base is not None:  # garage's algorithms define one
+            base(state)
+        else:
+            self.__dict__.update(state)
         for name, buffers in (saved_buffers or {}).items():
             setattr(self, name, {task: buffer_from_state(saved)
                                  for task, saved in buffers.items()})

@@ -27,6 +27,17 @@ PEARL_KEYS = ('latent_dim', 'net_size', 'net_layers', 'encoder_hidden_size',
 #: TCL's own keys (TCL-PEARL only).
 TCL_KEYS = ('window_size', 'windows_per_task', 'contrastive_loss_scale',
             'temperature', 'key_encoder_tau', 'tcl_positive', 'tcl_negatives')
+#: MQL's keys besides its ``mql`` block (TCL-MQL's too): the networks, and
+#: a PEARL epoch's budget (the same env steps and gradient steps).
+MQL_KEYS = ('net_size', 'net_layers', 'batch_size', 'replay_buffer_size',
+            'soft_target_tau', 'num_steps_per_epoch', 'num_initial_steps',
+            'num_tasks_sample', 'num_steps_prior', 'num_steps_posterior',
+            'num_extra_rl_steps_posterior', 'mql')
+#: TCL's keys TCL-MQL reads (its window is the GRU's ``mql.history_length``;
+#: ``meta_batch_size`` tasks give each step's windows).
+TCL_MQL_KEYS = ('meta_batch_size', 'embedding_batch_size', 'windows_per_task',
+                'contrastive_loss_scale', 'temperature', 'key_encoder_tau',
+                'tcl_positive', 'tcl_negatives')
 #: TCL's config keys whose TCLPEARL argument has another name.
 _TCL_ALGO_KWARGS = {'tcl_positive': 'positive', 'tcl_negatives': 'negatives'}
 #: The PEARL keys the keyword arguments of the algorithm take as they are.
@@ -90,11 +101,14 @@ class Algorithm:
     check: Optional[Callable[[Dict[str, Any], int], None]] = None
 
 
-def windows_per_task(config: Dict[str, Any]) -> int:
+def windows_per_task(config: Dict[str, Any],
+                     window_size: Optional[int] = None) -> int:
     """TCL windows per task: the config's, or context size / window size.
 
     Args:
         config (dict): Resolved config.
+        window_size (int or None): The window; None: ``window_size``
+            (TCL-MQL gives its history length).
 
     Returns:
         int: Windows per task.
@@ -102,8 +116,8 @@ def windows_per_task(config: Dict[str, Any]) -> int:
     """
     if config['windows_per_task'] is not None:
         return config['windows_per_task']
-    return max(1,
-               round(config['embedding_batch_size'] / config['window_size']))
+    window = window_size or config['window_size']
+    return max(1, round(config['embedding_batch_size'] / window))
 
 
 def network_sizes(config: Dict[str, Any]) -> Dict[str, Any]:
@@ -193,6 +207,55 @@ def _build_pearl(config, benchmark, n_train, n_test) -> BuiltRun:
     return BuiltRun(algo, env, config['batch_size'])
 
 
+def _check_tcl_mql(config: Dict[str, Any], length: int) -> None:
+    """TCL-MQL's check: a key window (the GRU's length) fits beside its
+    query in an episode."""
+    history = config['mql']['history_length']
+    if history > length - 1:
+        raise ValueError(
+            f'mql.history_length={history}: TCL-MQL\'s windows are one '
+            f'history long, episodes last {length} steps and a key window '
+            'must start elsewhere than its query; set '
+            f'mql.history_length <= {length - 1}')
+
+
+def _build_mql(config, benchmark, n_train, n_test) -> BuiltRun:
+    """MQL or TCL-MQL of a config: a PEARL epoch's env-step budget."""
+    from tcl_garage.experiment.build_baselines import build_mql
+    block = dict(config['mql'])
+    kwargs = {}
+    if config['algo'] == 'tcl-mql':
+        kwargs = dict(
+            tcl_tasks=config['meta_batch_size'],
+            windows_per_task=windows_per_task(config,
+                                              block['history_length']),
+            **{_TCL_ALGO_KWARGS.get(key, key): config[key]
+               for key in TCL_MQL_KEYS[3:]})  # (after the three above)
+    algo, env = build_mql(
+        config['algo'],
+        benchmark.train_envs()[:n_train],
+        benchmark.test_sampler,
+        num_test_tasks=n_test,
+        net_sizes=(config['net_size'], ) * config['net_layers'],
+        seed=config['seed'],
+        sampler=config['sampler'],
+        n_workers=config['n_workers'],
+        device=config['device'],
+        batch_size=config['batch_size'],
+        env_steps_per_task=(config['num_steps_prior'] +
+                            config['num_steps_posterior'] +
+                            config['num_extra_rl_steps_posterior']),
+        num_steps_per_epoch=config['num_steps_per_epoch'],
+        num_initial_steps=config['num_initial_steps'],
+        num_tasks_sample=config['num_tasks_sample'],
+        replay_buffer_size=config['replay_buffer_size'],
+        discount=config['discount'],
+        soft_target_tau=config['soft_target_tau'],
+        **block,
+        **kwargs)
+    return BuiltRun(algo, env, env.spec.max_episode_length)
+
+
 def _build_oracle(config, benchmark, n_train, n_test) -> BuiltRun:
     """The oracle of a config: a PEARL epoch's budget per epoch."""
     from tcl_garage.experiment.build_baselines import build_oracle
@@ -264,6 +327,7 @@ def _require_tensorflow() -> None:
 
 _PEARL_FAMILY_KEYS = frozenset(RUN_KEYS + PEARL_KEYS)
 _BASELINE_KEYS = frozenset(RUN_KEYS)
+_MQL_FAMILY_KEYS = frozenset(RUN_KEYS + MQL_KEYS)
 
 #: Every algorithm, by ``--algo`` name; the first is the default.
 ALGORITHMS: Dict[str, Algorithm] = {
@@ -274,6 +338,11 @@ ALGORITHMS: Dict[str, Algorithm] = {
                   samplers=('local', 'ray'), check=_check_tcl_pearl),
         Algorithm('pearl', _build_pearl, _PEARL_FAMILY_KEYS,
                   samplers=('local', 'ray'), check=_check_pearl),
+        Algorithm('mql', _build_mql, _MQL_FAMILY_KEYS, block='mql',
+                  samplers=('local', 'ray')),
+        Algorithm('tcl-mql', _build_mql,
+                  _MQL_FAMILY_KEYS | frozenset(TCL_MQL_KEYS), block='mql',
+                  samplers=('local', 'ray'), check=_check_tcl_mql),
         Algorithm('oracle', _build_oracle, _BASELINE_KEYS | {
             'net_size', 'net_layers', 'batch_size', 'replay_buffer_size',
             'soft_target_tau', 'policy_lr', 'qf_lr', 'num_tasks_sample',

@@ -1,5 +1,6 @@
 """Assemble the paper's other baselines on a benchmark: the oracle (SAC on
-the true task vector), MAML-TRPO and RL2-PPO, from garage's algorithms.
+the true task vector), MAML-TRPO and RL2-PPO, from garage's algorithms, and
+MQL (with TCL-MQL, TCL on its context), from ours.
 
 RL2-PPO is garage's TensorFlow algorithm: it needs the optional ``rl2``
 extra (TensorFlow 2.15, ``make install-rl2``) and runs inside garage's
@@ -10,7 +11,7 @@ compared with; the launchers reach both through ``--algo``. Each builder
 returns the algorithm, the environment for ``Trainer.setup`` and the
 ``batch_size`` to give ``Trainer.train`` (env steps per sampling call).
 """
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 from garage.experiment import MetaEvaluator
 from garage.experiment.task_sampler import TaskSampler
@@ -22,10 +23,16 @@ from garage.torch.q_functions import ContinuousMLPQFunction
 from garage.torch.value_functions import GaussianMLPValueFunction
 import torch
 
+from tcl_garage.algos.mql import ContextActor, ContextCritic, MQL
 from tcl_garage.algos.oracle import OracleSAC
+from tcl_garage.algos.tcl_mql import TCLMQL
 from tcl_garage.experiment.devices import use_device
 from tcl_garage.envs.task_vector import TaskVectorEnv
 from tcl_garage.envs.tasks import ResamplingTaskSampler, WrappedTaskSampler
+from tcl_garage.sampling import make_env_slots
+
+#: The MQL classes :func:`build_mql` builds, by ``algo`` name.
+MQL_CLASSES = {'mql': MQL, 'tcl-mql': TCLMQL}
 
 
 def build_oracle(train_envs: Sequence,
@@ -108,6 +115,89 @@ def build_oracle(train_envs: Sequence,
     use_device(device)
     algo.to()
     return algo, env, episode_length
+
+
+def build_mql(algo: str,
+              train_envs: Sequence,
+              test_task_sampler,
+              *,
+              num_test_tasks: int,
+              net_sizes: Sequence[int],
+              history_length: int,
+              context_size: int,
+              seed: int,
+              env_steps_per_task: int,
+              num_steps_per_epoch: int,
+              updates_per_episode: Optional[int] = None,
+              sampler: str = 'local',
+              n_workers: int = 0,
+              device: str = 'cpu',
+              **algo_kwargs):
+    """MQL or TCL-MQL with our recurrent-context networks, on a device.
+
+    An epoch collects ``env_steps_per_task`` steps (whole episodes, at
+    least one) in each drawn task, as a PEARL epoch, and takes
+    ``num_steps_per_epoch`` TD3 steps, or ``updates_per_episode`` per
+    collected episode (MQL's own rule).
+
+    Args:
+        algo (str): ``'mql'`` or ``'tcl-mql'``.
+        train_envs (Sequence[EnvUpdate]): One update per training task.
+        test_task_sampler (garage.experiment.TaskSampler): Test tasks.
+        num_test_tasks (int): Test tasks per evaluation.
+        net_sizes (Sequence[int]): Hidden sizes of the actor and of each
+            Q-function.
+        history_length (int): H, transitions each context reads.
+        context_size (int): The GRU's hidden units.
+        seed (int): Seed of the environments' and the algorithm's streams.
+        env_steps_per_task (int): Environment steps per drawn task per
+            epoch.
+        num_steps_per_epoch (int): TD3 steps per epoch, when
+            ``updates_per_episode`` is None.
+        updates_per_episode (int or None): TD3 steps per collected
+            episode (MQL: 200); None: ``num_steps_per_epoch``.
+        sampler (str): ``local`` or ``ray`` (where the environments live).
+        n_workers (int): Environment workers (0: this process).
+        device (str): ``cpu``, ``cuda`` or ``cuda:<index>``.
+        **algo_kwargs: Other arguments of the algorithm.
+
+    Returns:
+        tuple: The algorithm and one environment (for ``Trainer.setup``).
+
+    Raises:
+        ValueError: On an unknown algorithm.
+
+    """
+    if algo not in MQL_CLASSES:
+        raise ValueError(f'unknown algorithm {algo!r}: choose one of '
+                         f'{", ".join(MQL_CLASSES)}')
+    env = train_envs[0]()
+    spec = env.spec
+    obs_dim = int(spec.observation_space.flat_dim)
+    act_dim = int(spec.action_space.flat_dim)
+    actor = ContextActor(obs_dim, act_dim, list(net_sizes), context_size,
+                         history_length, spec.action_space.low,
+                         spec.action_space.high)
+    critic = ContextCritic(obs_dim, act_dim, list(net_sizes), context_size)
+    episodes_per_task = max(1, env_steps_per_task // spec.max_episode_length)
+    gradient_steps = (num_steps_per_epoch if updates_per_episode is None
+                      else updates_per_episode * episodes_per_task *
+                      algo_kwargs['num_tasks_sample'])
+    algorithm = MQL_CLASSES[algo](list(train_envs),
+                                  test_task_sampler,
+                                  actor,
+                                  critic,
+                                  make_env_slots(sampler, seed, n_workers),
+                                  env_spec=spec,
+                                  num_test_tasks=num_test_tasks,
+                                  max_episode_length=spec.max_episode_length,
+                                  seed=seed,
+                                  episodes_per_task=episodes_per_task,
+                                  gradient_steps_per_epoch=gradient_steps,
+                                  **algo_kwargs)
+    use_device(device)
+    algorithm.to()
+    return algorithm, env
 
 
 def build_maml_trpo(train_task_sampler: TaskSampler,

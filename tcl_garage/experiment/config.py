@@ -25,6 +25,9 @@ from tcl_garage.tcl.windows import POSITIVES
 CONFIG_DIR = pathlib.Path(__file__).resolve().parents[2] / 'configs'
 #: Keys whose default is null, and the type their values must have.
 _NULLABLE_TYPES = {'benchmark': str, 'reward_function_version': str}
+#: Keys whose default is a value but which may be set to null (its meaning
+#: is in configs/defaults.yaml).
+_ALSO_NULL = {'updates_per_episode'}
 
 
 class ConfigError(ValueError):
@@ -107,7 +110,7 @@ def check_value(key: str, value: Any, defaults: Dict[str, Any],
                 for name, item in value.items()}
     expected = (_NULLABLE_TYPES.get(key, int)
                 if default is None else type(default))
-    if value is None and default is None:
+    if value is None and (default is None or key in _ALSO_NULL):
         return value
     if expected is float and isinstance(value, int) and not isinstance(
             value, bool):
@@ -198,7 +201,11 @@ def load_config(benchmark: str,
     config = copy.deepcopy(defaults)
     path = config_file_for(benchmark, config_dir)
     family = _read(path)
-    sections = {name: family.pop(name, None) or {} for name in ALGORITHMS}
+    # A section named after an algorithm holds that algorithm's values; a
+    # name that is also a block of the defaults (mql: MQL's and TCL-MQL's
+    # block) is the block.
+    sections = {name: family.pop(name, None) or {} for name in ALGORITHMS
+                if not isinstance(defaults.get(name), dict)}
     env_overrides = family.pop('env_overrides', None) or {}
     _apply(config, family, defaults, path.name)
     if benchmark.startswith('ml1/'):
@@ -211,7 +218,7 @@ def load_config(benchmark: str,
     if config['algo'] not in ALGORITHMS:
         raise ConfigError(f'algo={config["algo"]!r}: unknown algorithm; '
                           f'choose one of {", ".join(ALGORITHMS)}')
-    _apply(config, sections[config['algo']], defaults,
+    _apply(config, sections.get(config['algo'], {}), defaults,
            f'{path.name} section {config["algo"]}')
     if profile is not None:
         profile_path = config_dir / 'profiles' / f'{profile}.yaml'
@@ -256,18 +263,25 @@ RANGES = {
         'maml_trpo.episodes_per_task', 'maml_trpo.num_grad_updates',
         'rl2_ppo.hidden_size', 'rl2_ppo.meta_batch_size',
         'rl2_ppo.episodes_per_trial', 'rl2_ppo.minibatch_size',
-        'rl2_ppo.optimization_epochs')},
+        'rl2_ppo.optimization_epochs', 'mql.history_length',
+        'mql.context_size', 'mql.updates_per_episode',
+        'mql.policy_update_every', 'mql.exploration_episodes',
+        'mql.classifier_sample_mult')},
     'max_episode_length': _at_least(2),
     'seed': (lambda v: 0 <= v < 2**32, 'must lie in [0, 2**32)'),
     **{key: _NON_NEGATIVE for key in (
         'n_workers', 'num_tasks_sample', 'num_steps_prior',
         'num_steps_posterior', 'num_extra_rl_steps_posterior', 'kl_lambda',
-        'contrastive_loss_scale', 'rl2_ppo.policy_ent_coeff')},
+        'contrastive_loss_scale', 'rl2_ppo.policy_ent_coeff',
+        'mql.exploration_noise', 'mql.policy_noise', 'mql.noise_clip',
+        'mql.plain_adaptation_steps', 'mql.weighted_adaptation_steps',
+        'mql.proximal_coef')},
     **{key: _POSITIVE for key in (
         'reward_scale', 'policy_lr', 'qf_lr', 'vf_lr', 'context_lr',
         'temperature', 'oracle_sac.reward_scale', 'maml_trpo.inner_lr',
         'maml_trpo.max_kl_step', 'rl2_ppo.lr_clip_range',
-        'rl2_ppo.learning_rate')},
+        'rl2_ppo.learning_rate', 'mql.lr', 'mql.beta_clip',
+        'mql.logistic_c')},
     **{key: _RATE for key in ('key_encoder_tau', 'soft_target_tau',
                               'discount')},
     **{key: _UNIT for key in ('maml_trpo.gae_lambda', 'rl2_ppo.gae_lambda')},

@@ -33,10 +33,16 @@ import torch
 #: Actions of a batch of rows: (observations, rows) -> actions, where row
 #: ``i`` of the batch is the episode ``rows[i]`` of the call.
 ActFunction = Callable[[np.ndarray, Sequence[int]], np.ndarray]
+#: Told a step's transitions: (rows, observations, actions, rewards), each
+#: array with one row per episode in ``rows``.
+ObserveFunction = Callable[[Sequence[int], np.ndarray, np.ndarray,
+                            np.ndarray], None]
 
 
 def run_episodes(envs, slots: Sequence[int], act: ActFunction,
-                 max_episode_length: int) -> List[Dict[str, Any]]:
+                 max_episode_length: int,
+                 observe: Optional[ObserveFunction] = None
+                 ) -> List[Dict[str, Any]]:
     """One episode in each slot, all stepped together.
 
     Args:
@@ -46,6 +52,9 @@ def run_episodes(envs, slots: Sequence[int], act: ActFunction,
             ``slots[i]``.
         act (callable): Actions of a batch of episodes still running.
         max_episode_length (int): Longest episode.
+        observe (callable or None): Told each step's transitions after
+            stepping, ``(rows, observations, actions, rewards)`` (a policy
+            that reads its history: MQL's); None: nobody.
 
     Returns:
         list[dict]: Per slot, garage's path format: ``observations``,
@@ -60,6 +69,9 @@ def run_episodes(envs, slots: Sequence[int], act: ActFunction,
         batch = np.stack([observations[row] for row in active])
         actions = act(batch, active)
         results = envs.step([slots[row] for row in active], actions)
+        if observe is not None:
+            observe(active, batch, actions,
+                    np.array([reward for _, reward, _, _ in results]))
         still = []
         for row, action, (obs, reward, step_type, info) in zip(
                 active, actions, results):

@@ -13,7 +13,9 @@ of other tasks (``'other-tasks'``: the loss then separates tasks, not
 episodes). :func:`excluded_keys` builds the mask for either.
 
 Nothing here knows about PEARL: any encoder that produces Gaussian posteriors
-can use these functions.
+can use these functions, and so can a deterministic encoder (MQL's recurrent
+context): give ``None`` for its standard deviations and each output is a
+point mass, whose 2-Wasserstein similarity is the negative squared distance.
 """
 from typing import Optional
 
@@ -26,32 +28,41 @@ import torch.nn.functional as F
 NEGATIVES = ('all', 'other-tasks')
 
 
-def wasserstein_similarity(query_mean: torch.Tensor, query_std: torch.Tensor,
+def wasserstein_similarity(query_mean: torch.Tensor,
+                           query_std: Optional[torch.Tensor],
                            key_mean: torch.Tensor,
-                           key_std: torch.Tensor) -> torch.Tensor:
+                           key_std: Optional[torch.Tensor]) -> torch.Tensor:
     r"""Negative squared 2-Wasserstein distance of every query to every key.
 
     For diagonal Gaussians the distance has the closed form
     :math:`W_2^2 = \|\mu_q - \mu_k\|^2 + \|\sigma_q - \sigma_k\|^2`.
     Differences are taken element-wise (not through the expansion
     :math:`\|a\|^2 - 2a\cdot b + \|b\|^2`), so large means lose no precision.
+    A ``None`` standard deviation is a point mass (zero std): with both
+    None the similarity is :math:`-\|\mu_q - \mu_k\|^2`.
 
     Args:
         query_mean (torch.Tensor): Means of the queries, shape :math:`(N, L)`.
-        query_std (torch.Tensor): Standard deviations of the queries,
-            shape :math:`(N, L)`.
+        query_std (torch.Tensor or None): Standard deviations of the
+            queries, shape :math:`(N, L)`; None: point masses.
         key_mean (torch.Tensor): Means of the keys, shape :math:`(M, L)`.
-        key_std (torch.Tensor): Standard deviations of the keys,
-            shape :math:`(M, L)`.
+        key_std (torch.Tensor or None): Standard deviations of the keys,
+            shape :math:`(M, L)`; None: point masses.
 
     Returns:
         torch.Tensor: Similarities, shape :math:`(N, M)`.
 
     """
     _check_shapes(query_mean, query_std, key_mean, key_std)
-    mean_distance = (query_mean[:, None, :] - key_mean[None, :, :]).square()
-    std_distance = (query_std[:, None, :] - key_std[None, :, :]).square()
-    return -(mean_distance + std_distance).sum(dim=-1)
+    distance = (query_mean[:, None, :] - key_mean[None, :, :]).square()
+    if query_std is not None or key_std is not None:
+        query_std = (query_std if query_std is not None else
+                     torch.zeros_like(query_mean))
+        key_std = key_std if key_std is not None else torch.zeros_like(
+            key_mean)
+        distance = distance + (query_std[:, None, :] -
+                               key_std[None, :, :]).square()
+    return -distance.sum(dim=-1)
 
 
 def excluded_keys(trajectory_ids: torch.Tensor,
@@ -113,9 +124,9 @@ def excluded_keys(trajectory_ids: torch.Tensor,
 
 
 def contrastive_logits(query_mean: torch.Tensor,
-                       query_std: torch.Tensor,
+                       query_std: Optional[torch.Tensor],
                        key_mean: torch.Tensor,
-                       key_std: torch.Tensor,
+                       key_std: Optional[torch.Tensor],
                        temperature: float = 1.0,
                        trajectory_ids: Optional[torch.Tensor] = None,
                        *,
@@ -126,10 +137,12 @@ def contrastive_logits(query_mean: torch.Tensor,
 
     Args:
         query_mean (torch.Tensor): Means of the queries, shape :math:`(N, L)`.
-        query_std (torch.Tensor): Standard deviations of the queries.
+        query_std (torch.Tensor or None): Standard deviations of the
+            queries; None: point masses.
         key_mean (torch.Tensor): Means of the keys, shape :math:`(N, L)`; key
             ``i`` is the positive of query ``i``.
-        key_std (torch.Tensor): Standard deviations of the keys.
+        key_std (torch.Tensor or None): Standard deviations of the keys;
+            None: point masses.
         temperature (float): Softmax temperature, > 0 (paper: 1).
         trajectory_ids (torch.Tensor or None): Shape :math:`(N,)`: the
             trajectory each query/key pair was cut from. A key from the same
@@ -170,9 +183,9 @@ def contrastive_logits(query_mean: torch.Tensor,
 
 
 def trajectory_contrastive_loss(query_mean: torch.Tensor,
-                                query_std: torch.Tensor,
+                                query_std: Optional[torch.Tensor],
                                 key_mean: torch.Tensor,
-                                key_std: torch.Tensor,
+                                key_std: Optional[torch.Tensor],
                                 temperature: float = 1.0,
                                 trajectory_ids: Optional[torch.Tensor] = None,
                                 *,
@@ -192,9 +205,11 @@ def trajectory_contrastive_loss(query_mean: torch.Tensor,
 
     Args:
         query_mean (torch.Tensor): Means of the queries, shape :math:`(N, L)`.
-        query_std (torch.Tensor): Standard deviations of the queries.
+        query_std (torch.Tensor or None): Standard deviations of the
+            queries; None: point masses.
         key_mean (torch.Tensor): Means of the keys, shape :math:`(N, L)`.
-        key_std (torch.Tensor): Standard deviations of the keys.
+        key_std (torch.Tensor or None): Standard deviations of the keys;
+            None: point masses.
         temperature (float): Softmax temperature, > 0 (paper: 1).
         trajectory_ids (torch.Tensor or None): Trajectory of each pair, to
             leave same-trajectory keys out of the negatives; see
@@ -219,9 +234,9 @@ def trajectory_contrastive_loss(query_mean: torch.Tensor,
 
 @torch.no_grad()
 def contrastive_accuracy(query_mean: torch.Tensor,
-                         query_std: torch.Tensor,
+                         query_std: Optional[torch.Tensor],
                          key_mean: torch.Tensor,
-                         key_std: torch.Tensor,
+                         key_std: Optional[torch.Tensor],
                          trajectory_ids: Optional[torch.Tensor] = None,
                          *,
                          key_trajectory_ids: Optional[torch.Tensor] = None,
@@ -231,9 +246,11 @@ def contrastive_accuracy(query_mean: torch.Tensor,
 
     Args:
         query_mean (torch.Tensor): Means of the queries, shape :math:`(N, L)`.
-        query_std (torch.Tensor): Standard deviations of the queries.
+        query_std (torch.Tensor or None): Standard deviations of the
+            queries; None: point masses.
         key_mean (torch.Tensor): Means of the keys, shape :math:`(N, L)`.
-        key_std (torch.Tensor): Standard deviations of the keys.
+        key_std (torch.Tensor or None): Standard deviations of the keys;
+            None: point masses.
         trajectory_ids (torch.Tensor or None): As in
             :func:`contrastive_logits`.
         key_trajectory_ids (torch.Tensor or None): As in
@@ -264,7 +281,8 @@ def _check_shapes(query_mean, query_std, key_mean, key_std):
         raise ValueError('means must have shape (count, latent_dim), got '
                          f'{tuple(query_mean.shape)} and '
                          f'{tuple(key_mean.shape)}')
-    if query_std.shape != query_mean.shape or key_std.shape != key_mean.shape:
+    if (query_std is not None and query_std.shape != query_mean.shape or
+            key_std is not None and key_std.shape != key_mean.shape):
         raise ValueError('each std must have the shape of its mean')
     if query_mean.shape[1] != key_mean.shape[1]:
         raise ValueError('queries and keys must have the same latent size, '
