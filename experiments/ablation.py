@@ -12,7 +12,10 @@ Arms (each a run directory ``<out>/runs/<benchmark>/<arm>/seed<s>``):
 * ``tcl-task-positive``: ``tcl_positive=task`` and
   ``tcl_negatives=other-tasks`` (task-level positives, as the authors'
   code before 2021-01-31: hypothesis H2);
-* ``tcl-window-64`` (opt-in, ``--arms``): windows of 64 steps (H3).
+* ``tcl-window-64`` (opt-in, ``--arms``): windows of 64 steps (H3);
+* ``mql``, ``td3-context`` (``mql.adapt=false``) and ``tcl-mql`` (opt-in):
+  the issue-25 study of TCL on a second algorithm, beside ``pearl`` and
+  ``tcl-pearl`` at the same budget.
 
 Runs are ordered seed by seed, finished runs are skipped and unfinished ones
 resumed, so the study may run in parts (``--parallel`` at a time, one core
@@ -25,6 +28,8 @@ accuracy; seeds needed for a 10 % difference), ``curves.png`` and, with
 
     python experiments/ablation.py --env cheetah-dir --seeds 10
     python experiments/ablation.py --env ml1/reach-v3 --seeds 3
+    python experiments/ablation.py --env cheetah-vel --seeds 5 \
+        --arms pearl tcl-pearl mql td3-context tcl-mql --out mql-study
 """
 import argparse
 import os
@@ -50,6 +55,9 @@ ARMS = {
              'tcl_negatives=other-tasks')),
         Arm('tcl-window-64', 'tcl-pearl', ('--set', 'window_size=64',
                                            '--set', 'windows_per_task=1')),
+        Arm('mql', 'mql'),
+        Arm('td3-context', 'mql', ('--set', 'mql.adapt=false')),
+        Arm('tcl-mql', 'tcl-mql'),
     )
 }
 #: The arms run unless --arms says otherwise.

@@ -26,7 +26,7 @@ from tcl_garage.analysis.table import final_return
 #: TCL's logged top-1 accuracy.
 ACCURACY_KEY = 'Train/TCLAccuracy'
 #: The arms others are compared with, when the study has them.
-BASELINES = ('pearl', 'tcl-pearl')
+BASELINES = ('pearl', 'tcl-pearl', 'mql')
 
 
 def last_fifth(run: Run, key: str = RETURN_KEY) -> float:
