@@ -317,3 +317,30 @@ def test_both_algorithms_run_on_a_mujoco_family_and_ml1(tmp_path, script,
         assert 'MetaTest/Average/SuccessRate' in rows[-1]
     if algo == 'tcl-mql':
         assert np.isfinite(float(rows[-1]['Train/TCLLoss']))
+
+
+@pytest.mark.parametrize('setting, message', [
+    (dict(temperature=0.0), 'TCLMQL: temperature must be > 0'),
+    (dict(windows_per_task=0), 'TCLMQL: window_size and windows_per_task'),
+    (dict(negatives='some'), "TCLMQL: positive='trajectory', negatives="),
+    (dict(tcl_tasks=0), 'TCLMQL: tcl_tasks must be >= 1'),
+])
+def test_tcl_mql_rejects_bad_settings_through_the_cores_check(setting,
+                                                              message):
+    from tcl_garage.envs import make_benchmark
+    from tcl_garage.experiment.build_baselines import build_mql
+    benchmark = make_benchmark('point', seed=0, max_episode_length=20)
+    with pytest.raises(ValueError, match=message):
+        build_mql('tcl-mql', benchmark.train_envs()[:2],
+                  benchmark.test_sampler, num_test_tasks=1, net_sizes=(8, ),
+                  history_length=4, context_size=4, seed=0,
+                  env_steps_per_task=20, num_steps_per_epoch=1,
+                  num_tasks_sample=1, **setting)
+
+
+def test_worker_processes_give_the_same_mql_run(tmp_path):
+    runs = [launch('cheetah_vel', '--algo', 'mql', '--smoke', '--quiet',
+                   '--n-workers', workers, '--log-dir', str(tmp_path / workers))
+            for workers in ('0', '2')]
+    assert all(run.returncode == 0 for run in runs), runs[-1].stderr[-2000:]
+    assert progress(tmp_path / '0') == progress(tmp_path / '2')

@@ -32,10 +32,11 @@ import numpy as np
 from tcl_garage.algos.mql import MQL
 from tcl_garage.algos.recurrent_context import transition_features
 from tcl_garage.algos.tensors import to_device
-from tcl_garage.tcl.loss import (contrastive_accuracy, NEGATIVES,
+from tcl_garage.tcl.loss import (contrastive_accuracy,
                                  trajectory_contrastive_loss)
 from tcl_garage.tcl.momentum import MomentumEncoder
-from tcl_garage.tcl.windows import episode_spans, POSITIVES, sample_window_pairs
+from tcl_garage.tcl.settings import check_tcl_settings
+from tcl_garage.tcl.windows import episode_spans, sample_window_pairs
 
 
 class TCLMQL(MQL):
@@ -71,18 +72,15 @@ class TCLMQL(MQL):
                  positive: str = 'trajectory',
                  negatives: str = 'all',
                  **kwargs) -> None:
-        if tcl_tasks < 1 or windows_per_task < 1:
-            raise ValueError('tcl_tasks and windows_per_task must be >= 1, '
-                             f'got {tcl_tasks} and {windows_per_task}')
-        if contrastive_loss_scale < 0 or not temperature > 0:
-            raise ValueError('contrastive_loss_scale must be >= 0 and '
-                             'temperature > 0, got '
-                             f'{contrastive_loss_scale} and {temperature}')
-        if positive not in POSITIVES or negatives not in NEGATIVES:
-            raise ValueError(f'positive={positive!r}, negatives={negatives!r}'
-                             f': choose positive from {", ".join(POSITIVES)} '
-                             f'and negatives from {", ".join(NEGATIVES)}')
+        if tcl_tasks < 1:
+            raise ValueError(f'TCLMQL: tcl_tasks must be >= 1, got '
+                             f'{tcl_tasks}')
         super().__init__(*args, **kwargs)
+        check_tcl_settings('TCLMQL', window_size=self.history_length,
+                           windows_per_task=windows_per_task,
+                           contrastive_loss_scale=contrastive_loss_scale,
+                           temperature=temperature, positive=positive,
+                           negatives=negatives)
         self._tcl_tasks = tcl_tasks
         self._windows_per_task = windows_per_task
         self._contrastive_loss_scale = contrastive_loss_scale

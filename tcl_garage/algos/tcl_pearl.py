@@ -29,11 +29,12 @@ import torch
 from tcl_garage.algos.context_encoder import context_tensor
 from tcl_garage.algos.pearl import PEARL
 from tcl_garage.algos.tensors import to_device
-from tcl_garage.tcl.loss import (contrastive_accuracy, NEGATIVES,
-                             trajectory_contrastive_loss)
+from tcl_garage.tcl.loss import (contrastive_accuracy,
+                                 trajectory_contrastive_loss)
 from tcl_garage.tcl.momentum import MomentumEncoder
-from tcl_garage.tcl.windows import (episode_spans, POSITIVES, sample_window_pairs,
-                                WindowPairs)
+from tcl_garage.tcl.settings import check_tcl_settings
+from tcl_garage.tcl.windows import (episode_spans, sample_window_pairs,
+                                    WindowPairs)
 
 
 class TCLPEARL(PEARL):
@@ -95,18 +96,11 @@ class TCLPEARL(PEARL):
                     f'TCLPEARL takes no {name}: its context is '
                     'windows_per_task windows of window_size transitions; '
                     'set those instead')
-        if window_size < 1 or windows_per_task < 1:
-            raise ValueError('window_size and windows_per_task must be >= 1, '
-                             f'got {window_size} and {windows_per_task}')
-        if contrastive_loss_scale < 0:
-            raise ValueError('contrastive_loss_scale must be >= 0, got '
-                             f'{contrastive_loss_scale}')
-        if not temperature > 0:
-            raise ValueError(f'temperature must be > 0, got {temperature}')
-        if positive not in POSITIVES or negatives not in NEGATIVES:
-            raise ValueError(f'positive={positive!r}, negatives={negatives!r}'
-                             f': choose positive from {", ".join(POSITIVES)} '
-                             f'and negatives from {", ".join(NEGATIVES)}')
+        check_tcl_settings('TCLPEARL', window_size=window_size,
+                           windows_per_task=windows_per_task,
+                           contrastive_loss_scale=contrastive_loss_scale,
+                           temperature=temperature, positive=positive,
+                           negatives=negatives)
         context_size = window_size * windows_per_task
         super().__init__(env,
                          inner_policy,

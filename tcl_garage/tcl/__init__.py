@@ -7,11 +7,13 @@
 * :mod:`~tcl_garage.tcl.windows`: query/key windows cut from whole
   trajectories of garage ``PathBuffer``s;
 * :mod:`~tcl_garage.tcl.gaussian`: a window's posterior as the product of
-  its Gaussian factors, and its KL to the prior.
+  its Gaussian factors, and its KL to the prior;
+* :mod:`~tcl_garage.tcl.settings`: the one range check of TCL's settings.
 
 Nothing here imports PEARL or garage's algorithms: any encoder that yields
-Gaussian posteriors can use these pieces (``tcl_garage.algos.TCLPEARL`` is
-one host).
+Gaussian posteriors, or deterministic outputs (point masses), can use these
+pieces (``tcl_garage.algos.TCLPEARL`` and ``tcl_garage.algos.TCLMQL`` are
+two hosts).
 """
 from tcl_garage.tcl.gaussian import (kl_to_standard_normal,  # noqa: F401
                                      product_of_gaussians)
@@ -20,11 +22,13 @@ from tcl_garage.tcl.loss import (contrastive_accuracy,  # noqa: F401
                                  NEGATIVES, trajectory_contrastive_loss,
                                  wasserstein_similarity)
 from tcl_garage.tcl.momentum import MomentumEncoder, soft_update_  # noqa
+from tcl_garage.tcl.settings import check_tcl_settings  # noqa: F401
 from tcl_garage.tcl.windows import (episode_spans, POSITIVES,  # noqa: F401
                                     sample_window_pairs, WindowPairs)
 
 __all__ = [
-    'contrastive_accuracy', 'contrastive_logits', 'episode_spans',
+    'check_tcl_settings', 'contrastive_accuracy', 'contrastive_logits',
+    'episode_spans',
     'excluded_keys', 'kl_to_standard_normal', 'MomentumEncoder', 'NEGATIVES',
     'POSITIVES', 'product_of_gaussians', 'sample_window_pairs',
     'soft_update_', 'trajectory_contrastive_loss', 'wasserstein_similarity',
