@@ -81,3 +81,13 @@ def test_a_launcher_run_on_cuda_finishes_with_finite_losses(tmp_path,
     for key in ('Train/QLoss', 'Train/TCLLoss',
                 'MetaTest/Average/AverageReturn'):
         assert math.isfinite(float(rows[-1][key])), key
+
+
+def test_tcl_mql_runs_on_cuda_with_finite_losses(tmp_path):
+    result = launch('cheetah_vel', '--smoke', '--algo', 'tcl-mql',
+                    '--device', 'cuda', '--log-dir', str(tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = progress(tmp_path)
+    for key in ('Train/QLoss', 'Train/TCLLoss', 'MetaTest/PropensityESS',
+                'MetaTest/Average/AverageReturn'):
+        assert math.isfinite(float(rows[-1][key])), key

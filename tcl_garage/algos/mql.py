@@ -418,8 +418,7 @@ class MQL(ExactResume):
         rewards, dones = batch['rewards'], batch['dones']
         next_obs = batch['next_observations']
         history, next_history = batch['history'], batch['next_history']
-        half_range = torch.as_tensor((self._action_high - self._action_low) /
-                                     2, device=actions.device)
+        low, high = self._actor.action_low, self._actor.action_high
 
         # ---- critic: both Q-functions and the critic's context encoder ----
         with torch.no_grad():
@@ -427,10 +426,10 @@ class MQL(ExactResume):
             # actor's action. The next observation's context reads the
             # history that ends with this transition.
             noise = (torch.randn_like(actions) * self._policy_noise).clamp(
-                -self._noise_clip, self._noise_clip) * half_range
+                -self._noise_clip, self._noise_clip) * (high - low) / 2
             next_actions = torch.max(torch.min(
-                self._target_actor(next_obs, next_history) + noise,
-                self._actor.action_high), self._actor.action_low)
+                self._target_actor(next_obs, next_history) + noise, high),
+                                     low)
             target_q1, target_q2 = self._target_critic(next_obs, next_actions,
                                                        next_history)
             # Clipped double Q: the smaller target; no value past a terminal.
@@ -576,6 +575,7 @@ class MQL(ExactResume):
         weight, bias = fit_logistic_regression(features, labels,
                                                self._logistic_c)
         accuracy = float(((features @ weight + bias > 0) == labels).mean())
+        weight = to_device(weight)  # once, not at every step
         # 3. Propensity-weighted, proximal TD3 steps on the training replay.
         betas = []
         for step in range(self._weighted_adaptation_steps):

@@ -89,15 +89,16 @@ def fit_logistic_regression(features: np.ndarray,
     return theta[:-1], float(theta[-1])
 
 
-def propensity_weights(features: torch.Tensor, weight: np.ndarray,
+def propensity_weights(features: torch.Tensor, weight,
                        bias: float, beta_clip: float) -> torch.Tensor:
     """``beta = exp(-clip(w.x + b, min=-beta_clip))`` for each row.
 
     Args:
         features (torch.Tensor): :math:`(B, D)`: contexts of training
             transitions.
-        weight (np.ndarray): :math:`(D,)`, from
-            :func:`fit_logistic_regression` (label 1: training tasks).
+        weight (np.ndarray or torch.Tensor): :math:`(D,)`, from
+            :func:`fit_logistic_regression` (label 1: training tasks); a
+            tensor on the features' device costs no copy.
         bias (float): Its bias.
         beta_clip (float): Largest log-weight, > 0 (MQL: 1 to 2; the TCL
             paper's Meta-World: 1.1).
