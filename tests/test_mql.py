@@ -300,13 +300,20 @@ def test_the_same_seed_gives_the_same_mql_run(tmp_path):
                            parameters(tmp_path / 'b'))
 
 
-@pytest.mark.parametrize('script, extra', [
-    ('walker_rand_params', []),  # early terminations: shortened windows
-    ('metaworld_ml1', ['--env', 'reach-v3']),
+@pytest.mark.parametrize('script, extra, algo', [
+    ('walker_rand_params', [], 'mql'),
+    ('metaworld_ml1', ['--env', 'reach-v3'], 'mql'),
+    # Every other family with TCL-MQL (MQL's whole step and TCL's);
+    # Walker and Humanoid end episodes early: shortened windows.
+    ('walker_rand_params', [], 'tcl-mql'),
+    ('metaworld_ml1', ['--env', 'reach-v3'], 'tcl-mql'),
+    ('cheetah_dir', [], 'tcl-mql'),
+    ('ant_dir', [], 'tcl-mql'),
+    ('ant_goal', [], 'tcl-mql'),
+    ('humanoid_dir', [], 'tcl-mql'),
 ])
-@pytest.mark.parametrize('algo', ['mql', 'tcl-mql'])
-def test_both_algorithms_run_on_a_mujoco_family_and_ml1(tmp_path, script,
-                                                        extra, algo):
+def test_mql_and_tcl_mql_run_on_every_benchmark_family(tmp_path, script,
+                                                       extra, algo):
     run = launch(script, *extra, '--algo', algo, '--smoke', '--quiet',
                  '--log-dir', str(tmp_path / 'run'))
     assert run.returncode == 0, run.stderr[-2000:]
