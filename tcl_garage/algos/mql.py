@@ -464,8 +464,10 @@ class MQL(ExactResume):
             return
 
         # ---- actor (delayed): through the critic's first Q-function ----
-        with torch.no_grad():  # the actor's gradient reaches Q through a
-            critic_context = self._critic.context(history)  # only
+        # The updated critic's context, as a constant: the actor's gradient
+        # reaches Q through the action only.
+        with torch.no_grad():
+            critic_context = self._critic.context(history)
         actor_actions = self._actor(obs, history)
         q_actor = self._critic.q_values(obs, actor_actions,
                                         critic_context)[0]
@@ -500,7 +502,6 @@ class MQL(ExactResume):
         here; adaptation steps do not call it)."""
 
     # ------------------------------------------------------------ meta-test
-    @one_torch_thread()
     def meta_test(self) -> None:
         """Explore, adapt and evaluate every test task; log ``MetaTest/``.
 
@@ -622,7 +623,6 @@ class MQL(ExactResume):
             module.load_state_dict(state[name])
 
     # ----------------------------------------------------------- collection
-    @one_torch_thread()
     def _collect_initial(self) -> int:
         """MQL's burn-in: random-action episodes in every training task.
 
@@ -643,7 +643,6 @@ class MQL(ExactResume):
                 steps += len(path['rewards'])
         return steps
 
-    @one_torch_thread()
     def _collect(self, tasks: Sequence[int]) -> int:
         """``episodes_per_task`` noisy episodes in each drawn task, every
         distinct task of a round at once.
@@ -671,6 +670,7 @@ class MQL(ExactResume):
                     steps += len(path['rewards'])
         return steps
 
+    @one_torch_thread()  # a few rows a call: more threads only spin
     def run_episodes(self, slots: Sequence[int],
                      actors: Optional[Sequence[nn.Module]],
                      noise: bool) -> List[dict]:

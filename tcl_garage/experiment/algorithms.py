@@ -219,18 +219,20 @@ def _check_tcl_mql(config: Dict[str, Any], length: int) -> None:
             f'mql.history_length <= {length - 1}')
 
 
-def _build_mql(config, benchmark, n_train, n_test) -> BuiltRun:
-    """MQL or TCL-MQL of a config: a PEARL epoch's env-step budget."""
+def _build_tcl_mql(config, benchmark, n_train, n_test) -> BuiltRun:
+    """TCL-MQL of a config: MQL's, with the TCL settings."""
+    tcl = dict(tcl_tasks=config['meta_batch_size'],
+               windows_per_task=windows_per_task(
+                   config, config['mql']['history_length']),
+               **{_TCL_ALGO_KWARGS.get(key, key): config[key]
+                  for key in TCL_MQL_KEYS[3:]})  # (after the three above)
+    return _build_mql(config, benchmark, n_train, n_test, **tcl)
+
+
+def _build_mql(config, benchmark, n_train, n_test, **tcl) -> BuiltRun:
+    """MQL (TCL-MQL, given ``tcl``) of a config: a PEARL epoch's env-step
+    budget."""
     from tcl_garage.experiment.build_baselines import build_mql
-    block = dict(config['mql'])
-    kwargs = {}
-    if config['algo'] == 'tcl-mql':
-        kwargs = dict(
-            tcl_tasks=config['meta_batch_size'],
-            windows_per_task=windows_per_task(config,
-                                              block['history_length']),
-            **{_TCL_ALGO_KWARGS.get(key, key): config[key]
-               for key in TCL_MQL_KEYS[3:]})  # (after the three above)
     algo, env = build_mql(
         config['algo'],
         benchmark.train_envs()[:n_train],
@@ -251,8 +253,8 @@ def _build_mql(config, benchmark, n_train, n_test) -> BuiltRun:
         replay_buffer_size=config['replay_buffer_size'],
         discount=config['discount'],
         soft_target_tau=config['soft_target_tau'],
-        **block,
-        **kwargs)
+        **config['mql'],
+        **tcl)
     return BuiltRun(algo, env, env.spec.max_episode_length)
 
 
@@ -340,7 +342,7 @@ ALGORITHMS: Dict[str, Algorithm] = {
                   samplers=('local', 'ray'), check=_check_pearl),
         Algorithm('mql', _build_mql, _MQL_FAMILY_KEYS, block='mql',
                   samplers=('local', 'ray')),
-        Algorithm('tcl-mql', _build_mql,
+        Algorithm('tcl-mql', _build_tcl_mql,
                   _MQL_FAMILY_KEYS | frozenset(TCL_MQL_KEYS), block='mql',
                   samplers=('local', 'ray'), check=_check_tcl_mql),
         Algorithm('oracle', _build_oracle, _BASELINE_KEYS | {
