@@ -20,6 +20,8 @@ tasks only.
     python benchmarks/epoch_profile.py --env ml1/reach-v3 --profile cpu-hour
     python benchmarks/epoch_profile.py --env ml1/push-v3 --timed-steps 20 \\
         --initial-tasks 8
+    python benchmarks/epoch_profile.py --env cheetah-vel --profile cpu-hour \\
+        --algo tcl-mql      # MQL and TCL-MQL: their own parts
 """
 import argparse
 import pathlib
@@ -55,18 +57,18 @@ def profile_epoch(config: Dict[str, Any], timed_steps: int,
         dict: ``parts`` (seconds each: initial collection, epoch
             collection, gradient steps, meta-test evaluation, snapshot,
             logging), ``epoch`` (seconds, without the initial collection),
-            ``projected_run`` (initial + epochs x epoch), ``step_median``
-            and ``timed_steps``.
+            ``projected_run`` (initial + epochs x epoch), ``step_median``,
+            ``timed_steps`` and ``steps`` (gradient steps an epoch).
 
     """
     import torch
-    from dowel import CsvOutput, logger, tabular, TextOutput
 
     from tcl_garage.experiment.launcher import build_run
-    from tcl_garage.experiment.snapshots import atomic_pickle
 
     built, _ = build_run(config)
     algo = built.algo
+    if hasattr(algo, 'meta_test'):  # MQL's family: its own parts
+        return _profile_mql_epoch(config, built, timed_steps)
     # pylint: disable=protected-access
     collector, evaluator = algo._collector, algo._evaluator
     plan = algo.collection_plan
@@ -100,6 +102,40 @@ def profile_epoch(config: Dict[str, Any], timed_steps: int,
     parts['gradient steps'] = step_median * steps
     algo.policy.reset_belief()
     parts['meta-test evaluation'] = timed(lambda: evaluator.evaluate(algo))
+    return _finish(config, built, parts, times, step_median, steps)
+
+
+def _profile_mql_epoch(config: Dict[str, Any], built,
+                       timed_steps: int) -> Dict[str, Any]:
+    """:func:`profile_epoch` for MQL and TCL-MQL: the burn-in, an epoch's
+    episodes, its TD3 steps (each with its batch draw) and the meta-test
+    (exploration, adaptation of every test task, evaluation)."""
+    algo = built.algo
+    # pylint: disable=protected-access
+    parts = {'initial collection': timed(algo._collect_initial)}
+    tasks = np.random.default_rng(0).integers(algo._num_train_tasks,
+                                              size=config['num_tasks_sample'])
+    parts['epoch collection'] = timed(lambda: algo._collect(tasks))
+    steps = algo._gradient_steps_per_epoch
+    times = []
+    for step in range(min(timed_steps, steps)):
+        times.append(timed(lambda step=step: algo._update(
+            algo._sample_training_batch(algo._batch_size),
+            update_actor=step % algo._policy_update_every == 0,
+            training=True)))
+    step_median = statistics.median(times[len(times) // 4:] or times)
+    parts['gradient steps'] = step_median * steps
+    parts['meta-test evaluation'] = timed(algo.meta_test)
+    return _finish(config, built, parts, times, step_median, steps)
+
+
+def _finish(config, built, parts, times, step_median,
+            steps) -> Dict[str, Any]:
+    """Time the snapshot and the logging; total the epoch."""
+    from dowel import CsvOutput, logger, tabular, TextOutput
+
+    from tcl_garage.experiment.snapshots import atomic_pickle
+    algo = built.algo
     with tempfile.TemporaryDirectory() as folder:
         path = pathlib.Path(folder)
         parts['snapshot'] = timed(lambda: atomic_pickle(
@@ -118,7 +154,7 @@ def profile_epoch(config: Dict[str, Any], timed_steps: int,
     epoch = sum(seconds for name, seconds in parts.items()
                 if name != 'initial collection')
     return dict(parts=parts, epoch=epoch, step_median=step_median,
-                timed_steps=len(times),
+                timed_steps=len(times), steps=steps,
                 projected_run=parts['initial collection'] +
                 config['epochs'] * epoch)
 
@@ -126,10 +162,11 @@ def profile_epoch(config: Dict[str, Any], timed_steps: int,
 def print_profile(name: str, config: Dict[str, Any],
                   profile: Dict[str, Any], say=print) -> None:
     """The split as lines (``say`` prints each)."""
-    say(f'{name}: {config["epochs"]} epochs of {config["num_steps_per_epoch"]}'
+    say(f'{name}, {config["algo"]}: {config["epochs"]} epochs of '
+        f'{profile["steps"]}'
         f' gradient steps ({profile["timed_steps"]} timed, median '
         f'{profile["step_median"] * 1e3:.1f} ms), precision '
-        f'{config["precision"]}, device {config["device"]}, '
+        f'{config.get("precision", "fp32")}, device {config["device"]}, '
         f'{config["n_workers"]} workers')
     epoch = profile['epoch']
     for part, seconds in profile['parts'].items():
@@ -161,8 +198,9 @@ def main() -> None:
     import tcl_garage  # noqa: F401  (adapts garage before it is imported)
     from tcl_garage.experiment import load_config
     from tcl_garage.experiment.config import parse_overrides
-    overrides = dict(parse_overrides(args.set), precision=args.precision,
-                     device=args.device, seed=0)
+    overrides = dict(parse_overrides(args.set), device=args.device, seed=0)
+    if args.precision != 'fp32':  # (MQL has no precision setting)
+        overrides['precision'] = args.precision
     if args.n_workers is not None:
         overrides['n_workers'] = args.n_workers
     config = load_config(args.env, algo=args.algo, profile=args.profile,

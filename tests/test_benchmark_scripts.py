@@ -114,3 +114,12 @@ def test_epoch_profile_splits_an_epoch_and_projects_the_run():
     assert number_after('initial collection', out) > 0
     assert float(re.search(r'projected run .* h \(([0-9.]+) s: initial '
                            r'collection \+ 2 epochs\)', out).group(1)) > 0
+
+
+def test_epoch_profile_splits_an_mql_epoch_too():
+    out = run_script('epoch_profile', '--env', 'cheetah-vel', '--profile',
+                     'smoke', '--algo', 'tcl-mql', '--timed-steps', '3')
+    assert 'tcl-mql: 2 epochs of 5 gradient steps (3 timed' in out
+    for part in ('epoch collection', 'gradient steps',
+                 'meta-test evaluation', 'snapshot'):
+        assert number_after(part, out) > 0, (part, out)
