@@ -253,6 +253,10 @@ class MQL(ExactResume):
         logistic_c (float): The classifier's inverse regularisation.
         classifier_sample_mult (int): Training transitions per test
             transition in the classifier's data.
+        classifier_observations (bool): The classifier also reads each
+            transition's observation beside its context (MQL's
+            ``enable_beta_obs_cxt``, on in its Ant-Goal, Humanoid and
+            Walker runs).
         proximal_coef (float): Weight of the proximal penalty.
 
     """
@@ -290,6 +294,7 @@ class MQL(ExactResume):
                  beta_clip: float = 1.0,
                  logistic_c: float = 0.1,
                  classifier_sample_mult: int = 5,
+                 classifier_observations: bool = False,
                  proximal_coef: float = 0.1) -> None:
         for name, value in (('batch_size', batch_size),
                             ('policy_update_every', policy_update_every),
@@ -329,6 +334,7 @@ class MQL(ExactResume):
         self._beta_clip = beta_clip
         self._logistic_c = logistic_c
         self._classifier_sample_mult = classifier_sample_mult
+        self._classifier_observations = classifier_observations
         self._proximal_coef = proximal_coef
         self._history_length = actor.history_length
         self._history_width = history_width(env_spec.observation_space.flat_dim,
@@ -563,13 +569,14 @@ class MQL(ExactResume):
                          update_actor=step % self._policy_update_every == 0)
         # 2. The classifier: the test task's contexts (label 0) against the
         #    training tasks' (label 1), through the actor's context encoder.
-        test_all = gather(test_buffer, np.arange(n_test), self._history_length)
+        test_all = self._to_device(gather(test_buffer, np.arange(n_test),
+                                          self._history_length))
         train_sample = self._sample_training_batch(
-            self._classifier_sample_mult * n_test, on_device=False)
+            self._classifier_sample_mult * n_test)
         with torch.no_grad():
             features = torch.cat([
-                self._actor.context(to_device(test_all['history'])),
-                self._actor.context(to_device(train_sample['history']))
+                self._classifier_features(test_all),
+                self._classifier_features(train_sample)
             ]).cpu().double().numpy()
         labels = np.concatenate([np.zeros(n_test),
                                  np.ones(len(features) - n_test)])
@@ -582,9 +589,8 @@ class MQL(ExactResume):
         for step in range(self._weighted_adaptation_steps):
             batch = self._sample_training_batch(self._batch_size)
             with torch.no_grad():
-                beta = propensity_weights(
-                    self._actor.context(batch['history']), weight, bias,
-                    self._beta_clip)
+                beta = propensity_weights(self._classifier_features(batch),
+                                          weight, bias, self._beta_clip)
             betas.append(beta)
             self._update(batch,
                          update_actor=step % self._policy_update_every == 0,
@@ -599,6 +605,14 @@ class MQL(ExactResume):
                 PropensityMean=float(all_betas.mean()),
                 PropensityESS=float(effective_sample_size(all_betas)))
         return adapted, statistics
+
+    def _classifier_features(self, batch: Dict[str, torch.Tensor]):
+        """What the propensity classifier reads of each transition: the
+        actor's context (and the observation, if asked for)."""
+        context = self._actor.context(batch['history'])
+        if self._classifier_observations:
+            return torch.cat([batch['observations'], context], -1)
+        return context
 
     def network_state(self) -> Dict[str, Any]:
         """Copies of every network's and optimizer's state.
@@ -728,15 +742,15 @@ class MQL(ExactResume):
                                             dtype=np.int64)[:, None]
         return stored
 
-    def _sample_training_batch(self, size: int, on_device: bool = True):
+    def _sample_training_batch(self, size: int) -> Dict[str, torch.Tensor]:
         """Transitions drawn uniformly over every training task's.
 
         Args:
             size (int): Transitions.
-            on_device (bool): As tensors on garage's device (else arrays).
 
         Returns:
-            dict: :data:`BATCH_FIELDS`, rows in the order drawn.
+            dict[str, torch.Tensor]: :data:`BATCH_FIELDS` on garage's
+                device, rows in the order drawn.
 
         """
         sizes = np.array([self._replay_buffers[t].n_transitions_stored
@@ -758,7 +772,7 @@ class MQL(ExactResume):
             for rows, part in parts.values():
                 array[rows] = part[key]
             batch[key] = array
-        return self._to_device(batch) if on_device else batch
+        return self._to_device(batch)
 
     @staticmethod
     def _to_device(batch: Dict[str, np.ndarray]) -> Dict[str, torch.Tensor]:
