@@ -278,7 +278,14 @@ def test_td3_context_evaluates_without_adapting(monkeypatch):
     mql = make_mql()
     mql._adapt = False
     monkeypatch.setattr(MQL, 'adapt', lambda *a: pytest.fail('adapted'))
+    from dowel import tabular
+    tabular.clear()
     mql.meta_test()
+    logged = tabular.as_primitive_dict
+    assert np.isfinite(logged['MetaTest/Average/AverageReturn'])
+    assert logged['MetaTest/Average/NumEpisodes'] == 2  # one a test task
+    assert not any('Propensity' in key for key in logged)
+    tabular.clear()
 
 
 @pytest.mark.parametrize('algo', ['mql', 'tcl-mql'])
