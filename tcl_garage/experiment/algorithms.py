@@ -207,6 +207,13 @@ def _build_pearl(config, benchmark, n_train, n_test) -> BuiltRun:
     return BuiltRun(algo, env, config['batch_size'])
 
 
+def _env_steps_per_task(config: Dict[str, Any]) -> int:
+    """A PEARL epoch's environment steps in each drawn task (the budget the
+    oracle and MQL share)."""
+    return (config['num_steps_prior'] + config['num_steps_posterior'] +
+            config['num_extra_rl_steps_posterior'])
+
+
 def _check_tcl_mql(config: Dict[str, Any], length: int) -> None:
     """TCL-MQL's check: a key window (the GRU's length) fits beside its
     query in an episode."""
@@ -244,16 +251,14 @@ def _build_mql(config, benchmark, n_train, n_test, **tcl) -> BuiltRun:
         n_workers=config['n_workers'],
         device=config['device'],
         batch_size=config['batch_size'],
-        env_steps_per_task=(config['num_steps_prior'] +
-                            config['num_steps_posterior'] +
-                            config['num_extra_rl_steps_posterior']),
+        env_steps_per_task=_env_steps_per_task(config),
         num_steps_per_epoch=config['num_steps_per_epoch'],
         num_initial_steps=config['num_initial_steps'],
         num_tasks_sample=config['num_tasks_sample'],
         replay_buffer_size=config['replay_buffer_size'],
         discount=config['discount'],
         soft_target_tau=config['soft_target_tau'],
-        **config['mql'],
+        **_block(config),
         **tcl)
     return BuiltRun(algo, env, env.spec.max_episode_length)
 
@@ -267,8 +272,7 @@ def _build_oracle(config, benchmark, n_train, n_test) -> BuiltRun:
         seed=config['seed'],
         net_sizes=(config['net_size'], ) * config['net_layers'],
         env_steps_per_epoch=config['num_tasks_sample'] *
-        (config['num_steps_prior'] + config['num_steps_posterior'] +
-         config['num_extra_rl_steps_posterior']),
+        _env_steps_per_task(config),
         grad_steps_per_epoch=config['num_steps_per_epoch'],
         min_buffer_size=config['num_initial_steps'],
         batch_size=config['batch_size'],
