@@ -24,9 +24,18 @@ each). Then it writes ``<out>/<benchmark>/`` (``ml1/reach-v3`` nests):
 mean and 95 % stratified-bootstrap interval over seeds; probability of
 improvement over PEARL and over TCL-PEARL; first vs last 3 epochs; TCL
 accuracy; seeds needed for a 10 % difference), ``curves.png`` and, with
-``--embeddings``, the cluster metrics of every seed.
+``--embeddings``, the cluster metrics of every seed (of the runs whose
+directories are here: the record keeps no snapshots).
 
-    python experiments/ablation.py --env cheetah-dir --seeds 10
+With ``--record <folder>`` every finished run is also recorded in that
+folder (its config, metadata and the columns the report reads: a few KB,
+:mod:`tcl_garage.analysis.records`); recorded runs are not run again and the
+report reads the record. Commit the record, and the next part of the study,
+on this machine or another, adds to it (``--analyse-only`` records what has
+finished so far without starting anything).
+
+    python experiments/ablation.py --env cheetah-dir --seeds 10 \
+        --record docs/results/ablation
     python experiments/ablation.py --env ml1/reach-v3 --seeds 3
     python experiments/ablation.py --env cheetah-vel --seeds 5 \
         --arms pearl tcl-pearl mql td3-context tcl-mql --out mql-study
@@ -39,6 +48,7 @@ import sys
 import time
 
 import tcl_garage  # noqa: F401  (adapts garage before it is imported)
+from tcl_garage.analysis.records import is_recorded, write_record
 from tcl_garage.experiment.rundir import default_run_dir, status
 from tcl_garage.experiment.sweep import Arm, sweep
 
@@ -79,27 +89,53 @@ def main() -> None:
                         help='skip training: tabulate the finished runs')
     parser.add_argument('--embeddings', action='store_true',
                         help='also the cluster metrics of every seed')
+    parser.add_argument('--record', default=None,
+                        help='folder of the study\'s record (commit it): '
+                        'finished runs are recorded there, recorded runs '
+                        'are not run again, and the report reads the '
+                        'record, so a study may run in parts on machines '
+                        'that keep nothing')
     args = parser.parse_args()
     out = pathlib.Path(args.out)
     runs_dir = out / 'runs'
+    record = pathlib.Path(args.record) if args.record else None
     arms = [ARMS[name] for name in args.arms]
+    seeds = range(args.seeds)
+
+    def run_dir(arm: Arm, seed: int) -> pathlib.Path:
+        return default_run_dir(args.env, arm.name, seed, runs_dir)
+
+    def record_dir(arm: Arm, seed: int) -> pathlib.Path:
+        return default_run_dir(args.env, arm.name, seed, record)
+
+    recorded = {(args.env, arm.name, seed) for arm in arms for seed in seeds
+                if record and is_recorded(record_dir(arm, seed))}
     start = time.time()
     if not args.analyse_only:
-        failed = sweep([args.env], arms, range(args.seeds), str(runs_dir),
+        failed = sweep([args.env], arms, seeds, str(runs_dir),
                        ['--quiet', '--profile', args.profile],
-                       parallel=args.parallel)
+                       parallel=args.parallel, skip=recorded)
         if failed:
             raise SystemExit('error: some runs failed: ' + ', '.join(failed))
+    finished = {arm.name: [run_dir(arm, seed) for seed in seeds
+                           if status(run_dir(arm, seed)) == 'done']
+                for arm in arms}
+    reported = finished
+    if record:
+        for arm in arms:
+            for seed in seeds:
+                if (not is_recorded(record_dir(arm, seed)) and
+                        status(run_dir(arm, seed)) == 'done'):
+                    write_record(run_dir(arm, seed), record_dir(arm, seed))
+        reported = {arm.name: [record_dir(arm, seed) for seed in seeds
+                               if is_recorded(record_dir(arm, seed))]
+                    for arm in arms}
     from tcl_garage.analysis.ablation import write_ablation_report
-    done = {arm.name: [default_run_dir(args.env, arm.name, seed, runs_dir)
-                       for seed in range(args.seeds)
-                       if status(default_run_dir(args.env, arm.name, seed,
-                                                 runs_dir)) == 'done']
-            for arm in arms}
     command = 'python experiments/ablation.py ' + shlex.join(sys.argv[1:])
-    report = write_ablation_report(done, out / args.env, command,
+    report = write_ablation_report(reported, out / args.env, command,
                                    embeddings=args.embeddings,
-                                   train_seconds=time.time() - start)
+                                   train_seconds=time.time() - start,
+                                   embedding_dirs=finished)
     print(report)
 
 

@@ -246,3 +246,114 @@ def test_table_command_reports_intervals_and_improvement(tmp_path):
     tcl_row = next(line for line in text.splitlines()
                    if line.startswith('| tcl-pearl | 2 |'))
     assert tcl_row.split(' | ')[5] == '1.00 [1.00, 1.00]'  # P(> pearl)
+
+
+def finished_fake_run(runs_dir, arm, seed, algo, returns, accuracy=None):
+    """A run directory that rundir.status calls done: its config asks for as
+    many epochs as progress.csv has, and a snapshot file is there."""
+    run = runs_dir / 'cheetah-dir' / arm / f'seed{seed}'
+    run.mkdir(parents=True)
+    (run / 'variant.json').write_text(json.dumps(
+        {'config': {'benchmark': 'cheetah-dir', 'algo': algo, 'seed': seed,
+                    'epochs': len(returns)}}))
+    (run / 'metadata.json').write_text(json.dumps({'githash': 'abcdef0' * 5}))
+    (run / 'params.pkl').write_bytes(b'snapshot')
+    header = ['Epoch', 'TotalEnvSteps', 'MetaTest/Average/AverageReturn',
+              'Train/QfLoss'] + (['Train/TCLAccuracy'] if accuracy else [])
+    lines = [','.join(header)] + [
+        ','.join(str(v) for v in [i, 1000 * (i + 1), r, 0.5] +
+                 ([accuracy] if accuracy else []))
+        for i, r in enumerate(returns)]
+    (run / 'progress.csv').write_text('\n'.join(lines) + '\n')
+    return run
+
+
+def test_a_record_keeps_what_the_report_reads_and_reads_back_as_a_run(
+        tmp_path):
+    from tcl_garage.analysis.records import (is_recorded, recorded_commit,
+                                             write_record)
+    run = finished_fake_run(tmp_path / 'runs', 'tcl-pearl', 0, 'tcl-pearl',
+                            [1., 2., 3., 4., 5.], accuracy=0.7)
+    record = tmp_path / 'record' / 'cheetah-dir' / 'tcl-pearl' / 'seed0'
+    assert not is_recorded(record)
+    write_record(run, record)
+    assert is_recorded(record)
+    assert sorted(p.name for p in record.iterdir()) == [
+        'metadata.json', 'progress.csv', 'variant.json']  # no snapshot
+    recorded, original = load_run(record), load_run(run)
+    assert 'Train/QfLoss' not in recorded.columns  # not read by reports
+    for key in ('Epoch', 'TotalEnvSteps', 'MetaTest/Average/AverageReturn',
+                'Train/TCLAccuracy'):
+        np.testing.assert_array_equal(recorded.column(key),
+                                      original.column(key))
+    assert recorded.config == original.config
+    assert recorded_commit(record) == 'abcdef0'
+    write_record(run, record)  # the same run again: allowed, unchanged
+    assert load_run(record).columns.keys() == recorded.columns.keys()
+
+
+def test_a_record_is_never_made_of_an_unfinished_run_nor_overwritten(
+        tmp_path):
+    from tcl_garage.analysis.records import write_record
+    run = finished_fake_run(tmp_path / 'runs', 'pearl', 0, 'pearl', [1., 2.])
+    other = finished_fake_run(tmp_path / 'runs', 'pearl', 1, 'pearl',
+                              [7., 8.])
+    record = tmp_path / 'record'
+    write_record(run, record)
+    before = (record / 'progress.csv').read_text()
+    with pytest.raises(ValueError, match='already records another run'):
+        write_record(other, record)
+    assert (record / 'progress.csv').read_text() == before
+    (other / 'params.pkl').unlink()  # no snapshot: not a finished run
+    with pytest.raises(ValueError, match='is not a finished run'):
+        write_record(other, tmp_path / 'record2')
+    assert not (tmp_path / 'record2').exists()
+
+
+def test_sweep_skips_the_runs_a_record_holds(tmp_path, monkeypatch):
+    from tcl_garage.experiment import sweep as sweep_module
+    ran = []
+    monkeypatch.setattr(sweep_module.subprocess, 'run',
+                        lambda cmd, check: ran.append(cmd) or
+                        type('Done', (), {'returncode': 0})())
+    arms = [sweep_module.Arm('pearl', 'pearl'),
+            sweep_module.Arm('tcl-pearl', 'tcl-pearl')]
+    sweep_module.sweep(['cheetah-dir'], arms, [0, 1], str(tmp_path),
+                       skip={('cheetah-dir', 'pearl', 0),
+                             ('cheetah-dir', 'tcl-pearl', 1)})
+    dirs = [cmd[cmd.index('--log-dir') + 1] for cmd in ran]
+    assert dirs == [str(tmp_path / 'cheetah-dir' / 'tcl-pearl' / 'seed0'),
+                    str(tmp_path / 'cheetah-dir' / 'pearl' / 'seed1')]
+
+
+def test_ablation_study_in_parts_adds_up_through_its_record(tmp_path):
+    # Part 1 (a machine that is then lost) finished seed 0 of both arms;
+    # part 2 (another machine) finished seed 1. The report of part 2 holds
+    # all four runs, read from the record.
+    out1, out2, record = tmp_path / 'part1', tmp_path / 'part2', \
+        tmp_path / 'record'
+    for out, seed in ((out1, 0), (out2, 1)):
+        for arm, level in (('pearl', 0.), ('tcl-pearl', 10.)):
+            finished_fake_run(out / 'runs', arm, seed, arm,
+                              [level + seed + i for i in range(10)])
+    script = [sys.executable, str(ROOT / 'experiments' / 'ablation.py'),
+              '--env', 'cheetah-dir', '--seeds', '2', '--arms', 'pearl',
+              'tcl-pearl', '--record', str(record), '--analyse-only']
+    for out in (out1, out2):
+        subprocess.run(script + ['--out', str(out)], check=True,
+                       capture_output=True, text=True)
+    for arm in ('pearl', 'tcl-pearl'):
+        assert sorted(p.name for p in (record / 'cheetah-dir' / arm)
+                      .iterdir()) == ['seed0', 'seed1']
+    saved = json.loads((out2 / 'cheetah-dir' / 'results.json').read_text())
+    assert {r['arm']: r['seeds'] for r in saved} == {'pearl': 2,
+                                                     'tcl-pearl': 2}
+    # last fifth of 10 epochs at 1000 steps each: epochs 8-10 (8000-10000).
+    assert {r['arm']: r['returns'] for r in saved} == {
+        'pearl': [8.0, 9.0], 'tcl-pearl': [18.0, 19.0]}
+    text = (out2 / 'cheetah-dir' / 'results.md').read_text()
+    assert 'Code: abcdef0 (4 runs).' in text
+    # Without --analyse-only nothing is run again: every run is recorded.
+    done = subprocess.run(script[:-1] + ['--out', str(tmp_path / 'part3')],
+                          check=True, capture_output=True, text=True)
+    assert 'nothing to run' in done.stdout

@@ -9,22 +9,22 @@ epochs, TCL's top-1 accuracy over the last fifth, optionally the paper's
 Table 2 cluster metrics of every seed, and how many seeds a 10 % difference
 from PEARL would need at the measured spread.
 """
+import collections
 import json
 import pathlib
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from tcl_garage.analysis.runs import (first_and_last_mean, load_run,
-                                      RETURN_KEY, Run, STEPS_KEY,
+from tcl_garage.analysis.records import recorded_commit
+from tcl_garage.analysis.runs import (ACCURACY_KEY, first_and_last_mean,
+                                      load_run, RETURN_KEY, Run, STEPS_KEY,
                                       SUCCESS_KEY)
 from tcl_garage.analysis.statistics import (mean_and_iqm,
                                             probability_of_improvement,
                                             seeds_for_difference)
 from tcl_garage.analysis.table import final_return
 
-#: TCL's logged top-1 accuracy.
-ACCURACY_KEY = 'Train/TCLAccuracy'
 #: The arms others are compared with, when the study has them.
 BASELINES = ('pearl', 'tcl-pearl', 'mql')
 
@@ -177,19 +177,41 @@ def cluster_spread(run_dirs: Sequence[pathlib.Path], out: pathlib.Path,
             for space in ('latent', 'tsne')}
 
 
+def code_line(run_dirs: Dict[str, Sequence[pathlib.Path]]) -> str:
+    """Which commits of the code the runs ran with, and how many each.
+
+    Args:
+        run_dirs (dict[str, Sequence[pathlib.Path]]): Each arm's runs.
+
+    Returns:
+        str: A sentence and a blank line (Markdown).
+
+    """
+    commits = collections.Counter(recorded_commit(d) for dirs in
+                                  run_dirs.values() for d in dirs)
+    return ('Code: ' + ', '.join(f'{c} ({n} runs)' for c, n in
+                                 sorted(commits.items())) + '.\n\n')
+
+
 def write_ablation_report(run_dirs: Dict[str, Sequence[pathlib.Path]],
                           out: pathlib.Path, command: str,
                           embeddings: bool = False,
-                          train_seconds: Optional[float] = None) -> str:
+                          train_seconds: Optional[float] = None,
+                          embedding_dirs: Optional[
+                              Dict[str, Sequence[pathlib.Path]]] = None
+                          ) -> str:
     """Write ``results.md``, ``results.json`` and ``curves.png`` into out.
 
     Args:
         run_dirs (dict[str, Sequence[pathlib.Path]]): Each arm's finished
-            run directories.
+            run directories, or their records
+            (:mod:`tcl_garage.analysis.records`).
         out (pathlib.Path): The report's folder.
         command (str): The command that made the study.
         embeddings (bool): Also the cluster metrics of every seed.
         train_seconds (float or None): Wall-clock of this invocation.
+        embedding_dirs (dict or None): The run directories (with snapshots)
+            whose embeddings to analyse; None: run_dirs.
 
     Returns:
         str: The Markdown report.
@@ -209,7 +231,8 @@ def write_ablation_report(run_dirs: Dict[str, Sequence[pathlib.Path]],
     clusters = None
     if embeddings:
         clusters = {arm: cluster_spread(list(dirs), out / 'embeddings' / arm)
-                    for arm, dirs in run_dirs.items() if dirs}
+                    for arm, dirs in (embedding_dirs or run_dirs).items()
+                    if dirs}
     plot_curves([r for arm_runs in runs.values() for r in arm_runs],
                 str(out / 'curves.png'))
     benchmark = next(r for arm_runs in runs.values()
@@ -217,6 +240,7 @@ def write_ablation_report(run_dirs: Dict[str, Sequence[pathlib.Path]],
     text = (f'# Ablation on {benchmark}\n\n`{command}`\n\n' +
             (f'This invocation took {train_seconds / 60:.0f} min.\n\n'
              if train_seconds is not None else '') +
+            code_line(run_dirs) +
             'Meta-test return over the last fifth of each run\'s '
             'environment steps; intervals: 95 % stratified bootstrap '
             '(rliable, 2,000 resamples, seeded).\n\n' +

@@ -11,6 +11,8 @@ from tcl_garage.experiment import rundir
 RETURN_KEY = 'MetaTest/Average/AverageReturn'
 SUCCESS_KEY = 'MetaTest/Average/SuccessRate'
 STEPS_KEY = 'TotalEnvSteps'
+#: TCL's logged top-1 accuracy (TCL-PEARL, TCL-MQL).
+ACCURACY_KEY = 'Train/TCLAccuracy'
 
 
 @dataclasses.dataclass

@@ -17,7 +17,8 @@ import pathlib
 import subprocess
 import sys
 import threading
-from typing import Callable, List, Optional, Sequence, Tuple, Union
+from typing import (AbstractSet, Callable, List, Optional, Sequence, Tuple,
+                    Union)
 
 from tcl_garage.experiment import rundir
 
@@ -125,7 +126,9 @@ def sweep(benchmarks: Sequence[str],
           ray: bool = False,
           ray_address: Optional[str] = None,
           cpus_per_run: float = 1.0,
-          parallel: int = 1) -> List[str]:
+          parallel: int = 1,
+          skip: AbstractSet[Tuple[str, str, int]] = frozenset()
+          ) -> List[str]:
     """Run the grid; print a line per run and a summary.
 
     Args:
@@ -143,6 +146,9 @@ def sweep(benchmarks: Sequence[str],
         cpus_per_run (float): CPUs Ray reserves per run.
         parallel (int): Without Ray: runs at once on this machine, each on
             its share of the cores (1: one after another, with all cores).
+        skip (AbstractSet[tuple[str, str, int]]): ``(benchmark, arm name,
+            seed)`` of runs finished elsewhere (a study's record of an
+            earlier part, :mod:`tcl_garage.analysis.records`): not run.
 
     Returns:
         list[str]: The run directories that failed (empty when all ran).
@@ -164,6 +170,9 @@ def sweep(benchmarks: Sequence[str],
                                                    runs_dir)
                 if rundir.status(directory) == 'done':
                     print(f'skip (done): {directory}')
+                    continue
+                if (benchmark, arm.name, seed) in skip:
+                    print(f'skip (recorded): {directory}')
                     continue
                 jobs.append((directory,
                              command(benchmark, arm.algo, seed, directory,
