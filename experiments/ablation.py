@@ -15,7 +15,9 @@ Arms (each a run directory ``<out>/runs/<benchmark>/<arm>/seed<s>``):
 * ``tcl-window-64`` (opt-in, ``--arms``): windows of 64 steps (H3);
 * ``mql``, ``td3-context`` (``mql.adapt=false``) and ``tcl-mql`` (opt-in):
   the issue-25 study of TCL on a second algorithm, beside ``pearl`` and
-  ``tcl-pearl`` at the same budget.
+  ``tcl-pearl`` at the same budget;
+* ``tcl-pearl-bf16`` (opt-in): TCL-PEARL with ``precision=bf16``, beside
+  ``tcl-pearl`` (fp32): the issue-26 check that bf16 learns as fp32 does.
 
 Runs are ordered seed by seed, finished runs are skipped and unfinished ones
 resumed, so the study may run in parts (``--parallel`` at a time, one core
@@ -35,10 +37,12 @@ on this machine or another, adds to it (``--analyse-only`` records what has
 finished so far without starting anything).
 
     python experiments/ablation.py --env cheetah-dir --seeds 10 \
-        --record docs/results/ablation
+        --record docs/results/ablation-record
     python experiments/ablation.py --env ml1/reach-v3 --seeds 3
     python experiments/ablation.py --env cheetah-vel --seeds 5 \
         --arms pearl tcl-pearl mql td3-context tcl-mql --out mql-study
+    python experiments/ablation.py --env cheetah-vel --seeds 5 \
+        --arms tcl-pearl tcl-pearl-bf16 --out precision-study
 """
 import argparse
 import os
@@ -68,6 +72,7 @@ ARMS = {
         Arm('mql', 'mql'),
         Arm('td3-context', 'mql', ('--set', 'mql.adapt=false')),
         Arm('tcl-mql', 'tcl-mql'),
+        Arm('tcl-pearl-bf16', 'tcl-pearl', ('--set', 'precision=bf16')),
     )
 }
 #: The arms run unless --arms says otherwise.

@@ -357,3 +357,26 @@ def test_ablation_study_in_parts_adds_up_through_its_record(tmp_path):
     done = subprocess.run(script[:-1] + ['--out', str(tmp_path / 'part3')],
                           check=True, capture_output=True, text=True)
     assert 'nothing to run' in done.stdout
+
+
+def test_every_ablation_arm_resolves_to_a_valid_config_that_holds_its_settings():
+    import importlib.util
+    from tcl_garage.experiment import load_config
+    from tcl_garage.experiment.config import parse_overrides
+    spec = importlib.util.spec_from_file_location(
+        'ablation_script', ROOT / 'experiments' / 'ablation.py')
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    for arm in script.ARMS.values():
+        pairs = arm.launcher_args[1::2]  # ('--set', 'k=v', '--set', ...)
+        assert all(flag == '--set' for flag in arm.launcher_args[::2])
+        overrides = parse_overrides(pairs)
+        config = load_config('cheetah-vel', arm.algo, 'cpu-hour', overrides)
+        assert config['algo'] == arm.algo
+        for key, value in overrides.items():  # blocks come nested
+            if isinstance(value, dict):
+                assert {k: config[key][k] for k in value} == value
+            else:
+                assert config[key] == value
+    assert script.ARMS['tcl-pearl-bf16'].launcher_args == (
+        '--set', 'precision=bf16')
