@@ -26,8 +26,10 @@ each). Then it writes ``<out>/<benchmark>/`` (``ml1/reach-v3`` nests):
 mean and 95 % stratified-bootstrap interval over seeds; probability of
 improvement over PEARL and over TCL-PEARL; first vs last 3 epochs; TCL
 accuracy; seeds needed for a 10 % difference), ``curves.png`` and, with
-``--embeddings``, the cluster metrics of every seed (of the runs whose
-directories are here: the record keeps no snapshots).
+``--embeddings``, the paper's Table 2 cluster metrics over seeds (measured
+on the finished runs whose directories are here, with their t-SNE plots
+under ``<out>/<benchmark>/embeddings/``; with ``--record`` they are kept in
+the record, so that seeds measured on other machines count too).
 
 With ``--record <folder>`` every finished run is also recorded in that
 folder (its config, metadata and the columns the report reads: a few KB,
@@ -52,7 +54,10 @@ import sys
 import time
 
 import tcl_garage  # noqa: F401  (adapts garage before it is imported)
-from tcl_garage.analysis.records import is_recorded, write_record
+from tcl_garage.analysis.records import (is_recorded,
+                                         record_embedding_metrics,
+                                         recorded_embedding_metrics,
+                                         write_record)
 from tcl_garage.experiment.rundir import default_run_dir, status
 from tcl_garage.experiment.sweep import Arm, sweep
 
@@ -77,6 +82,8 @@ ARMS = {
 }
 #: The arms run unless --arms says otherwise.
 DEFAULT_ARMS = ('pearl', 'tcl-pearl', 'tcl-other-tasks', 'tcl-task-positive')
+#: Test tasks and rollouts per task of each seed's embedding metrics.
+EMBEDDING_TASKS, EMBEDDING_ROLLOUTS = 8, 50
 
 
 def main() -> None:
@@ -113,6 +120,25 @@ def main() -> None:
     def record_dir(arm: Arm, seed: int) -> pathlib.Path:
         return default_run_dir(args.env, arm.name, seed, record)
 
+    def cluster_metrics(arm: Arm) -> list:
+        """Each seed's embedding cluster metrics: from the record where it
+        holds them, else measured on the finished run (and recorded)."""
+        from tcl_garage.analysis.embeddings import analyse_embeddings
+        metrics = []
+        for seed in seeds:
+            kept = (recorded_embedding_metrics(record_dir(arm, seed))
+                    if record else None)
+            if kept is None and status(run_dir(arm, seed)) == 'done':
+                kept = analyse_embeddings(
+                    str(run_dir(arm, seed)),
+                    str(out / args.env / 'embeddings' / arm.name /
+                        f'seed{seed}'), EMBEDDING_TASKS, EMBEDDING_ROLLOUTS)
+                if record:
+                    record_embedding_metrics(record_dir(arm, seed), kept)
+            if kept is not None:
+                metrics.append(kept)
+        return metrics
+
     recorded = {(args.env, arm.name, seed) for arm in arms for seed in seeds
                 if record and is_recorded(record_dir(arm, seed))}
     start = time.time()
@@ -126,21 +152,29 @@ def main() -> None:
                            if status(run_dir(arm, seed)) == 'done']
                 for arm in arms}
     reported = finished
-    if record:
-        for arm in arms:
-            for seed in seeds:
-                if (not is_recorded(record_dir(arm, seed)) and
-                        status(run_dir(arm, seed)) == 'done'):
-                    write_record(run_dir(arm, seed), record_dir(arm, seed))
-        reported = {arm.name: [record_dir(arm, seed) for seed in seeds
-                               if is_recorded(record_dir(arm, seed))]
-                    for arm in arms}
+    try:
+        if record:
+            for arm in arms:
+                for seed in seeds:
+                    if (not is_recorded(record_dir(arm, seed)) and
+                            status(run_dir(arm, seed)) == 'done'):
+                        write_record(run_dir(arm, seed),
+                                     record_dir(arm, seed))
+            reported = {arm.name: [record_dir(arm, seed) for seed in seeds
+                                   if is_recorded(record_dir(arm, seed))]
+                        for arm in arms}
+        clusters = None
+        if args.embeddings:
+            clusters = {arm.name: cluster_metrics(arm) for arm in arms}
+    except ValueError as error:  # a record of another run, a non-PEARL arm
+        print(f'error: {error}', file=sys.stderr)
+        raise SystemExit(2) from None
+
     from tcl_garage.analysis.ablation import write_ablation_report
     command = 'python experiments/ablation.py ' + shlex.join(sys.argv[1:])
     report = write_ablation_report(reported, out / args.env, command,
-                                   embeddings=args.embeddings,
                                    train_seconds=time.time() - start,
-                                   embedding_dirs=finished)
+                                   cluster_metrics=clusters)
     print(report)
 
 

@@ -310,6 +310,66 @@ def test_a_record_is_never_made_of_an_unfinished_run_nor_overwritten(
     assert not (tmp_path / 'record2').exists()
 
 
+def fake_embedding_metrics(intra: float, inter: float) -> dict:
+    """What analyse_embeddings returns, with chosen values."""
+    metrics = {'intra_task_distance': intra, 'inter_centroid_distance': inter}
+    return {'latent': dict(metrics),
+            'tsne': {k: 10 * v for k, v in metrics.items()},
+            'num_tasks': 2, 'rollouts': 50, 'window_size': 32}
+
+
+def test_embedding_metrics_are_kept_in_their_record_and_never_replaced(
+        tmp_path):
+    from tcl_garage.analysis.records import (record_embedding_metrics,
+                                             recorded_embedding_metrics,
+                                             write_record)
+    run = finished_fake_run(tmp_path / 'runs', 'pearl', 0, 'pearl', [1., 2.])
+    record = tmp_path / 'record'
+    with pytest.raises(ValueError, match='holds no recorded run'):
+        record_embedding_metrics(record, fake_embedding_metrics(1., 2.))
+    assert not record.exists()
+    write_record(run, record)
+    assert recorded_embedding_metrics(record) is None
+    record_embedding_metrics(record, fake_embedding_metrics(1.25, 2.5))
+    assert recorded_embedding_metrics(record) == fake_embedding_metrics(
+        1.25, 2.5)
+    record_embedding_metrics(record, fake_embedding_metrics(1.25, 2.5))
+    with pytest.raises(ValueError, match='already holds other embedding'):
+        record_embedding_metrics(record, fake_embedding_metrics(9., 2.5))
+    assert recorded_embedding_metrics(record)['latent'][
+        'intra_task_distance'] == 1.25
+
+
+def test_ablation_reports_the_cluster_metrics_of_seeds_measured_elsewhere(
+        tmp_path):
+    # Both seeds' runs and embedding metrics were recorded by machines that
+    # are gone: --embeddings reads them from the record, measures nothing.
+    from tcl_garage.analysis.records import (record_embedding_metrics,
+                                             write_record)
+    record = tmp_path / 'record'
+    for seed, intra in ((0, 1.), (1, 3.)):
+        for arm in ('pearl', 'tcl-pearl'):
+            run = finished_fake_run(tmp_path / 'gone' / 'runs', arm, seed,
+                                    arm, [seed + i for i in range(10)])
+            kept = record / 'cheetah-dir' / arm / f'seed{seed}'
+            write_record(run, kept)
+            record_embedding_metrics(kept, fake_embedding_metrics(
+                intra + (arm == 'tcl-pearl'), 4.))
+    out = tmp_path / 'here'
+    subprocess.run([sys.executable, str(ROOT / 'experiments' / 'ablation.py'),
+                    '--env', 'cheetah-dir', '--seeds', '2', '--arms', 'pearl',
+                    'tcl-pearl', '--record', str(record), '--out', str(out),
+                    '--analyse-only', '--embeddings'],
+                   check=True, capture_output=True, text=True)
+    text = (out / 'cheetah-dir' / 'results.md').read_text()
+    # pearl's latent intra distances 1 and 3: mean 2, population std 1.
+    assert '| pearl | 2 | latent | 2.00 ± 1.00 | 4.00 ± 0.00 |' in text
+    assert '| tcl-pearl | 2 | tsne | 30.00 ± 10.00 | 40.00 ± 0.00 |' in text
+    saved = json.loads((out / 'cheetah-dir' / 'results.json').read_text())
+    assert saved[1]['clusters']['latent']['intra_task_distance'] == [3., 1.]
+    assert not (out / 'cheetah-dir' / 'embeddings').exists()
+
+
 def test_sweep_skips_the_runs_a_record_holds(tmp_path, monkeypatch):
     from tcl_garage.experiment import sweep as sweep_module
     ran = []

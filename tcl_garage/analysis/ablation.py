@@ -100,7 +100,7 @@ def to_markdown(rows: Sequence[Dict],
 
     Args:
         rows (Sequence[dict]): From :func:`arm_rows`.
-        clusters (dict or None): ``{arm: {space: {metric: (mean, std)}}}``.
+        clusters (dict or None): Each arm's :func:`cluster_spread`.
 
     Returns:
         str: Markdown.
@@ -140,41 +140,44 @@ def to_markdown(rows: Sequence[Dict],
                       f'({spread:.1f}): '
                       f'{seeds_for_difference(spread, difference)}.']
     if clusters:
-        lines += ['', '| arm | space | intra-task distance | '
-                  'inter-centroid distance |', '| --- | --- | --- | --- |']
-        for arm, spaces in clusters.items():
-            for space, metric in spaces.items():
-                intra, inter = (metric['intra_task_distance'],
-                                metric['inter_centroid_distance'])
-                lines.append(f'| {arm} | {space} | {intra[0]:.2f} ± '
-                             f'{intra[1]:.2f} | {inter[0]:.2f} ± '
-                             f'{inter[1]:.2f} |')
+        lines += ['', '| arm | seeds | space | intra-task distance | '
+                  'inter-centroid distance |', '| --- | --- | --- | --- | '
+                  '--- |']
+        for arm, spread in clusters.items():
+            for space in ('latent', 'tsne'):
+                intra, inter = (spread[space]['intra_task_distance'],
+                                spread[space]['inter_centroid_distance'])
+                lines.append(f'| {arm} | {spread["seeds"]} | {space} | '
+                             f'{intra[0]:.2f} ± {intra[1]:.2f} | '
+                             f'{inter[0]:.2f} ± {inter[1]:.2f} |')
     return '\n'.join(lines) + '\n'
 
 
-def cluster_spread(run_dirs: Sequence[pathlib.Path], out: pathlib.Path,
-                   tasks: int = 8, rollouts: int = 50) -> Dict:
-    """The cluster metrics of every seed's embeddings, mean and std.
+def cluster_spread(metrics: Sequence[Dict]) -> Dict:
+    """The mean and spread over seeds of one arm's cluster metrics.
 
     Args:
-        run_dirs (Sequence[pathlib.Path]): One arm's runs.
-        out (pathlib.Path): Where each seed's t-SNE and metrics go.
-        tasks (int): Test tasks embedded.
-        rollouts (int): Rollouts per task.
+        metrics (Sequence[dict]): One entry per seed, from
+            :func:`tcl_garage.analysis.embeddings.analyse_embeddings` (or
+            :func:`tcl_garage.analysis.records.recorded_embedding_metrics`).
 
     Returns:
-        dict: ``{space: {metric: (mean, std)}}``.
+        dict: ``{'seeds': n, space: {metric: (mean, std)}}`` for the spaces
+            ``latent`` and ``tsne``.
+
+    Raises:
+        ValueError: If metrics is empty.
 
     """
-    from tcl_garage.analysis.embeddings import analyse_embeddings
-    results = [analyse_embeddings(str(d), str(out / d.name), tasks, rollouts)
-               for d in run_dirs]
-    return {space: {metric: (float(np.mean([r[space][metric]
-                                            for r in results])),
-                             float(np.std([r[space][metric]
-                                           for r in results])))
-                    for metric in results[0][space]}
-            for space in ('latent', 'tsne')}
+    if not metrics:
+        raise ValueError('no seed\'s embedding metrics to summarise')
+    spread: Dict = {'seeds': len(metrics)}
+    for space in ('latent', 'tsne'):
+        spread[space] = {
+            name: (float(np.mean([m[space][name] for m in metrics])),
+                   float(np.std([m[space][name] for m in metrics])))
+            for name in metrics[0][space]}
+    return spread
 
 
 def code_line(run_dirs: Dict[str, Sequence[pathlib.Path]]) -> str:
@@ -195,11 +198,9 @@ def code_line(run_dirs: Dict[str, Sequence[pathlib.Path]]) -> str:
 
 def write_ablation_report(run_dirs: Dict[str, Sequence[pathlib.Path]],
                           out: pathlib.Path, command: str,
-                          embeddings: bool = False,
                           train_seconds: Optional[float] = None,
-                          embedding_dirs: Optional[
-                              Dict[str, Sequence[pathlib.Path]]] = None
-                          ) -> str:
+                          cluster_metrics: Optional[
+                              Dict[str, Sequence[Dict]]] = None) -> str:
     """Write ``results.md``, ``results.json`` and ``curves.png`` into out.
 
     Args:
@@ -208,10 +209,10 @@ def write_ablation_report(run_dirs: Dict[str, Sequence[pathlib.Path]],
             (:mod:`tcl_garage.analysis.records`).
         out (pathlib.Path): The report's folder.
         command (str): The command that made the study.
-        embeddings (bool): Also the cluster metrics of every seed.
         train_seconds (float or None): Wall-clock of this invocation.
-        embedding_dirs (dict or None): The run directories (with snapshots)
-            whose embeddings to analyse; None: run_dirs.
+        cluster_metrics (dict or None): Each arm's embedding cluster
+            metrics, one entry per seed measured (the Table 2 table, mean ±
+            std over those seeds); None: no such table.
 
     Returns:
         str: The Markdown report.
@@ -228,11 +229,9 @@ def write_ablation_report(run_dirs: Dict[str, Sequence[pathlib.Path]],
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows = arm_rows(runs)
-    clusters = None
-    if embeddings:
-        clusters = {arm: cluster_spread(list(dirs), out / 'embeddings' / arm)
-                    for arm, dirs in (embedding_dirs or run_dirs).items()
-                    if dirs}
+    clusters = ({arm: cluster_spread(metrics)
+                 for arm, metrics in cluster_metrics.items() if metrics}
+                if cluster_metrics else None)
     plot_curves([r for arm_runs in runs.values() for r in arm_runs],
                 str(out / 'curves.png'))
     benchmark = next(r for arm_runs in runs.values()
@@ -249,6 +248,7 @@ def write_ablation_report(run_dirs: Dict[str, Sequence[pathlib.Path]],
     (out / 'results.json').write_text(json.dumps(
         [dict(arm=r['arm'], seeds=r['seeds'], returns=r['returns'],
               mean=vars(r['mean']), iqm=vars(r['iqm']),
-              improvement={b: vars(e) for b, e in r['improvement'].items()})
+              improvement={b: vars(e) for b, e in r['improvement'].items()},
+              clusters=(clusters or {}).get(r['arm']))
          for r in rows], indent=2))
     return text

@@ -35,6 +35,10 @@ def collect_embeddings(run_dir: str,
         tuple[np.ndarray, np.ndarray, int]: Embeddings :math:`(K M, L)`,
             task labels :math:`(K M,)` and the window size used.
 
+    Raises:
+        ValueError: If the run's algorithm has no ``window_posteriors``
+            (e.g. MQL, whose context is not a Gaussian posterior).
+
     """
     from garage.experiment import Snapshotter
     from garage.experiment.deterministic import set_seed
@@ -46,6 +50,11 @@ def collect_embeddings(run_dir: str,
     config = read_config(run_dir)
     with moved_modules():  # snapshots of tcl_garage 0.1
         algo = Snapshotter().load(run_dir)['algo']
+    if not hasattr(algo, 'window_posteriors'):
+        raise ValueError(f'{run_dir}: {type(algo).__name__} has no Gaussian '
+                         'window posterior (window_posteriors), so its '
+                         'context embeddings are not measured; use a run of '
+                         'PEARL or TCL-PEARL')
     benchmark = read_benchmark(run_dir)
     updates = benchmark.test_sampler.sample(benchmark.num_test_tasks)
     updates = updates[:num_tasks]

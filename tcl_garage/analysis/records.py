@@ -10,12 +10,18 @@ parts, on machines that keep nothing between sessions, adds up: each part
 records its finished runs, the record is committed, and the next part skips
 what the record holds (``experiments/ablation.py --record``). A record reads
 back with :func:`tcl_garage.analysis.runs.load_run` like a run directory.
+
+The cluster metrics of a run's context embeddings
+(:func:`tcl_garage.analysis.embeddings.analyse_embeddings`) need the run's
+snapshot, which the record does not keep; they are recorded beside it once
+measured (:func:`record_embedding_metrics`), so that they too add up over
+the parts of a study.
 """
 import csv
 import json
 import pathlib
 import shutil
-from typing import Sequence, Union
+from typing import Dict, Optional, Sequence, Union
 
 from tcl_garage.analysis.runs import (ACCURACY_KEY, RETURN_KEY, STEPS_KEY,
                                       SUCCESS_KEY)
@@ -25,6 +31,8 @@ from tcl_garage.experiment import rundir
 RECORD_COLUMNS = ('Epoch', STEPS_KEY, RETURN_KEY, SUCCESS_KEY, ACCURACY_KEY)
 #: The run's metadata (the launcher and the code's commit), kept as it is.
 METADATA = 'metadata.json'
+#: The cluster metrics of the run's embeddings, once measured.
+EMBEDDING_METRICS = 'embeddings_metrics.json'
 
 PathLike = Union[str, pathlib.Path]
 
@@ -108,3 +116,45 @@ def recorded_commit(record_dir: PathLike) -> str:
     if not path.is_file():
         return 'unknown'
     return str(json.loads(path.read_text()).get('githash') or 'unknown')[:7]
+
+
+def record_embedding_metrics(record_dir: PathLike, metrics: Dict) -> None:
+    """Keep a recorded run's embedding cluster metrics in its record.
+
+    Args:
+        record_dir (str or pathlib.Path): A record (:func:`is_recorded`).
+        metrics (dict): From
+            :func:`tcl_garage.analysis.embeddings.analyse_embeddings`:
+            ``{'latent': {...}, 'tsne': {...}, ...}``.
+
+    Raises:
+        ValueError: If record_dir holds no finished run's record (metrics
+            without the run they measure would be mixed into a report), or
+            already holds different metrics (measured by other settings).
+
+    """
+    record_dir = pathlib.Path(record_dir)
+    if not is_recorded(record_dir):
+        raise ValueError(f'{record_dir} holds no recorded run; record the '
+                         'run (write_record) before its embedding metrics')
+    kept = recorded_embedding_metrics(record_dir)
+    if kept is not None and kept != metrics:
+        raise ValueError(f'{record_dir} already holds other embedding '
+                         'metrics; delete its '
+                         f'{EMBEDDING_METRICS} to measure them again')
+    (record_dir / EMBEDDING_METRICS).write_text(
+        json.dumps(metrics, indent=2, sort_keys=True))
+
+
+def recorded_embedding_metrics(record_dir: PathLike) -> Optional[Dict]:
+    """A recorded run's embedding cluster metrics, if measured.
+
+    Args:
+        record_dir (str or pathlib.Path): A record.
+
+    Returns:
+        dict or None: What :func:`record_embedding_metrics` kept.
+
+    """
+    path = pathlib.Path(record_dir) / EMBEDDING_METRICS
+    return json.loads(path.read_text()) if path.is_file() else None
