@@ -166,15 +166,15 @@ def main() -> None:
         clusters = None
         if args.embeddings:
             clusters = {arm.name: cluster_metrics(arm) for arm in arms}
-    except ValueError as error:  # a record of another run, a non-PEARL arm
-        print(f'error: {error}', file=sys.stderr)
+        from tcl_garage.analysis.ablation import write_ablation_report
+        command = ('python experiments/ablation.py ' +
+                   shlex.join(sys.argv[1:]))
+        report = write_ablation_report(reported, out / args.env, command,
+                                       train_seconds=time.time() - start,
+                                       cluster_metrics=clusters)
+    except ValueError as error:  # a record of another run, mixed settings,
+        print(f'error: {error}', file=sys.stderr)  # a non-PEARL embedding
         raise SystemExit(2) from None
-
-    from tcl_garage.analysis.ablation import write_ablation_report
-    command = 'python experiments/ablation.py ' + shlex.join(sys.argv[1:])
-    report = write_ablation_report(reported, out / args.env, command,
-                                   train_seconds=time.time() - start,
-                                   cluster_metrics=clusters)
     print(report)
 
 

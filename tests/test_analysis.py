@@ -370,6 +370,29 @@ def test_ablation_reports_the_cluster_metrics_of_seeds_measured_elsewhere(
     assert not (out / 'cheetah-dir' / 'embeddings').exists()
 
 
+def test_an_arm_mixing_runs_of_two_settings_is_refused_in_one_line(
+        tmp_path):
+    # Seed 1 was recorded from a run with another window: one arm must not
+    # average the two.
+    record = tmp_path / 'record'
+    for seed in (0, 1):
+        run = finished_fake_run(tmp_path / 'runs', 'tcl-pearl', seed,
+                                'tcl-pearl', [float(i) for i in range(10)])
+        variant = json.loads((run / 'variant.json').read_text())
+        variant['config']['window_size'] = 32 if seed == 0 else 64
+        (run / 'variant.json').write_text(json.dumps(variant))
+    done = subprocess.run(
+        [sys.executable, str(ROOT / 'experiments' / 'ablation.py'), '--env',
+         'cheetah-dir', '--seeds', '2', '--arms', 'tcl-pearl', '--record',
+         str(record), '--out', str(tmp_path), '--analyse-only'],
+        capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.count('\n') == 1
+    assert done.stderr.startswith('error: arm tcl-pearl mixes runs of '
+                                  'different settings: window_size is 32')
+    assert not (tmp_path / 'cheetah-dir' / 'results.md').exists()
+
+
 def test_sweep_skips_the_runs_a_record_holds(tmp_path, monkeypatch):
     from tcl_garage.experiment import sweep as sweep_module
     ran = []

@@ -45,6 +45,43 @@ def last_fifth(run: Run, key: str = RETURN_KEY) -> float:
                         key)
 
 
+def check_one_setting_per_arm(runs: Dict[str, List[Run]]) -> None:
+    """Refuse an arm whose runs differ in anything but the seed.
+
+    A study made in parts (:mod:`tcl_garage.analysis.records`) could
+    otherwise mix, say, a profile's runs with another's under one arm.
+    Settings a run's config lacks (added by later code) are not compared.
+
+    Args:
+        runs (dict[str, list[Run]]): Each arm's runs.
+
+    Raises:
+        ValueError: Naming the arm, the setting and the two runs.
+
+    """
+    def flat(config: Dict, prefix: str = '') -> Dict:
+        items = {}
+        for key, value in config.items():
+            if isinstance(value, dict):
+                items.update(flat(value, f'{prefix}{key}.'))
+            else:
+                items[prefix + key] = value
+        return items
+
+    for arm, arm_runs in runs.items():
+        if not arm_runs:
+            continue
+        first = flat(arm_runs[0].config)
+        for run in arm_runs[1:]:
+            for key, value in flat(run.config).items():
+                if key != 'seed' and key in first and first[key] != value:
+                    raise ValueError(
+                        f'arm {arm} mixes runs of different settings: '
+                        f'{key} is {first[key]!r} in {arm_runs[0].path} but '
+                        f'{value!r} in {run.path}; record or run each '
+                        'setting under its own folder or arm')
+
+
 def arm_rows(runs: Dict[str, List[Run]]) -> List[Dict]:
     """One row of statistics per arm.
 
@@ -218,14 +255,17 @@ def write_ablation_report(run_dirs: Dict[str, Sequence[pathlib.Path]],
         str: The Markdown report.
 
     Raises:
-        ValueError: If no arm has a finished run.
+        ValueError: If no arm has a finished run, or an arm's runs differ in
+            a setting other than the seed.
 
     """
     from tcl_garage.analysis.curves import plot_curves
     runs = {arm: [load_run(d, label=arm) for d in dirs]
             for arm, dirs in run_dirs.items()}
     if not any(runs.values()):
-        raise ValueError('no finished runs to report on')
+        raise ValueError('no finished runs to report on; run the study '
+                         '(without --analyse-only) first')
+    check_one_setting_per_arm(runs)
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows = arm_rows(runs)
