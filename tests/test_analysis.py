@@ -279,7 +279,7 @@ def test_a_record_keeps_what_the_report_reads_and_reads_back_as_a_run(
     write_record(run, record)
     assert is_recorded(record)
     assert sorted(p.name for p in record.iterdir()) == [
-        'metadata.json', 'progress.csv', 'variant.json']  # no snapshot
+        'metadata.json', 'record.csv', 'variant.json']  # no snapshot, no log
     recorded, original = load_run(record), load_run(run)
     assert 'Train/QfLoss' not in recorded.columns  # not read by reports
     for key in ('Epoch', 'TotalEnvSteps', 'MetaTest/Average/AverageReturn',
@@ -300,10 +300,10 @@ def test_a_record_is_never_made_of_an_unfinished_run_nor_overwritten(
                               [7., 8.])
     record = tmp_path / 'record'
     write_record(run, record)
-    before = (record / 'progress.csv').read_text()
+    before = (record / 'record.csv').read_text()
     with pytest.raises(ValueError, match='already records another run'):
         write_record(other, record)
-    assert (record / 'progress.csv').read_text() == before
+    assert (record / 'record.csv').read_text() == before
     (other / 'params.pkl').unlink()  # no snapshot: not a finished run
     with pytest.raises(ValueError, match='is not a finished run'):
         write_record(other, tmp_path / 'record2')

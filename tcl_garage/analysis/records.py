@@ -90,7 +90,7 @@ def write_record(run_dir: PathLike, record_dir: PathLike,
     rows = rundir.progress_rows(run_dir)
     kept = [c for c in columns if c in rows[0]]
     record_dir.mkdir(parents=True, exist_ok=True)
-    with open(record_dir / rundir.PROGRESS, 'w', newline='',
+    with open(record_dir / rundir.RECORD_PROGRESS, 'w', newline='',
               encoding='utf-8') as f:
         writer = csv.DictWriter(f, fieldnames=kept, extrasaction='ignore')
         writer.writeheader()

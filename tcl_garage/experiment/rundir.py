@@ -18,6 +18,9 @@ VARIANT = 'variant.json'
 SNAPSHOT = 'params.pkl'
 #: One row per epoch.
 PROGRESS = 'progress.csv'
+#: A study record's copy of the columns a report reads
+#: (:mod:`tcl_garage.analysis.records`): not a run log, so not named like one.
+RECORD_PROGRESS = 'record.csv'
 #: Where runs go by default.
 DEFAULT_RUNS_DIR = 'runs'
 
@@ -78,6 +81,8 @@ def progress_rows(run_dir: PathLike) -> List[Dict[str, str]]:
 
     """
     path = pathlib.Path(run_dir) / PROGRESS
+    if not path.is_file():  # a study record keeps its rows under its name
+        path = pathlib.Path(run_dir) / RECORD_PROGRESS
     if not path.is_file():
         return []
     with open(path, newline='', encoding='utf-8') as f:
