@@ -31,10 +31,11 @@ on the finished runs whose directories are here, with their t-SNE plots
 under ``<out>/<benchmark>/embeddings/``; with ``--record`` they are kept in
 the record, so that seeds measured on other machines count too).
 
-With ``--record <folder>`` every finished run is also recorded in that
-folder (its config, metadata and the columns the report reads: a few KB,
-:mod:`tcl_garage.analysis.records`); recorded runs are not run again and the
-report reads the record. Commit the record, and the next part of the study,
+With ``--record <folder>`` every run is also recorded in that folder as
+soon as it finishes (its config, metadata and the columns the report reads:
+a few KB, :mod:`tcl_garage.analysis.records`), so a study cut short keeps
+each run it finished; recorded runs are not run again and the report reads
+the record. Commit the record, and the next part of the study,
 on this machine or another, adds to it (``--analyse-only`` records what has
 finished so far without starting anything).
 
@@ -139,13 +140,26 @@ def main() -> None:
                 metrics.append(kept)
         return metrics
 
+    def record_as_it_finishes(directory: pathlib.Path) -> None:
+        """Record a run the moment it finishes, so that a study cut short
+        (a session's end) keeps it; a problem is said here and again, as
+        the one-line error, when the study records what it finished."""
+        arm, seed = run_of[pathlib.Path(directory)]
+        try:
+            write_record(directory, record_dir(arm, seed))
+        except ValueError as error:
+            print(f'not recorded: {error}', file=sys.stderr, flush=True)
+
+    run_of = {run_dir(arm, seed): (arm, seed) for arm in arms
+              for seed in seeds}
     recorded = {(args.env, arm.name, seed) for arm in arms for seed in seeds
                 if record and is_recorded(record_dir(arm, seed))}
     start = time.time()
     if not args.analyse_only:
         failed = sweep([args.env], arms, seeds, str(runs_dir),
                        ['--quiet', '--profile', args.profile],
-                       parallel=args.parallel, skip=recorded)
+                       parallel=args.parallel, skip=recorded,
+                       on_finished=record_as_it_finishes if record else None)
         if failed:
             raise SystemExit('error: some runs failed: ' + ', '.join(failed))
     finished = {arm.name: [run_dir(arm, seed) for seed in seeds

@@ -409,6 +409,44 @@ def test_sweep_skips_the_runs_a_record_holds(tmp_path, monkeypatch):
                     str(tmp_path / 'cheetah-dir' / 'pearl' / 'seed1')]
 
 
+def test_sweep_hands_over_each_finished_run_before_the_next_starts(
+        tmp_path, monkeypatch):
+    # A study cut short (a session's end) keeps what on_finished recorded:
+    # each run that finished is handed over at once; a failed run and a run
+    # that exits 0 without all its epochs are not.
+    from tcl_garage.experiment import sweep as sweep_module
+    events = []
+
+    def fake_run(cmd, check):
+        directory = pathlib.Path(cmd[cmd.index('--log-dir') + 1])
+        events.append(('ran', directory.parent.name, directory.name))
+        arm = directory.parent.name
+        if arm != 'broken':
+            finished_fake_run(tmp_path, arm, int(directory.name[4:]), arm,
+                              [1., 2.] if arm == 'pearl' else [1.])
+            if arm == 'stopped':  # asks for 5 epochs, logged 1
+                variant = directory / 'variant.json'
+                variant.write_text(variant.read_text().replace(
+                    '"epochs": 1', '"epochs": 5'))
+        return type('Done', (), {'returncode': 1 if arm == 'broken'
+                                 else 0})()
+
+    monkeypatch.setattr(sweep_module.subprocess, 'run', fake_run)
+    arms = [sweep_module.Arm(name, 'pearl')
+            for name in ('pearl', 'broken', 'stopped')]
+    failed = sweep_module.sweep(
+        ['cheetah-dir'], arms, [0, 1], str(tmp_path),
+        on_finished=lambda d: events.append(('finished', d.parent.name,
+                                             d.name)))
+    assert failed == [str(tmp_path / 'cheetah-dir' / 'broken' / f'seed{s}')
+                      for s in (0, 1)]
+    assert events == [
+        ('ran', 'pearl', 'seed0'), ('finished', 'pearl', 'seed0'),
+        ('ran', 'broken', 'seed0'), ('ran', 'stopped', 'seed0'),
+        ('ran', 'pearl', 'seed1'), ('finished', 'pearl', 'seed1'),
+        ('ran', 'broken', 'seed1'), ('ran', 'stopped', 'seed1')]
+
+
 def test_ablation_study_in_parts_adds_up_through_its_record(tmp_path):
     # Part 1 (a machine that is then lost) finished seed 0 of both arms;
     # part 2 (another machine) finished seed 1. The report of part 2 holds
@@ -440,6 +478,40 @@ def test_ablation_study_in_parts_adds_up_through_its_record(tmp_path):
     done = subprocess.run(script[:-1] + ['--out', str(tmp_path / 'part3')],
                           check=True, capture_output=True, text=True)
     assert 'nothing to run' in done.stdout
+
+
+def test_ablation_records_each_run_as_soon_as_it_finishes(tmp_path,
+                                                          monkeypatch):
+    # The sweep is replaced by one that "runs" pearl then tcl-pearl of seed
+    # 0; when tcl-pearl starts, pearl must already be in the record.
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'ablation_script', ROOT / 'experiments' / 'ablation.py')
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    record = tmp_path / 'record' / 'cheetah-dir'
+    seen_by_second = []
+
+    def fake_sweep(benchmarks, arms, seeds, runs_dir, launcher_args,
+                   parallel, skip, on_finished):
+        for arm in arms:
+            if arm.name == 'tcl-pearl':
+                seen_by_second.extend(sorted(
+                    str(p.relative_to(record)) for p in record.glob('*/*')))
+            on_finished(finished_fake_run(pathlib.Path(runs_dir), arm.name,
+                                          0, arm.algo, [1., 2., 3., 4., 5.]))
+        return []
+
+    monkeypatch.setattr(script, 'sweep', fake_sweep)
+    monkeypatch.setattr(sys, 'argv', [
+        'ablation.py', '--env', 'cheetah-dir', '--seeds', '1', '--arms',
+        'pearl', 'tcl-pearl', '--out', str(tmp_path / 'out'), '--record',
+        str(tmp_path / 'record')])
+    script.main()
+    assert seen_by_second == ['pearl/seed0']
+    assert sorted(str(p.relative_to(record))
+                  for p in record.glob('*/*')) == ['pearl/seed0',
+                                                   'tcl-pearl/seed0']
 
 
 def test_every_ablation_arm_resolves_to_a_valid_config_that_holds_its_settings():

@@ -300,6 +300,18 @@ def test_run_commands_prefixes_lines_and_reports_failures(capsys):
     assert capsys.readouterr().out.splitlines()[0] == f'a | threads {threads}'
 
 
+def test_run_commands_reports_each_job_as_it_ends():
+    from tcl_garage.experiment.sweep import run_commands
+    quick = [sys.executable, '-c', 'raise SystemExit(4)']
+    slow = [sys.executable, '-c', 'import time; time.sleep(1.5)']
+    ended = []
+    codes = run_commands([('slow', slow), ('quick', quick)], parallel=2,
+                         on_exit=lambda index, code: ended.append(
+                             (index, code)))
+    assert codes == [0, 4]
+    assert ended == [(1, 4), (0, 0)]  # in the order they ended
+
+
 def test_sweep_rejects_a_parallel_below_one(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / 'experiments' / 'sweep.py'), '--envs',

@@ -74,7 +74,9 @@ def command(benchmark: str, algo: str, seed: int, directory: pathlib.Path,
 def run_commands(jobs: Sequence[Tuple[str, Sequence[str]]],
                  parallel: int = 1,
                  show: Callable[[str], bool] = lambda line: True,
-                 cwd: Optional[str] = None) -> List[int]:
+                 cwd: Optional[str] = None,
+                 on_exit: Optional[Callable[[int, int], None]] = None
+                 ) -> List[int]:
     """Run commands, ``parallel`` at a time, each with its share of this
     machine's cores as its thread count; print their output lines as they
     come, each after its job's label.
@@ -85,6 +87,8 @@ def run_commands(jobs: Sequence[Tuple[str, Sequence[str]]],
         show (callable): Which output lines to print (all by default); a
             failed job's last 20 lines are printed to stderr in any case.
         cwd (str or None): Working directory of the commands.
+        on_exit (callable or None): Called as each job ends, with its index
+            in ``jobs`` and its exit status (one call at a time).
 
     Returns:
         list[int]: The exit status of each job, in order.
@@ -95,8 +99,8 @@ def run_commands(jobs: Sequence[Tuple[str, Sequence[str]]],
     width = max(len(label) for label, _ in jobs)
     lock = threading.Lock()
 
-    def run_one(job):
-        label, cmd = job
+    def run_one(index):
+        label, cmd = jobs[index]
         tail = collections.deque(maxlen=20)
         with subprocess.Popen(cmd, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, env=env,
@@ -112,10 +116,13 @@ def run_commands(jobs: Sequence[Tuple[str, Sequence[str]]],
                 sys.stderr.write(f'{label} failed (exit status '
                                  f'{process.returncode}); its last lines:\n'
                                  + ''.join(tail))
+        if on_exit is not None:
+            with lock:
+                on_exit(index, process.returncode)
         return process.returncode
 
     with concurrent.futures.ThreadPoolExecutor(parallel) as pool:
-        return list(pool.map(run_one, jobs))
+        return list(pool.map(run_one, range(len(jobs))))
 
 
 def sweep(benchmarks: Sequence[str],
@@ -127,7 +134,8 @@ def sweep(benchmarks: Sequence[str],
           ray_address: Optional[str] = None,
           cpus_per_run: float = 1.0,
           parallel: int = 1,
-          skip: AbstractSet[Tuple[str, str, int]] = frozenset()
+          skip: AbstractSet[Tuple[str, str, int]] = frozenset(),
+          on_finished: Optional[Callable[[pathlib.Path], None]] = None
           ) -> List[str]:
     """Run the grid; print a line per run and a summary.
 
@@ -149,6 +157,11 @@ def sweep(benchmarks: Sequence[str],
         skip (AbstractSet[tuple[str, str, int]]): ``(benchmark, arm name,
             seed)`` of runs finished elsewhere (a study's record of an
             earlier part, :mod:`tcl_garage.analysis.records`): not run.
+        on_finished (callable or None): Called with each run directory as
+            soon as its run has finished all its epochs (after the last
+            run, with Ray), e.g. to record it before the next run ends, so
+            that a study cut short keeps every run it finished. It should
+            not raise.
 
     Returns:
         list[str]: The run directories that failed (empty when all ran).
@@ -180,6 +193,12 @@ def sweep(benchmarks: Sequence[str],
     if not jobs:
         print('nothing to run')
         return []
+
+    def finished(index: int, code: int) -> None:
+        directory = jobs[index][0]
+        if (on_finished is not None and code == 0 and
+                rundir.status(directory) == 'done'):
+            on_finished(directory)
     if ray or ray_address:
         import ray as ray_module
 
@@ -191,14 +210,18 @@ def sweep(benchmarks: Sequence[str],
             return subprocess.run(cmd, check=False).returncode
 
         codes = ray_module.get([launch.remote(cmd) for _, cmd in jobs])
+        for index, code in enumerate(codes):
+            finished(index, code)
     elif parallel > 1:
         codes = run_commands([(str(pathlib.Path(d).relative_to(runs_dir)),
-                               cmd) for d, cmd in jobs], parallel)
+                               cmd) for d, cmd in jobs], parallel,
+                             on_exit=finished)
     else:
         codes = []
-        for directory, cmd in jobs:
+        for index, (directory, cmd) in enumerate(jobs):
             print(f'run: {directory}', flush=True)
             codes.append(subprocess.run(cmd, check=False).returncode)
+            finished(index, codes[-1])
     failed = [str(d) for (d, _), code in zip(jobs, codes) if code != 0]
     print(f'{len(jobs) - len(failed)} of {len(jobs)} runs finished')
     return failed
