@@ -282,6 +282,9 @@ def test_a_record_keeps_what_the_report_reads_and_reads_back_as_a_run(
         'metadata.json', 'record.csv', 'variant.json']  # no snapshot, no log
     recorded, original = load_run(record), load_run(run)
     assert 'Train/QfLoss' not in recorded.columns  # not read by reports
+    with pytest.raises(ValueError, match=r'seed0/record\.csv has no column '
+                       "'Train/QfLoss'"):
+        recorded.column('Train/QfLoss')
     for key in ('Epoch', 'TotalEnvSteps', 'MetaTest/Average/AverageReturn',
                 'Train/TCLAccuracy'):
         np.testing.assert_array_equal(recorded.column(key),

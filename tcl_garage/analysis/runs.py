@@ -63,8 +63,8 @@ class Run:
 
         """
         if key not in self.columns:
-            raise ValueError(f'{self.path / "progress.csv"} has no column '
-                             f'{key!r}')
+            raise ValueError(f'{rundir.progress_file(self.path)} has no '
+                             f'column {key!r}')
         return self.columns[key]
 
 
@@ -86,7 +86,7 @@ def load_run(path, label: Optional[str] = None) -> Run:
     config = rundir.read_config(path)
     rows = rundir.progress_rows(path)
     if not rows:
-        raise ValueError(f'{path / rundir.PROGRESS} has no rows')
+        raise ValueError(f'{rundir.progress_file(path)} has no rows')
     columns = {
         key: np.array([_number(row.get(key)) for row in rows])
         for key in rows[0]

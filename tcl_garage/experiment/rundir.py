@@ -70,8 +70,25 @@ def read_config(run_dir: PathLike) -> Dict[str, Any]:
     return variant['config']
 
 
+def progress_file(run_dir: PathLike) -> pathlib.Path:
+    """The file holding a run's rows: its ``progress.csv``, or a study
+    record's ``record.csv`` where only that is there.
+
+    Args:
+        run_dir (str or pathlib.Path): A run directory or a record.
+
+    Returns:
+        pathlib.Path: The file (it may not exist yet).
+
+    """
+    path = pathlib.Path(run_dir) / PROGRESS
+    record = pathlib.Path(run_dir) / RECORD_PROGRESS
+    return record if not path.is_file() and record.is_file() else path
+
+
 def progress_rows(run_dir: PathLike) -> List[Dict[str, str]]:
-    """The rows of a run's progress file, one per logged epoch.
+    """The rows of a run's progress file (:func:`progress_file`), one per
+    logged epoch.
 
     Args:
         run_dir (str or pathlib.Path): The run directory.
@@ -80,9 +97,7 @@ def progress_rows(run_dir: PathLike) -> List[Dict[str, str]]:
         list[dict[str, str]]: The rows ([] when there is no file yet).
 
     """
-    path = pathlib.Path(run_dir) / PROGRESS
-    if not path.is_file():  # a study record keeps its rows under its name
-        path = pathlib.Path(run_dir) / RECORD_PROGRESS
+    path = progress_file(run_dir)
     if not path.is_file():
         return []
     with open(path, newline='', encoding='utf-8') as f:
