@@ -33,11 +33,12 @@ the record, so that seeds measured on other machines count too).
 
 With ``--record <folder>`` every run is also recorded in that folder as
 soon as it finishes (its config, metadata and the columns the report reads:
-a few KB, :mod:`tcl_garage.analysis.records`), so a study cut short keeps
-each run it finished; recorded runs are not run again and the report reads
-the record. Commit the record, and the next part of the study,
-on this machine or another, adds to it (``--analyse-only`` records what has
-finished so far without starting anything).
+a few KB, :mod:`tcl_garage.analysis.records`; with ``--embeddings`` its
+cluster metrics too), so a study cut short keeps each run it finished;
+recorded runs are not run again and the report reads the record. Commit the
+record, and the next part of the study, on this machine or another, adds to
+it (``--analyse-only`` records what has finished so far without starting
+anything).
 
     python experiments/ablation.py --env cheetah-dir --seeds 10 \
         --record docs/results/ablation-record
@@ -121,32 +122,37 @@ def main() -> None:
     def record_dir(arm: Arm, seed: int) -> pathlib.Path:
         return default_run_dir(args.env, arm.name, seed, record)
 
-    def cluster_metrics(arm: Arm) -> list:
-        """Each seed's embedding cluster metrics: from the record where it
-        holds them, else measured on the finished run (and recorded)."""
+    def seed_cluster_metrics(arm: Arm, seed: int):
+        """One seed's embedding cluster metrics: from the record where it
+        holds them, else measured on the finished run (and recorded); None
+        for a seed with neither."""
         from tcl_garage.analysis.embeddings import analyse_embeddings
-        metrics = []
-        for seed in seeds:
-            kept = (recorded_embedding_metrics(record_dir(arm, seed))
-                    if record else None)
-            if kept is None and status(run_dir(arm, seed)) == 'done':
-                kept = analyse_embeddings(
-                    str(run_dir(arm, seed)),
-                    str(out / args.env / 'embeddings' / arm.name /
-                        f'seed{seed}'), EMBEDDING_TASKS, EMBEDDING_ROLLOUTS)
-                if record:
-                    record_embedding_metrics(record_dir(arm, seed), kept)
-            if kept is not None:
-                metrics.append(kept)
-        return metrics
+        kept = (recorded_embedding_metrics(record_dir(arm, seed))
+                if record else None)
+        if kept is None and status(run_dir(arm, seed)) == 'done':
+            kept = analyse_embeddings(
+                str(run_dir(arm, seed)),
+                str(out / args.env / 'embeddings' / arm.name / f'seed{seed}'),
+                EMBEDDING_TASKS, EMBEDDING_ROLLOUTS)
+            if record:
+                record_embedding_metrics(record_dir(arm, seed), kept)
+        return kept
+
+    def cluster_metrics(arm: Arm) -> list:
+        """Each seed's embedding cluster metrics that can be had."""
+        metrics = [seed_cluster_metrics(arm, seed) for seed in seeds]
+        return [kept for kept in metrics if kept is not None]
 
     def record_as_it_finishes(directory: pathlib.Path) -> None:
-        """Record a run the moment it finishes, so that a study cut short
-        (a session's end) keeps it; a problem is said here and again, as
-        the one-line error, when the study records what it finished."""
+        """Record a run the moment it finishes (with --embeddings, its
+        cluster metrics too), so that a study cut short (a session's end)
+        keeps it; a problem is said here and again, as the one-line error,
+        when the study records what it finished."""
         arm, seed = run_of[pathlib.Path(directory)]
         try:
             write_record(directory, record_dir(arm, seed))
+            if args.embeddings:
+                seed_cluster_metrics(arm, seed)
         except ValueError as error:
             print(f'not recorded: {error}', file=sys.stderr, flush=True)
 

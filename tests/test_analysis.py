@@ -486,14 +486,18 @@ def test_ablation_study_in_parts_adds_up_through_its_record(tmp_path):
 def test_ablation_records_each_run_as_soon_as_it_finishes(tmp_path,
                                                           monkeypatch):
     # The sweep is replaced by one that "runs" pearl then tcl-pearl of seed
-    # 0; when tcl-pearl starts, pearl must already be in the record.
+    # 0; when tcl-pearl starts, pearl must already be in the record, with
+    # its cluster metrics (--embeddings; measured by a stand-in here).
     import importlib.util
+
+    from tcl_garage.analysis import embeddings
+    from tcl_garage.analysis.records import recorded_embedding_metrics
     spec = importlib.util.spec_from_file_location(
         'ablation_script', ROOT / 'experiments' / 'ablation.py')
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     record = tmp_path / 'record' / 'cheetah-dir'
-    seen_by_second = []
+    seen_by_second, measured = [], []
 
     def fake_sweep(benchmarks, arms, seeds, runs_dir, launcher_args,
                    parallel, skip, on_finished):
@@ -501,20 +505,28 @@ def test_ablation_records_each_run_as_soon_as_it_finishes(tmp_path,
             if arm.name == 'tcl-pearl':
                 seen_by_second.extend(sorted(
                     str(p.relative_to(record)) for p in record.glob('*/*')))
+                seen_by_second.append(recorded_embedding_metrics(
+                    record / 'pearl' / 'seed0'))
             on_finished(finished_fake_run(pathlib.Path(runs_dir), arm.name,
                                           0, arm.algo, [1., 2., 3., 4., 5.]))
         return []
 
+    def fake_analyse(run_dir, out_dir, num_tasks, rollouts):
+        measured.append(pathlib.Path(run_dir).parent.name)
+        return fake_embedding_metrics(2. if 'tcl' in run_dir else 1., 4.)
+
     monkeypatch.setattr(script, 'sweep', fake_sweep)
+    monkeypatch.setattr(embeddings, 'analyse_embeddings', fake_analyse)
     monkeypatch.setattr(sys, 'argv', [
         'ablation.py', '--env', 'cheetah-dir', '--seeds', '1', '--arms',
         'pearl', 'tcl-pearl', '--out', str(tmp_path / 'out'), '--record',
-        str(tmp_path / 'record')])
+        str(tmp_path / 'record'), '--embeddings'])
     script.main()
-    assert seen_by_second == ['pearl/seed0']
+    assert seen_by_second == ['pearl/seed0', fake_embedding_metrics(1., 4.)]
     assert sorted(str(p.relative_to(record))
                   for p in record.glob('*/*')) == ['pearl/seed0',
                                                    'tcl-pearl/seed0']
+    assert measured == ['pearl', 'tcl-pearl']  # once each, not at the end
 
 
 def test_every_ablation_arm_resolves_to_a_valid_config_that_holds_its_settings():
