@@ -98,6 +98,7 @@ def run_commands(jobs: Sequence[Tuple[str, Sequence[str]]],
     env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
     width = max(len(label) for label, _ in jobs)
     lock = threading.Lock()
+    exit_lock = threading.Lock()  # not the print lock: on_exit may be long
 
     def run_one(index):
         label, cmd = jobs[index]
@@ -117,7 +118,7 @@ def run_commands(jobs: Sequence[Tuple[str, Sequence[str]]],
                                  f'{process.returncode}); its last lines:\n'
                                  + ''.join(tail))
         if on_exit is not None:
-            with lock:
+            with exit_lock:
                 on_exit(index, process.returncode)
         return process.returncode
 
