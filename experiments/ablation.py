@@ -19,6 +19,10 @@ Arms (each a run directory ``<out>/runs/<benchmark>/<arm>/seed<s>``):
 * ``tcl-pearl-bf16`` (opt-in): TCL-PEARL with ``precision=bf16``, beside
   ``tcl-pearl`` (fp32): the issue-26 check that bf16 learns as fp32 does.
 
+``--set key=value`` (repeatable) changes a setting of every arm's runs,
+after the profile; a key that an arm itself sets is refused, so an arm
+stays what its name says.
+
 Runs are ordered seed by seed, finished runs are skipped and unfinished ones
 resumed, so the study may run in parts (``--parallel`` at a time, one core
 each). Then it writes ``<out>/<benchmark>/`` (``ml1/reach-v3`` nests):
@@ -42,6 +46,9 @@ anything).
 
     python experiments/ablation.py --env cheetah-dir --seeds 10 \
         --record docs/results/ablation-record
+    python experiments/ablation.py --env point --profile demo --seeds 5 \
+        --set num_test_tasks=4 \
+        --arms pearl tcl-pearl mql td3-context tcl-mql --out mql-study
     python experiments/ablation.py --env ml1/reach-v3 --seeds 3
     python experiments/ablation.py --env cheetah-vel --seeds 5 \
         --arms pearl tcl-pearl mql td3-context tcl-mql --out mql-study
@@ -60,6 +67,8 @@ from tcl_garage.analysis.records import (is_recorded,
                                          record_embedding_metrics,
                                          recorded_embedding_metrics,
                                          write_record)
+from tcl_garage.experiment.config import (ConfigError, load_config,
+                                          parse_overrides)
 from tcl_garage.experiment.rundir import default_run_dir, status
 from tcl_garage.experiment.sweep import Arm, sweep
 
@@ -88,6 +97,39 @@ DEFAULT_ARMS = ('pearl', 'tcl-pearl', 'tcl-other-tasks', 'tcl-task-positive')
 EMBEDDING_TASKS, EMBEDDING_ROLLOUTS = 8, 50
 
 
+def check_study_settings(env: str, arms, profile: str,
+                         settings: list) -> None:
+    """Refuse, before any run starts, a study-wide ``--set`` that is not a
+    valid setting of every arm, or that names a key an arm sets itself.
+
+    Args:
+        env (str): The benchmark.
+        arms (list[Arm]): The study's arms.
+        profile (str): The profile.
+        settings (list[str]): The ``key=value`` strings.
+
+    Raises:
+        ConfigError: On an unknown key, a bad value or a clash with an arm.
+
+    """
+    study = parse_overrides(settings)
+    for arm in arms:
+        own = arm.launcher_args[1::2]
+        clash = ({pair.partition('=')[0] for pair in settings} &
+                 {pair.partition('=')[0] for pair in own})
+        if clash:
+            raise ConfigError(
+                f'--set {sorted(clash)[0]}: arm {arm.name} sets it itself '
+                f'({" ".join(own)}); drop it or leave that arm out')
+        overrides = parse_overrides(own)
+        for key, value in study.items():  # a block's keys merge
+            if isinstance(value, dict):
+                overrides[key] = {**value, **overrides.get(key, {})}
+            else:
+                overrides.setdefault(key, value)
+        load_config(env, arm.algo, profile, overrides)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--env', default='cheetah-dir',
@@ -96,6 +138,9 @@ def main() -> None:
     parser.add_argument('--arms', nargs='+', default=list(DEFAULT_ARMS),
                         choices=list(ARMS))
     parser.add_argument('--profile', default='cpu-hour')
+    parser.add_argument('--set', action='append', default=[],
+                        metavar='KEY=VALUE',
+                        help='a setting of every arm\'s runs (repeatable)')
     parser.add_argument('--parallel', type=int, default=2,
                         help='runs at a time, one core each (default 2)')
     parser.add_argument('--out', default='ablation')
@@ -115,6 +160,11 @@ def main() -> None:
     record = pathlib.Path(args.record) if args.record else None
     arms = [ARMS[name] for name in args.arms]
     seeds = range(args.seeds)
+    try:
+        check_study_settings(args.env, arms, args.profile, args.set)
+    except (ConfigError, ValueError) as error:
+        print(f'error: {error}', file=sys.stderr)
+        raise SystemExit(2) from None
 
     def run_dir(arm: Arm, seed: int) -> pathlib.Path:
         return default_run_dir(args.env, arm.name, seed, runs_dir)
@@ -163,7 +213,8 @@ def main() -> None:
     start = time.time()
     if not args.analyse_only:
         failed = sweep([args.env], arms, seeds, str(runs_dir),
-                       ['--quiet', '--profile', args.profile],
+                       ['--quiet', '--profile', args.profile] +
+                       [word for pair in args.set for word in ('--set', pair)],
                        parallel=args.parallel, skip=recorded,
                        on_finished=record_as_it_finishes if record else None)
         if failed:

@@ -550,3 +550,56 @@ def test_every_ablation_arm_resolves_to_a_valid_config_that_holds_its_settings()
                 assert config[key] == value
     assert script.ARMS['tcl-pearl-bf16'].launcher_args == (
         '--set', 'precision=bf16')
+
+
+def _ablation_script():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'ablation_script', ROOT / 'experiments' / 'ablation.py')
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
+def test_ablation_set_reaches_every_arms_runs_after_the_profile(tmp_path,
+                                                                monkeypatch):
+    script = _ablation_script()
+    seen = {}
+
+    def fake_sweep(benchmarks, arms, seeds, runs_dir, launcher_args,
+                   parallel, skip, on_finished):
+        seen['arms'] = [arm.name for arm in arms]
+        seen['args'] = list(launcher_args)
+        return ['stop here']  # nothing ran: the study ends with its error
+
+    monkeypatch.setattr(script, 'sweep', fake_sweep)
+    monkeypatch.setattr(sys, 'argv', [
+        'ablation.py', '--env', 'point', '--profile', 'demo', '--seeds', '1',
+        '--set', 'num_test_tasks=4', '--set', 'mql.history_length=6',
+        '--arms', 'mql', 'td3-context', 'tcl-mql', '--out',
+        str(tmp_path / 'out')])
+    with pytest.raises(SystemExit):
+        script.main()
+    assert seen['arms'] == ['mql', 'td3-context', 'tcl-mql']
+    assert seen['args'] == ['--quiet', '--profile', 'demo', '--set',
+                            'num_test_tasks=4', '--set',
+                            'mql.history_length=6']
+
+
+@pytest.mark.parametrize('setting, message', [
+    ('num_test_taks=4', 'num_test_taks=4: unknown config key'),
+    ('mql.adapt=true', 'arm td3-context sets it itself'),
+    ('mql.history_length=20', 'set mql.history_length <= 19'),
+])
+def test_ablation_refuses_a_bad_study_setting_before_any_run(
+        tmp_path, setting, message):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / 'experiments' / 'ablation.py'), '--env',
+         'point', '--profile', 'demo', '--seeds', '1', '--arms', 'mql',
+         'td3-context', 'tcl-mql', '--set', setting, '--out',
+         str(tmp_path / 'out')],
+        capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert not (tmp_path / 'out').exists()
