@@ -61,6 +61,7 @@ import pathlib
 import shlex
 import sys
 import time
+from typing import Sequence
 
 import tcl_garage  # noqa: F401  (adapts garage before it is imported)
 from tcl_garage.analysis.records import (is_recorded,
@@ -97,16 +98,16 @@ DEFAULT_ARMS = ('pearl', 'tcl-pearl', 'tcl-other-tasks', 'tcl-task-positive')
 EMBEDDING_TASKS, EMBEDDING_ROLLOUTS = 8, 50
 
 
-def check_study_settings(env: str, arms, profile: str,
-                         settings: list) -> None:
+def check_study_settings(env: str, arms: Sequence[Arm], profile: str,
+                         settings: Sequence[str]) -> None:
     """Refuse, before any run starts, a study-wide ``--set`` that is not a
     valid setting of every arm, or that names a key an arm sets itself.
 
     Args:
         env (str): The benchmark.
-        arms (list[Arm]): The study's arms.
+        arms (Sequence[Arm]): The study's arms.
         profile (str): The profile.
-        settings (list[str]): The ``key=value`` strings.
+        settings (Sequence[str]): The ``key=value`` strings.
 
     Raises:
         ConfigError: On an unknown key, a bad value or a clash with an arm.

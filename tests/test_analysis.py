@@ -450,6 +450,17 @@ def test_sweep_hands_over_each_finished_run_before_the_next_starts(
         ('ran', 'broken', 'seed1'), ('ran', 'stopped', 'seed1')]
 
 
+def _ablation_script():
+    """experiments/ablation.py as a module (it is a script, not a package
+    module)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'ablation_script', ROOT / 'experiments' / 'ablation.py')
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
 def test_ablation_study_in_parts_adds_up_through_its_record(tmp_path):
     # Part 1 (a machine that is then lost) finished seed 0 of both arms;
     # part 2 (another machine) finished seed 1. The report of part 2 holds
@@ -488,14 +499,9 @@ def test_ablation_records_each_run_as_soon_as_it_finishes(tmp_path,
     # The sweep is replaced by one that "runs" pearl then tcl-pearl of seed
     # 0; when tcl-pearl starts, pearl must already be in the record, with
     # its cluster metrics (--embeddings; measured by a stand-in here).
-    import importlib.util
-
     from tcl_garage.analysis import embeddings
     from tcl_garage.analysis.records import recorded_embedding_metrics
-    spec = importlib.util.spec_from_file_location(
-        'ablation_script', ROOT / 'experiments' / 'ablation.py')
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = _ablation_script()
     record = tmp_path / 'record' / 'cheetah-dir'
     seen_by_second, measured = [], []
 
@@ -530,13 +536,9 @@ def test_ablation_records_each_run_as_soon_as_it_finishes(tmp_path,
 
 
 def test_every_ablation_arm_resolves_to_a_valid_config_that_holds_its_settings():
-    import importlib.util
     from tcl_garage.experiment import load_config
     from tcl_garage.experiment.config import parse_overrides
-    spec = importlib.util.spec_from_file_location(
-        'ablation_script', ROOT / 'experiments' / 'ablation.py')
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = _ablation_script()
     for arm in script.ARMS.values():
         pairs = arm.launcher_args[1::2]  # ('--set', 'k=v', '--set', ...)
         assert all(flag == '--set' for flag in arm.launcher_args[::2])
@@ -550,15 +552,6 @@ def test_every_ablation_arm_resolves_to_a_valid_config_that_holds_its_settings()
                 assert config[key] == value
     assert script.ARMS['tcl-pearl-bf16'].launcher_args == (
         '--set', 'precision=bf16')
-
-
-def _ablation_script():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'ablation_script', ROOT / 'experiments' / 'ablation.py')
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    return script
 
 
 def test_ablation_set_reaches_every_arms_runs_after_the_profile(tmp_path,
