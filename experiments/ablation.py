@@ -113,7 +113,6 @@ def check_study_settings(env: str, arms: Sequence[Arm], profile: str,
         ConfigError: On an unknown key, a bad value or a clash with an arm.
 
     """
-    study = parse_overrides(settings)
     for arm in arms:
         own = arm.launcher_args[1::2]
         clash = ({pair.partition('=')[0] for pair in settings} &
@@ -122,13 +121,9 @@ def check_study_settings(env: str, arms: Sequence[Arm], profile: str,
             raise ConfigError(
                 f'--set {sorted(clash)[0]}: arm {arm.name} sets it itself '
                 f'({" ".join(own)}); drop it or leave that arm out')
-        overrides = parse_overrides(own)
-        for key, value in study.items():  # a block's keys merge
-            if isinstance(value, dict):
-                overrides[key] = {**value, **overrides.get(key, {})}
-            else:
-                overrides.setdefault(key, value)
-        load_config(env, arm.algo, profile, overrides)
+        # No key is in both, so one parse merges them (blocks included).
+        load_config(env, arm.algo, profile,
+                    parse_overrides(list(settings) + list(own)))
 
 
 def main() -> None:
