@@ -30,13 +30,13 @@ def test_cluster_metrics_exact_on_hand_made_clusters():
 
 
 def fake_run(root, name, benchmark, algo, steps, returns, success=None,
-             drop=None):
+             drop=None, extra=None):
     run = root / name
     run.mkdir(parents=True)
     (run / 'variant.json').write_text(json.dumps(
         {'config': {'benchmark': benchmark, 'algo': algo, 'seed': 0}}))
     columns = {'TotalEnvSteps': steps,
-               'MetaTest/Average/AverageReturn': returns}
+               'MetaTest/Average/AverageReturn': returns, **(extra or {})}
     if success is not None:
         columns['MetaTest/Average/SuccessRate'] = success
     if drop:
@@ -110,8 +110,10 @@ def test_missing_column_is_a_clear_error(tmp_path):
         [sys.executable, '-m', 'tcl_garage.analysis', 'table', str(run),
          '--out', str(tmp_path / 'res')], capture_output=True, text=True,
         cwd=ROOT)
-    assert result.returncode != 0
-    assert result.stderr.strip().splitlines()[-1].startswith('error:')
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith('error:')
+    assert result.stderr.strip().count('\n') == 0  # one line
+    assert not (tmp_path / 'res.md').exists()
 
 
 def test_curves_png_is_written(tmp_path):
@@ -182,6 +184,58 @@ def test_learning_report_gives_each_runs_rise_and_the_seeds_spread(tmp_path):
         first_and_last_mean(runs[0], epochs=4)
 
 
+def test_training_report_gives_both_runs_statistics_and_their_gaps(
+        tmp_path):
+    from tcl_garage.analysis.training import (relative_gaps,
+                                              training_gap_report,
+                                              training_keys)
+    steps = [1, 2, 3, 4]
+    a = load_run(fake_run(tmp_path, 'fp32', 'point', 'tcl-pearl', steps,
+                          [0] * 4, extra={
+                              'Train/QLoss': [2., 4., 5., 10.],
+                              'Train/KLLoss': [1., 1., 0., 1.],
+                              'Train/TCLWindowSize': [8] * 4}))
+    b = load_run(fake_run(tmp_path, 'bf16', 'point', 'tcl-pearl', steps,
+                          [0] * 4, extra={
+                              'Train/QLoss': [2., 5., 4., 11.],
+                              'Train/KLLoss': [1.5, 1., 0.5, 1.],
+                              'Train/TCLWindowSize': [8] * 4,
+                              'Train/TCLLoss': [3.] * 4}))
+    # Common statistics only; the window length is a setting, not learnt.
+    assert training_keys([a, b]) == ['Train/KLLoss', 'Train/QLoss']
+    gaps = relative_gaps(a, b)
+    np.testing.assert_allclose(gaps['Train/QLoss'], [0., .25, .2, .1])
+    # A zero reference has no relative gap (NaN, not infinity).
+    np.testing.assert_allclose(gaps['Train/KLLoss'], [.5, 0., np.nan, 0.])
+    report = training_gap_report(a, b).splitlines()
+    assert report[3] == '| epoch | KLLoss (A / B) | QLoss (A / B) |'
+    assert report[6] == '| 1 | 1 / 1 | 4 / 5 |'
+    assert '| QLoss | 15.0% | 25.0% | 4 |' in report
+    assert '| KLLoss | 0.0% | 50.0% | 3 |' in report
+    c = load_run(fake_run(tmp_path, 'mql', 'point', 'mql', steps, [0] * 4))
+    with pytest.raises(ValueError, match='share no Train/ column'):
+        relative_gaps(a, c)
+
+
+def test_training_command_compares_two_runs_and_fails_in_one_line(tmp_path):
+    steps = [1, 2]
+    a = fake_run(tmp_path, 'a', 'point', 'pearl', steps, [0, 0],
+                 extra={'Train/QLoss': [1., 2.], 'Train/VLoss': [1., 1.]})
+    b = fake_run(tmp_path, 'b', 'point', 'pearl', steps, [0, 0],
+                 extra={'Train/QLoss': [1., 3.], 'Train/VLoss': [2., 2.]})
+    analysis = [sys.executable, '-m', 'tcl_garage.analysis', 'training']
+    done = subprocess.run(analysis + [str(a), str(b), '--keys', 'QLoss'],
+                          capture_output=True, text=True, check=True)
+    assert '| 1 | 2 / 3 |' in done.stdout
+    assert '| QLoss | 25.0% | 50.0% | 2 |' in done.stdout
+    assert 'VLoss' not in done.stdout
+    bad = subprocess.run(analysis + [str(a), str(b), '--keys', 'PiLoss'],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().count('\n') == 0
+    assert "has no column 'Train/PiLoss'" in bad.stderr
+
+
 def test_ablation_report_compares_arms_with_intervals(tmp_path):
     from tcl_garage.analysis.ablation import write_ablation_report
     steps = [10_000 * i for i in range(1, 11)]  # last fifth: 80k to 100k
@@ -190,9 +244,13 @@ def test_ablation_report_compares_arms_with_intervals(tmp_path):
         for arm, level in (('pearl', 0.), ('tcl-pearl', 10.),
                            ('tcl-other-tasks', 100.)):
             algo = 'pearl' if arm == 'pearl' else 'tcl-pearl'
+            training = {'Train/QLoss': [9.] * 8 + [seed + 1.] * 2}
+            if arm != 'pearl':
+                training['Train/TCLLoss'] = [2.] * 10
             dirs[arm].append(fake_run(
                 tmp_path / 'runs' / arm, f'seed{seed}', 'cheetah-dir', algo,
-                steps, [level * i / 10 + seed for i in range(1, 11)]))
+                steps, [level * i / 10 + seed for i in range(1, 11)],
+                extra=training))
     text = write_ablation_report(dirs, tmp_path / 'report', 'cmd')
     rows = {}
     for line in text.splitlines():  # the first table's row of each arm
@@ -208,6 +266,13 @@ def test_ablation_report_compares_arms_with_intervals(tmp_path):
     assert [r['arm'] for r in saved] == list(dirs)
     assert (tmp_path / 'report' / 'curves.png').read_bytes()[:8] == PNG
     assert 'Seeds per arm to find a 10 % difference' in text
+    # Training statistics over the last fifth (80k to 100k: the last three
+    # epochs, 9, seed + 1, seed + 1), mean ± std over the 4 seeds; PEARL
+    # logs no TCL loss.
+    qloss = (9 + 2 * np.arange(1., 5.)) / 3
+    assert (f'| QLoss | {qloss.mean():.4g} ± {qloss.std():.2g} | '
+            in text)
+    assert '| TCLLoss | - | 2 ± 0 | 2 ± 0 |' in text
 
 
 def test_sweep_runs_arms_seed_by_seed_in_their_own_directories(tmp_path,
@@ -259,9 +324,10 @@ def finished_fake_run(runs_dir, arm, seed, algo, returns, accuracy=None):
     (run / 'metadata.json').write_text(json.dumps({'githash': 'abcdef0' * 5}))
     (run / 'params.pkl').write_bytes(b'snapshot')
     header = ['Epoch', 'TotalEnvSteps', 'MetaTest/Average/AverageReturn',
-              'Train/QfLoss'] + (['Train/TCLAccuracy'] if accuracy else [])
+              'MetaTest/Average/StdReturn', 'Train/QfLoss'] + (
+                  ['Train/TCLAccuracy'] if accuracy else [])
     lines = [','.join(header)] + [
-        ','.join(str(v) for v in [i, 1000 * (i + 1), r, 0.5] +
+        ','.join(str(v) for v in [i, 1000 * (i + 1), r, 1.5, 0.5 + i] +
                  ([accuracy] if accuracy else []))
         for i, r in enumerate(returns)]
     (run / 'progress.csv').write_text('\n'.join(lines) + '\n')
@@ -281,12 +347,14 @@ def test_a_record_keeps_what_the_report_reads_and_reads_back_as_a_run(
     assert sorted(p.name for p in record.iterdir()) == [
         'metadata.json', 'record.csv', 'variant.json']  # no snapshot, no log
     recorded, original = load_run(record), load_run(run)
-    assert 'Train/QfLoss' not in recorded.columns  # not read by reports
+    # Not read by reports: not kept.
+    assert 'MetaTest/Average/StdReturn' not in recorded.columns
     with pytest.raises(ValueError, match=r'seed0/record\.csv has no column '
-                       "'Train/QfLoss'"):
-        recorded.column('Train/QfLoss')
+                       "'MetaTest/Average/StdReturn'"):
+        recorded.column('MetaTest/Average/StdReturn')
+    # The report's columns and every training statistic, value for value.
     for key in ('Epoch', 'TotalEnvSteps', 'MetaTest/Average/AverageReturn',
-                'Train/TCLAccuracy'):
+                'Train/TCLAccuracy', 'Train/QfLoss'):
         np.testing.assert_array_equal(recorded.column(key),
                                       original.column(key))
     assert recorded.config == original.config

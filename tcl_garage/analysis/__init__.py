@@ -1,7 +1,8 @@
 """Analysis of runs: context embeddings (t-SNE and cluster metrics),
-learning curves and paper-style result tables.
+learning curves, paper-style result tables and training statistics.
 
-Command line: ``python -m tcl_garage.analysis {embeddings,curves,table}``.
+Command line: ``python -m tcl_garage.analysis {embeddings,curves,table,
+learning,training}``.
 """
 from tcl_garage.analysis.metrics import cluster_metrics
 from tcl_garage.analysis.runs import load_run, Run

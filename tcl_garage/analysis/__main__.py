@@ -1,4 +1,5 @@
-"""``python -m tcl_garage.analysis {embeddings,curves,table}``."""
+"""``python -m tcl_garage.analysis COMMAND``: embeddings, curves, table,
+learning, training."""
 import argparse
 import json
 import pathlib
@@ -36,6 +37,14 @@ def main(argv=None) -> None:
                                'algorithm (mean ± std over seeds)')
     gain.add_argument('run_dirs', nargs='+')
     gain.add_argument('--epochs', type=int, default=3)
+    train = commands.add_parser('training', help='two runs\' training '
+                                'statistics (losses) epoch by epoch and '
+                                'their relative gaps')
+    train.add_argument('run_a', help='the reference run (e.g. fp32)')
+    train.add_argument('run_b', help='the run compared with it')
+    train.add_argument('--keys', nargs='+', metavar='NAME',
+                       help='statistics, e.g. QLoss KLLoss (default: every '
+                       'one both logged)')
     args = parser.parse_args(argv)
     try:
         if args.command == 'embeddings':
@@ -48,6 +57,13 @@ def main(argv=None) -> None:
             from tcl_garage.analysis.runs import learning_report
             runs = [load_run(d) for d in args.run_dirs]
             print(learning_report(runs, args.epochs))
+        elif args.command == 'training':
+            from tcl_garage.analysis.training import (TRAIN_PREFIX,
+                                                      training_gap_report)
+            keys = ([TRAIN_PREFIX + k for k in args.keys] if args.keys
+                    else None)
+            print(training_gap_report(load_run(args.run_a),
+                                      load_run(args.run_b), keys))
         elif args.command == 'curves':
             from tcl_garage.analysis.curves import plot_curves
             runs = [load_run(d) for d in args.run_dirs]
@@ -73,8 +89,9 @@ def main(argv=None) -> None:
             pathlib.Path(f'{args.out}.md').write_text(markdown)
             pathlib.Path(f'{args.out}.csv').write_text(to_csv(rows))
             print(markdown)
-    except ValueError as error:
-        sys.exit(f'error: {error}')
+    except ValueError as error:  # a bad run directory or argument
+        print(f'error: {error}', file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == '__main__':

@@ -5,9 +5,10 @@ benchmark): the last-fifth meta-test return (and success rate, where
 logged) as mean and interquartile mean with 95 % stratified-bootstrap
 intervals (:mod:`tcl_garage.analysis.statistics`), the probability that a
 run of the arm beats a run of PEARL and of TCL-PEARL, the first and last 3
-epochs, TCL's top-1 accuracy over the last fifth, optionally the paper's
-Table 2 cluster metrics of every seed, and how many seeds a 10 % difference
-from PEARL would need at the measured spread.
+epochs, TCL's top-1 accuracy and the training statistics (losses,
+posterior width) over the last fifth, optionally the paper's Table 2
+cluster metrics of every seed, and how many seeds a 10 % difference from
+PEARL would need at the measured spread.
 """
 import collections
 import json
@@ -23,26 +24,11 @@ from tcl_garage.analysis.runs import (ACCURACY_KEY, first_and_last_mean,
 from tcl_garage.analysis.statistics import (mean_and_iqm,
                                             probability_of_improvement,
                                             seeds_for_difference)
-from tcl_garage.analysis.table import final_return
+from tcl_garage.analysis.table import last_fifth
+from tcl_garage.analysis.training import training_spread
 
 #: The arms others are compared with, when the study has them.
 BASELINES = ('pearl', 'tcl-pearl', 'mql')
-
-
-def last_fifth(run: Run, key: str = RETURN_KEY) -> float:
-    """Mean of a column over the evaluations of the run's last fifth of
-    environment steps.
-
-    Args:
-        run (Run): The run.
-        key (str): The column.
-
-    Returns:
-        float: The mean.
-
-    """
-    return final_return(run, max(1, int(run.column(STEPS_KEY)[-1]) // 5),
-                        key)
 
 
 def check_one_setting_per_arm(runs: Dict[str, List[Run]]) -> None:
@@ -93,8 +79,9 @@ def arm_rows(runs: Dict[str, List[Run]]) -> List[Dict]:
             ``iqm`` (Estimates), ``std``, ``success`` (mean, IQM or None),
             ``first``/``last`` (mean ± std of the first and last 3 epochs;
             None when a run has fewer than 6),
-            ``accuracy`` (mean, std or None) and ``improvement``
-            (``{baseline: Estimate}``).
+            ``accuracy`` (mean, std or None), ``training`` (each training
+            statistic's mean, std: :func:`training_spread`) and
+            ``improvement`` (``{baseline: Estimate}``).
 
     """
     scores = {arm: [last_fifth(r) for r in arm_runs]
@@ -124,6 +111,7 @@ def arm_rows(runs: Dict[str, List[Run]]) -> List[Dict]:
             last=None if ends is None else (float(ends[:, 1].mean()),
                                             float(ends[:, 1].std())),
             accuracy=accuracy,
+            training=training_spread(arm_runs),
             improvement={base: probability_of_improvement(returns,
                                                           scores[base])
                          for base in BASELINES
@@ -165,6 +153,19 @@ def to_markdown(rows: Sequence[Dict],
                        '-' for end in ('first', 'last'))
         lines.append(f'| {r["arm"]} | {first} | {last} | {success} | '
                      f'{accuracy} |')
+    # TCL's accuracy has its column above; runs recorded before records
+    # kept the training statistics have none.
+    statistics = sorted({name for r in rows for name in r['training']} -
+                        {ACCURACY_KEY.split('/', 1)[1]})
+    if statistics:
+        lines += ['', '| training statistic (last fifth) | ' +
+                  ' | '.join(r['arm'] for r in rows) + ' |',
+                  '|' + ' --- |' * (len(rows) + 1)]
+        for name in statistics:
+            cells = [f'{r["training"][name][0]:.4g} ± '
+                     f'{r["training"][name][1]:.2g}'
+                     if name in r['training'] else '-' for r in rows]
+            lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
     by_arm = {r['arm']: r for r in rows}
     if 'pearl' in by_arm and all(r['seeds'] >= 2 for r in rows):
         pearl = by_arm['pearl']

@@ -3,8 +3,8 @@ enough to commit.
 
 A run directory holds snapshots of megabytes and a progress.csv of every
 logged column; a study's report (:mod:`tcl_garage.analysis.ablation`) reads
-four columns of it. A record keeps those columns, the run's resolved config
-and its metadata (the code's commit) in a folder laid out like the run
+four columns of it and its training statistics. A record keeps those
+columns (a few KB), the run's resolved config and its metadata (the code's commit) in a folder laid out like the run
 directories (``<record>/<benchmark>/<arm>/seed<s>/``), so that a study run in
 parts, on machines that keep nothing between sessions, adds up: each part
 records its finished runs, the record is committed, and the next part skips
@@ -25,9 +25,11 @@ from typing import Dict, Optional, Sequence, Union
 
 from tcl_garage.analysis.runs import (ACCURACY_KEY, RETURN_KEY, STEPS_KEY,
                                       SUCCESS_KEY)
+from tcl_garage.analysis.training import TRAIN_PREFIX
 from tcl_garage.experiment import rundir
 
-#: The progress columns a record keeps (those the run logged).
+#: The progress columns a record keeps (those the run logged), besides
+#: every training statistic (``Train/``: losses, posterior width).
 RECORD_COLUMNS = ('Epoch', STEPS_KEY, RETURN_KEY, SUCCESS_KEY, ACCURACY_KEY)
 #: The run's metadata (the launcher and the code's commit), kept as it is.
 METADATA = 'metadata.json'
@@ -57,15 +59,15 @@ def is_recorded(record_dir: PathLike) -> bool:
 
 def write_record(run_dir: PathLike, record_dir: PathLike,
                  columns: Sequence[str] = RECORD_COLUMNS) -> pathlib.Path:
-    """Record a finished run: its config, its metadata and the chosen
-    columns of its progress.
+    """Record a finished run: its config, its metadata, the chosen
+    columns of its progress and its training statistics.
 
     Args:
         run_dir (str or pathlib.Path): The finished run directory.
         record_dir (str or pathlib.Path): Where the record goes; made if
             missing.
-        columns (Sequence[str]): Progress columns to keep; those the run did
-            not log are left out.
+        columns (Sequence[str]): Progress columns to keep, besides every
+            ``Train/`` column; those the run did not log are left out.
 
     Returns:
         pathlib.Path: record_dir.
@@ -88,7 +90,8 @@ def write_record(run_dir: PathLike, record_dir: PathLike,
                              f'(its config differs from {run_dir}\'s); '
                              'record into another folder')
     rows = rundir.progress_rows(run_dir)
-    kept = [c for c in columns if c in rows[0]]
+    kept = [c for c in columns if c in rows[0]] + [
+        c for c in rows[0] if c.startswith(TRAIN_PREFIX) and c not in columns]
     record_dir.mkdir(parents=True, exist_ok=True)
     with open(record_dir / rundir.RECORD_PROGRESS, 'w', newline='',
               encoding='utf-8') as f:

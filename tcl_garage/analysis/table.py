@@ -39,6 +39,22 @@ def final_return(run: Run,
     return float(np.nanmean(values[keep]))
 
 
+def last_fifth(run: Run, key: str = RETURN_KEY) -> float:
+    """Mean of a column over the evaluations of the run's last fifth of
+    environment steps.
+
+    Args:
+        run (Run): The run.
+        key (str): The column.
+
+    Returns:
+        float: The mean.
+
+    """
+    return final_return(run, max(1, int(run.column(STEPS_KEY)[-1]) // 5),
+                        key)
+
+
 def results_table(runs: Sequence[Run],
                   last_steps: int = LAST_STEPS) -> Tuple[List[Dict], Dict]:
     """Rows per benchmark and the relative-gain summary.
