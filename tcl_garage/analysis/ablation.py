@@ -19,8 +19,7 @@ import numpy as np
 
 from tcl_garage.analysis.records import recorded_commit
 from tcl_garage.analysis.runs import (ACCURACY_KEY, first_and_last_mean,
-                                      load_run, RETURN_KEY, Run, STEPS_KEY,
-                                      SUCCESS_KEY)
+                                      load_run, RETURN_KEY, Run, SUCCESS_KEY)
 from tcl_garage.analysis.statistics import (mean_and_iqm,
                                             probability_of_improvement,
                                             seeds_for_difference)

@@ -4,12 +4,13 @@ enough to commit.
 A run directory holds snapshots of megabytes and a progress.csv of every
 logged column; a study's report (:mod:`tcl_garage.analysis.ablation`) reads
 four columns of it and its training statistics. A record keeps those
-columns (a few KB), the run's resolved config and its metadata (the code's commit) in a folder laid out like the run
-directories (``<record>/<benchmark>/<arm>/seed<s>/``), so that a study run in
-parts, on machines that keep nothing between sessions, adds up: each part
-records its finished runs, the record is committed, and the next part skips
-what the record holds (``experiments/ablation.py --record``). A record reads
-back with :func:`tcl_garage.analysis.runs.load_run` like a run directory.
+columns (a few KB), the run's resolved config and its metadata (the code's
+commit) in a folder laid out like the run directories
+(``<record>/<benchmark>/<arm>/seed<s>/``), so that a study run in parts,
+on machines that keep nothing between sessions, adds up: each part records
+its finished runs, the record is committed, and the next part skips what
+the record holds (``experiments/ablation.py --record``). A record reads back
+with :func:`tcl_garage.analysis.runs.load_run` like a run directory.
 
 The cluster metrics of a run's context embeddings
 (:func:`tcl_garage.analysis.embeddings.analyse_embeddings`) need the run's
