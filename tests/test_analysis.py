@@ -210,8 +210,8 @@ def test_training_report_gives_both_runs_statistics_and_their_gaps(
     report = training_gap_report(a, b).splitlines()
     assert report[3] == '| epoch | KLLoss (A / B) | QLoss (A / B) |'
     assert report[6] == '| 1 | 1 / 1 | 4 / 5 |'
-    assert '| QLoss | 15.0% | 25.0% | 4 |' in report
-    assert '| KLLoss | 0.0% | 50.0% | 3 |' in report
+    assert '| QLoss | 15 % | 25 % | 4 |' in report
+    assert '| KLLoss | 0 % | 50 % | 3 |' in report
     c = load_run(fake_run(tmp_path, 'mql', 'point', 'mql', steps, [0] * 4))
     with pytest.raises(ValueError, match='share no Train/ column'):
         relative_gaps(a, c)
@@ -227,7 +227,7 @@ def test_training_command_compares_two_runs_and_fails_in_one_line(tmp_path):
     done = subprocess.run(analysis + [str(a), str(b), '--keys', 'QLoss'],
                           capture_output=True, text=True, check=True)
     assert '| 1 | 2 / 3 |' in done.stdout
-    assert '| QLoss | 25.0% | 50.0% | 2 |' in done.stdout
+    assert '| QLoss | 25 % | 50 % | 2 |' in done.stdout
     assert 'VLoss' not in done.stdout
     bad = subprocess.run(analysis + [str(a), str(b), '--keys', 'PiLoss'],
                          capture_output=True, text=True)

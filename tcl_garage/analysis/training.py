@@ -113,7 +113,8 @@ def training_gap_report(run_a: Run, run_b: Run,
 
     Returns:
         str: Markdown: one row per epoch, ``a / b`` per statistic, then the
-            median (and largest) relative gap per statistic.
+            median (and largest) relative gap per statistic, in per cent
+            to two significant figures.
 
     Raises:
         ValueError: If the runs share no training statistic.
@@ -133,7 +134,14 @@ def training_gap_report(run_a: Run, run_b: Run,
               '| --- | --- | --- | --- |']
     for name, gap in zip(names, gaps.values()):
         finite = gap[np.isfinite(gap)]
-        median, largest = ((f'{np.median(finite):.1%}', f'{finite.max():.1%}')
+        median, largest = ((_percent(np.median(finite)),
+                            _percent(finite.max()))
                            if len(finite) else ('-', '-'))
         lines.append(f'| {name} | {median} | {largest} | {len(finite)} |')
     return '\n'.join(lines) + '\n'
+
+
+def _percent(fraction: float) -> str:
+    """A fraction as a percentage to two significant figures (a gap of
+    0.012 % stays visible)."""
+    return f'{100 * fraction:.2g} %'
