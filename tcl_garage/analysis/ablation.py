@@ -229,8 +229,9 @@ def code_line(run_dirs: Dict[str, Sequence[pathlib.Path]]) -> str:
     """
     commits = collections.Counter(recorded_commit(d) for dirs in
                                   run_dirs.values() for d in dirs)
-    return ('Code: ' + ', '.join(f'{c} ({n} runs)' for c, n in
-                                 sorted(commits.items())) + '.\n\n')
+    return ('Code: ' + ', '.join(f'{c} ({n} run{"s" * (n != 1)})'
+                                 for c, n in sorted(commits.items())) +
+            '.\n\n')
 
 
 def write_ablation_report(run_dirs: Dict[str, Sequence[pathlib.Path]],
