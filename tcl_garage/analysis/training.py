@@ -81,7 +81,8 @@ def relative_gaps(run_a: Run, run_b: Run,
             reference is 0 or a value is missing).
 
     Raises:
-        ValueError: If the runs share no training statistic.
+        ValueError: If the runs share no training statistic, or a run did
+            not log one of ``keys``.
 
     """
     keys = list(keys) if keys is not None else training_keys([run_a, run_b])
@@ -117,7 +118,8 @@ def training_gap_report(run_a: Run, run_b: Run,
             to two significant figures.
 
     Raises:
-        ValueError: If the runs share no training statistic.
+        ValueError: If the runs share no training statistic, or a run did
+            not log one of ``keys``.
 
     """
     gaps = relative_gaps(run_a, run_b, keys)
