@@ -79,7 +79,7 @@ def arm_rows(runs: Dict[str, List[Run]]) -> List[Dict]:
             ``first``/``last`` (mean ± std of the first and last 3 epochs;
             None when a run has fewer than 6),
             ``accuracy`` (mean, std or None), ``training`` (each training
-            statistic's mean, std: :func:`training_spread`) and
+            statistic's mean, std and runs: :func:`training_spread`) and
             ``improvement`` (``{baseline: Estimate}``).
 
     """
@@ -153,7 +153,8 @@ def to_markdown(rows: Sequence[Dict],
         lines.append(f'| {r["arm"]} | {first} | {last} | {success} | '
                      f'{accuracy} |')
     # TCL's accuracy has its column above; runs recorded before records
-    # kept the training statistics have none.
+    # kept the training statistics have none, so a statistic may be over
+    # fewer of an arm's seeds (its cell says how many).
     statistics = sorted({name for r in rows for name in r['training']} -
                         {ACCURACY_KEY.split('/', 1)[1]})
     if statistics:
@@ -161,8 +162,7 @@ def to_markdown(rows: Sequence[Dict],
                   ' | '.join(r['arm'] for r in rows) + ' |',
                   '|' + ' --- |' * (len(rows) + 1)]
         for name in statistics:
-            cells = [f'{r["training"][name][0]:.4g} ± '
-                     f'{r["training"][name][1]:.2g}'
+            cells = [_spread_cell(r['training'][name], r['seeds'])
                      if name in r['training'] else '-' for r in rows]
             lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
     by_arm = {r['arm']: r for r in rows}
@@ -188,6 +188,14 @@ def to_markdown(rows: Sequence[Dict],
                              f'{intra[0]:.2f} ± {intra[1]:.2f} | '
                              f'{inter[0]:.2f} ± {inter[1]:.2f} |')
     return '\n'.join(lines) + '\n'
+
+
+def _spread_cell(spread: Sequence, seeds: int) -> str:
+    """``mean ± std`` of a training statistic, with ``(k of n seeds)``
+    when it is over fewer than the arm's ``n`` seeds."""
+    mean, std, runs = spread
+    cell = f'{mean:.4g} ± {std:.2g}'
+    return cell if runs == seeds else f'{cell} ({runs} of {seeds} seeds)'
 
 
 def cluster_spread(metrics: Sequence[Dict]) -> Dict:

@@ -43,24 +43,32 @@ def training_keys(runs: Sequence[Run]) -> List[str]:
                   k not in SETTINGS_STATISTICS)
 
 
-def training_spread(runs: Sequence[Run]) -> Dict[str, Tuple[float, float]]:
+def training_spread(runs: Sequence[Run]
+                    ) -> Dict[str, Tuple[float, float, int]]:
     """One arm's training statistics over the last fifth of each run's
-    environment steps, mean and standard deviation over its runs.
+    environment steps, mean and standard deviation over the runs that
+    logged each (records written before they kept the training statistics
+    have none).
 
     Args:
         runs (Sequence[Run]): The arm's runs, one per seed.
 
     Returns:
-        dict[str, tuple[float, float]]: ``name -> (mean, std)`` for each
-            statistic of :func:`training_keys` (``name`` without the
-            ``Train/`` prefix).
+        dict[str, tuple[float, float, int]]: ``name -> (mean, std, runs)``
+            for each ``Train/`` column any run logged (``name`` without the
+            prefix; without :data:`SETTINGS_STATISTICS`), ``runs`` the
+            number of runs it is over.
 
     """
+    logged = sorted({k for r in runs for k in r.columns
+                     if k.startswith(TRAIN_PREFIX) and
+                     k not in SETTINGS_STATISTICS})
     spread = {}
-    for key in training_keys(runs):
-        values = [last_fifth(r, key) for r in runs]
+    for key in logged:
+        values = [last_fifth(r, key) for r in runs if key in r.columns]
         spread[key[len(TRAIN_PREFIX):]] = (float(np.mean(values)),
-                                           float(np.std(values)))
+                                           float(np.std(values)),
+                                           len(values))
     return spread
 
 
