@@ -13,13 +13,15 @@
   convolutions in TensorFloat-32 on CUDA (Ampere and newer); not on the CPU.
 
 bfloat16 pays on hardware with native bfloat16 matrix products: CUDA GPUs
-from Ampere on, and CPUs with AVX512-BF16 or AMX. Elsewhere oneDNN falls
-back to slow kernels (measured on an AVX2-only AMD EPYC: a bfloat16 matrix
-product 40x slower than float32, a step 2.7x to 13x slower), and
-:func:`slow_bf16_warning` says so when a run starts.
+from Ampere on, and CPUs with AVX512-BF16 or AMX (measured on a 2-core
+AVX512-BF16 AMD EPYC: a step at the paper's sizes 1.9x to 2.1x faster;
+with the 64-wide networks of the cpu-hour profile no faster). Elsewhere
+oneDNN falls back to slow kernels (measured on an AVX2-only AMD EPYC: a
+bfloat16 matrix product 40x slower than float32, a step 2.7x to 13x
+slower), and :func:`slow_bf16_warning` says so when a run starts.
 
 Only the training step changes: the policy copies that collect and
-evaluate stay float32 (their batches are a few rows; on this project's CPU
+evaluate stay float32 (their batches are a few rows; on both CPUs
 bfloat16 made them slower: ``benchmarks/step_time.py --precision bf16``
 measures it).
 """
