@@ -10,6 +10,8 @@ import pytest
 from tcl_garage.analysis import cluster_metrics, load_run, results_table
 from tcl_garage.analysis.curves import plot_curves
 from tcl_garage.analysis.table import final_return, to_csv, to_markdown
+from tcl_garage.experiment import rundir
+from tcl_garage.experiment.machine import cpu_model, describe_machine
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PNG = b'\x89PNG\r\n\x1a\n'
@@ -326,6 +328,7 @@ def finished_fake_run(runs_dir, arm, seed, algo, returns, accuracy=None):
         {'config': {'benchmark': 'cheetah-dir', 'algo': algo, 'seed': seed,
                     'epochs': len(returns)}}))
     (run / 'metadata.json').write_text(json.dumps({'githash': 'abcdef0' * 5}))
+    rundir.append_machine(run, describe_machine())
     (run / 'params.pkl').write_bytes(b'snapshot')
     header = ['Epoch', 'TotalEnvSteps', 'MetaTest/Average/AverageReturn',
               'MetaTest/Average/StdReturn', 'Train/QfLoss'] + (
@@ -349,7 +352,10 @@ def test_a_record_keeps_what_the_report_reads_and_reads_back_as_a_run(
     write_record(run, record)
     assert is_recorded(record)
     assert sorted(p.name for p in record.iterdir()) == [
-        'metadata.json', 'record.csv', 'variant.json']  # no snapshot, no log
+        'machine.json', 'metadata.json', 'record.csv',
+        'variant.json']  # no snapshot, no log
+    assert rundir.read_machines(record) == rundir.read_machines(run)
+    assert rundir.read_machines(record)[0]['cpu'] == cpu_model()
     recorded, original = load_run(record), load_run(run)
     # Not read by reports: not kept.
     assert 'MetaTest/Average/StdReturn' not in recorded.columns

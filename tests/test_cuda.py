@@ -11,6 +11,8 @@ import pytest
 import torch
 from garage.torch import set_gpu_mode
 
+from tcl_garage.experiment.rundir import read_machines
+
 from conftest import fill_buffers, launch, make_point_algo, progress
 from test_precision import LOSS_RTOL
 
@@ -81,6 +83,9 @@ def test_a_launcher_run_on_cuda_finishes_with_finite_losses(tmp_path,
     for key in ('Train/QLoss', 'Train/TCLLoss',
                 'MetaTest/Average/AverageReturn'):
         assert math.isfinite(float(rows[-1][key])), key
+    start, = read_machines(tmp_path)  # the run says which GPU it ran on
+    assert start['device'].startswith('cuda')
+    assert start['gpu'] == torch.cuda.get_device_name()
 
 
 def test_tcl_mql_runs_on_cuda_with_finite_losses(tmp_path):

@@ -10,7 +10,7 @@ import yaml
 from tcl_garage.experiment import ConfigError, load_config
 from tcl_garage.experiment.algorithms import ALGORITHMS, windows_per_task
 from tcl_garage.experiment.config import CONFIG_DIR
-from tcl_garage.experiment.rundir import progress_rows
+from tcl_garage.experiment.rundir import progress_rows, read_machines
 
 from conftest import kill_after_first_epoch, launch, ROOT
 
@@ -171,6 +171,34 @@ def test_resume_continues_at_the_next_epoch_with_the_same_config(tmp_path):
     assert json.loads((run_dir / 'variant.json').read_text()) == config_before
     log = (run_dir / 'debug.log').read_text()
     assert 'epoch #0' in log and 'epoch #1' in log
+    # Each start says where it trained: the first from epoch 0, the resume
+    # from epoch 1.
+    starts = read_machines(run_dir)
+    assert [start['start_epoch'] for start in starts] == [0, 1]
+    assert all(start['device'] == 'cpu' and start['gpu'] is None
+               for start in starts)
+
+
+def test_the_machine_of_each_start_is_appended_to_the_run_directory(
+        tmp_path):
+    import torch
+    from tcl_garage.algos.precision import native_bf16
+    from tcl_garage.experiment.machine import describe_machine
+    from tcl_garage.experiment.rundir import append_machine
+    first = describe_machine(torch.device('cpu'), start_epoch=0)
+    assert first['cpu_capability'] == torch.backends.cpu.get_cpu_capability()
+    assert first['cpu_native_bf16'] == native_bf16('cpu')
+    assert first['torch'] == torch.__version__
+    assert first['device'] == 'cpu' and first['gpu'] is None
+    assert first['logical_cpus'] >= 1 and first['torch_threads'] >= 1
+    append_machine(tmp_path, first)
+    append_machine(tmp_path, describe_machine(None, start_epoch=7))
+    starts = read_machines(tmp_path)
+    assert starts[0] == json.loads(json.dumps(first))  # JSON types only
+    assert [s['start_epoch'] for s in starts] == [0, 7]
+    assert starts[1]['device'] == 'cpu'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['machine.json']
+    assert read_machines(tmp_path / 'missing') == []  # runs before the file
 
 
 def test_existing_run_directory_is_never_overwritten(tmp_path):

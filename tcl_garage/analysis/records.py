@@ -4,8 +4,9 @@ enough to commit.
 A run directory holds snapshots of megabytes and a progress.csv of every
 logged column; a study's report (:mod:`tcl_garage.analysis.ablation`) reads
 four columns of it and its training statistics. A record keeps those
-columns (a few KB), the run's resolved config and its metadata (the code's
-commit) in a folder laid out like the run directories
+columns (a few KB), the run's resolved config, its metadata (the code's
+commit) and the machines it trained on
+(:data:`~tcl_garage.experiment.rundir.MACHINE`) in a folder laid out like the run directories
 (``<record>/<benchmark>/<arm>/seed<s>/``), so that a study run in parts,
 on machines that keep nothing between sessions, adds up: each part records
 its finished runs, the record is committed, and the next part skips what
@@ -60,8 +61,8 @@ def is_recorded(record_dir: PathLike) -> bool:
 
 def write_record(run_dir: PathLike, record_dir: PathLike,
                  columns: Sequence[str] = RECORD_COLUMNS) -> pathlib.Path:
-    """Record a finished run: its config, its metadata, the chosen
-    columns of its progress and its training statistics.
+    """Record a finished run: its config, its metadata and machines, the
+    chosen columns of its progress and its training statistics.
 
     Args:
         run_dir (str or pathlib.Path): The finished run directory.
@@ -100,8 +101,9 @@ def write_record(run_dir: PathLike, record_dir: PathLike,
         writer.writeheader()
         writer.writerows(rows)
     shutil.copyfile(run_dir / rundir.VARIANT, record_dir / rundir.VARIANT)
-    if (run_dir / METADATA).is_file():
-        shutil.copyfile(run_dir / METADATA, record_dir / METADATA)
+    for name in (METADATA, rundir.MACHINE):  # the code's commit; machines
+        if (run_dir / name).is_file():
+            shutil.copyfile(run_dir / name, record_dir / name)
     return record_dir
 
 

@@ -17,6 +17,7 @@ from dowel import logger, StdOutput, tabular, TensorBoardOutput, TextOutput
 from tcl_garage.experiment.algorithms import ALGORITHMS
 from tcl_garage.experiment.config import ConfigError
 from tcl_garage.experiment import rundir
+from tcl_garage.experiment.machine import describe_machine
 from tcl_garage.experiment.progress import ProgressLine, ResumableCsvOutput
 
 
@@ -79,15 +80,21 @@ def _trainer(config: Dict[str, Any], snapshot_config):
     return contextlib.nullcontext(make_trainer(snapshot_config))
 
 
-def _train(trainer_setup, config: Dict[str, Any], start_epoch: int) -> None:
-    """Attach the progress line, then train or resume.
+def _train(trainer_setup, config: Dict[str, Any], run_dir: str,
+           start_epoch: int) -> None:
+    """Record the machine of this start, attach the progress line, then
+    train or resume.
 
     Args:
         trainer_setup (callable): Returns the Trainer, set up.
         config (dict): Resolved config.
+        run_dir (str): The run directory.
         start_epoch (int): First epoch this process trains.
 
     """
+    from garage.torch import global_device
+    rundir.append_machine(run_dir, describe_machine(global_device(),
+                                                    start_epoch))
     progress = ProgressLine(config['epochs'], start_epoch)
     logger.add_output(progress)
     try:
@@ -143,7 +150,7 @@ def run(config: Dict[str, Any],
                 trainer.train(n_epochs=config['epochs'],
                               batch_size=built.batch_size)
 
-            _train(train, config, start_epoch=0)
+            _train(train, config, ctxt.snapshot_dir, start_epoch=0)
 
     try:
         tcl_garage_experiment(config=config)
@@ -228,7 +235,7 @@ def resume(run_dir: str,
             logger.log(f'Resuming {run_dir} at epoch '
                        f'{train_args.start_epoch}')
             _train(lambda: trainer.resume(n_epochs=config['epochs']),
-                   config,
+                   config, run_dir,
                    start_epoch=train_args.start_epoch)
     finally:
         logger.remove_all()

@@ -2,7 +2,8 @@
 
 A run directory holds garage's outputs: ``debug.log``, TensorBoard events,
 :data:`PROGRESS` (one row per epoch), :data:`VARIANT` (the resolved config,
-under ``config``) and :data:`SNAPSHOT` (the last snapshot). Runs go to
+under ``config``), :data:`SNAPSHOT` (the last snapshot) and :data:`MACHINE`
+(the machine of each start, :mod:`tcl_garage.experiment.machine`). Runs go to
 ``<runs dir>/<benchmark>/<algo>/seed<seed>`` by default (``ml1/push-v3``
 nests). The launcher, the sweep and the analysis read directories through
 these functions, and learn a run's benchmark through :func:`read_benchmark`.
@@ -21,6 +22,9 @@ PROGRESS = 'progress.csv'
 #: A study record's copy of the columns a report reads
 #: (:mod:`tcl_garage.analysis.records`): not a run log, so not named like one.
 RECORD_PROGRESS = 'record.csv'
+#: One entry per start of the run (new, then each resume): the machine it
+#: trained on (:func:`tcl_garage.experiment.machine.describe_machine`).
+MACHINE = 'machine.json'
 #: Where runs go by default.
 DEFAULT_RUNS_DIR = 'runs'
 
@@ -102,6 +106,42 @@ def progress_rows(run_dir: PathLike) -> List[Dict[str, str]]:
         return []
     with open(path, newline='', encoding='utf-8') as f:
         return list(csv.DictReader(f))
+
+
+def read_machines(run_dir: PathLike) -> List[Dict[str, Any]]:
+    """The machines a run (or its record) trained on, one per start.
+
+    Args:
+        run_dir (str or pathlib.Path): A run directory or a record.
+
+    Returns:
+        list[dict]: The :data:`MACHINE` entries, oldest first ([] for a
+            run made before runs recorded them).
+
+    """
+    path = pathlib.Path(run_dir) / MACHINE
+    if not path.is_file():
+        return []
+    return json.loads(path.read_text(encoding='utf-8'))['starts']
+
+
+def append_machine(run_dir: PathLike, entry: Dict[str, Any]) -> None:
+    """Add a start's machine to the run's :data:`MACHINE` file.
+
+    The file is rewritten whole through a temporary file and a rename, so
+    a kill leaves the old one or the new one.
+
+    Args:
+        run_dir (str or pathlib.Path): The run directory.
+        entry (dict): The start's machine (JSON types).
+
+    """
+    path = pathlib.Path(run_dir) / MACHINE
+    starts = read_machines(run_dir) + [entry]
+    temporary = path.with_name(f'.{MACHINE}.tmp')
+    temporary.write_text(json.dumps({'starts': starts}, indent=1) + '\n',
+                         encoding='utf-8')
+    temporary.replace(path)
 
 
 def is_resumable(run_dir: PathLike) -> bool:
