@@ -7,11 +7,12 @@ four columns of it and its training statistics. A record keeps those
 columns (a few KB), the run's resolved config, its metadata (the code's
 commit) and the machines it trained on
 (:data:`~tcl_garage.experiment.rundir.MACHINE`) in a folder laid out like
-the run directories (``<record>/<benchmark>/<arm>/seed<s>/``), so that a study run in parts,
-on machines that keep nothing between sessions, adds up: each part records
-its finished runs, the record is committed, and the next part skips what
-the record holds (``experiments/ablation.py --record``). A record reads back
-with :func:`tcl_garage.analysis.runs.load_run` like a run directory.
+the run directories (``<record>/<benchmark>/<arm>/seed<s>/``), so that a
+study run in parts, on machines that keep nothing between sessions, adds
+up: each part records its finished runs, the record is committed, and the
+next part skips what the record holds (``experiments/ablation.py
+--record``). A record reads back with
+:func:`tcl_garage.analysis.runs.load_run` like a run directory.
 
 The cluster metrics of a run's context embeddings
 (:func:`tcl_garage.analysis.embeddings.analyse_embeddings`) need the run's
