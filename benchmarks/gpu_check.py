@@ -184,6 +184,7 @@ def step_times(presets, device: str, steps: int, warmup: int, tiny: bool,
     """Seconds per gradient step of each variant, round-robin."""
     sys.path.insert(0, str(ROOT / 'benchmarks'))
     import step_time
+    from tcl_garage.analysis.statistics import paired_ratio
     variants = [v for v in STEP_VARIANTS
                 if device.startswith('cuda') or v[2] != 'tf32']
     if tiny:  # the dry run: no inductor compile on the CPU
@@ -195,16 +196,19 @@ def step_times(presets, device: str, steps: int, warmup: int, tiny: bool,
                                        precision=precision)
                  for name, kind, precision in variants}
         # the compiled step compiles (and captures graphs) in its warm-up
-        median = step_time.round_robin(algos, sizes, steps,
-                                       max(warmup, 3), device)
+        times = step_time.round_robin(algos, sizes, steps,
+                                      max(warmup, 3), device)
+        median = step_time.medians(times)
         report.results['step_times'][preset_name] = median
         report.say(f'step time, preset {preset_name} '
                    f'({"tiny sizes" if tiny else "paper sizes"}), median of '
-                   f'{steps}:')
-        eager = median['TCLPEARL eager']
+                   f'{steps}; eager / this: median of the rounds\' ratios '
+                   '[95 % interval over rounds]:')
         for name, seconds in median.items():
+            speedup = paired_ratio(times['TCLPEARL eager'], times[name])
             report.say(f'  {name:22s} {seconds * 1e3:8.2f} ms/step  '
-                       f'(eager / this: {eager / seconds:.2f}x)')
+                       f'(eager / this: '
+                       f'{step_time.ratio_text(speedup, unit="x")})')
 
 
 def ml1_epoch(device: str, n_workers: int, timed_steps: int, tiny: bool,

@@ -7,7 +7,11 @@ PEARL path), fills every task's buffers with the same synthetic 200-step
 episodes, and times ``_optimize_policy`` (one gradient step of every network)
 round-robin after ``--warmup`` untimed steps of each: one step of each
 variant in turn, ``--steps`` times, so drifts in machine speed hit all three
-alike. Prints the median seconds per step and the ratios. ``--device cuda``
+alike. Prints the median seconds per step and the ratios: each the median
+over rounds of one round's ratio, with its 95 % bootstrap interval over
+rounds (:func:`~tcl_garage.analysis.statistics.paired_ratio`); a target
+is ``met`` when the whole interval clears it, ``NOT met`` when none of it
+does, and otherwise says which side the median is on. ``--device cuda``
 runs all of them on the GPU (each step timed to its end on the device);
 ``--compile`` adds (d) our ``TCLPEARL`` with ``compile_step=True`` (CUDA
 graphs on a GPU) and prints compiled / eager (its first steps compile:
@@ -16,10 +20,10 @@ give enough ``--warmup``).
 ``--precision bf16`` times instead, at every preset of ``--presets``
 (default both), our ``TCLPEARL`` and its PEARL path (contrastive scale 0)
 in fp32 and in ``precision='bf16'``, round-robin, and ends with one line a
-preset: ``fp32 / bf16: X.XXx (target >= 2.0)`` (TCLPEARL). It also times
-the sampling policy's forward pass on a collection batch (one row per
-task of a round) in both precisions, which decides whether the workers'
-policy copies should use bfloat16.
+preset: ``fp32 / bf16: X.XXx [low, high] (target >= 2.0: ...)``
+(TCLPEARL). It also times the sampling policy's forward pass on a
+collection batch (one row per task of a round) in both precisions, which
+decides whether the workers' policy copies should use bfloat16.
 
 ``--adam-loop`` adds our ``TCLPEARL`` stepping Adam with its per-tensor
 loop (torch's CPU default, garage's) and prints loop / foreach (ours:
@@ -50,6 +54,7 @@ from garage import EnvSpec, Environment, EnvStep, StepType
 from garage.experiment.deterministic import set_seed
 from garage.torch.algos import PEARL as GaragePEARL
 
+from tcl_garage.analysis.statistics import Estimate, paired_ratio
 from tcl_garage.experiment.build import build_pearl
 from tcl_garage.envs import benchmark_facts
 from tcl_garage.experiment import load_config
@@ -187,9 +192,35 @@ def build(kind, preset, device='cpu', precision='fp32'):
     return algo
 
 
-def verdict(met):
-    """'met' or 'NOT met'."""
-    return 'met' if met else 'NOT met'
+def verdict(ratio: Estimate, target: float, at_least: bool = True) -> str:
+    """How a measured ratio stands against its target.
+
+    Args:
+        ratio (Estimate): The ratio and its 95 % interval.
+        target (float): The target.
+        at_least (bool): The target is ``ratio >= target`` (else ``<=``).
+
+    Returns:
+        str: ``met`` (the whole interval clears the target), ``NOT met``
+            (none of it does), or, when the interval straddles the target,
+            which side the median is on.
+
+    """
+    def clears(value):
+        return value >= target if at_least else value <= target
+
+    if clears(ratio.low) and clears(ratio.high):
+        return 'met'
+    if not clears(ratio.low) and not clears(ratio.high):
+        return 'NOT met'
+    side = 'met' if clears(ratio.value) else 'NOT met'
+    return f'{side} by the median; the interval straddles it'
+
+
+def ratio_text(ratio: Estimate, digits: int = 2, unit: str = '') -> str:
+    """``1.23x [1.20, 1.25]``: a ratio, its unit and its 95 % interval."""
+    return (f'{ratio.value:.{digits}f}{unit} [{ratio.low:.{digits}f}, '
+            f'{ratio.high:.{digits}f}]')
 
 
 def time_step(algo, meta_batch_size, num_tasks, device):
@@ -204,7 +235,7 @@ def time_step(algo, meta_batch_size, num_tasks, device):
 
 
 def round_robin(algos, preset, steps, warmup, device):
-    """Median seconds per step of each algorithm, timed in turn.
+    """Seconds of each algorithm's steps, timed in turn.
 
     Args:
         algos (dict): ``name -> algorithm``.
@@ -214,7 +245,8 @@ def round_robin(algos, preset, steps, warmup, device):
         device (str): Where they run.
 
     Returns:
-        dict: ``name -> median seconds``.
+        dict: ``name -> [seconds of round 0, round 1, ...]``; element i of
+            every list comes from round i (one step of each in turn).
 
     """
     np.random.seed(0)
@@ -227,6 +259,11 @@ def round_robin(algos, preset, steps, warmup, device):
     for _ in range(steps):  # round-robin, one step of each in turn
         for name, algo in algos.items():
             times[name].append(time_step(algo, *args_of_step))
+    return times
+
+
+def medians(times):
+    """``name -> median seconds`` of :func:`round_robin`'s times."""
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -268,8 +305,9 @@ def compare_precisions(args):
                   ('tcl0', 'bf16'): 'PEARL path bf16'}
         algos = {key: build(key[0], preset, args.device, precision=key[1])
                  for key in labels}
-        median = round_robin(algos, preset, args.steps, args.warmup,
-                             args.device)
+        times = round_robin(algos, preset, args.steps, args.warmup,
+                            args.device)
+        median = medians(times)
         print(f'preset {preset_name}: torch {torch.__version__}, '
               f'{where(args.device)}, median of {args.steps} steps each')
         for key, label in labels.items():
@@ -282,14 +320,16 @@ def compare_precisions(args):
               f'{policy["fp32"] * 1e6:.0f} us, bf16 '
               f'{policy["bf16"] * 1e6:.0f} us (fp32 / bf16 '
               f'{policy["fp32"] / policy["bf16"]:.2f}x)')
-        pearl_ratio = median['tcl0', 'fp32'] / median['tcl0', 'bf16']
-        print(f'  PEARL path fp32 / bf16: {pearl_ratio:.2f}x')
-        ratio = median['tcl', 'fp32'] / median['tcl', 'bf16']
+        pearl_ratio = paired_ratio(times['tcl0', 'fp32'],
+                                   times['tcl0', 'bf16'])
+        print(f'  PEARL path fp32 / bf16: {ratio_text(pearl_ratio, unit="x")}')
+        ratio = paired_ratio(times['tcl', 'fp32'], times['tcl', 'bf16'])
         target = (f'target >= {BF16_TARGET}: '
-                  f'{verdict(ratio >= BF16_TARGET)}'
+                  f'{verdict(ratio, BF16_TARGET)}'
                   if preset_name == 'metaworld' else 'target >= '
                   f'{BF16_TARGET} at metaworld')
-        print(f'{preset_name}: fp32 / bf16: {ratio:.2f}x ({target})')
+        print(f'{preset_name}: fp32 / bf16: {ratio_text(ratio, unit="x")} '
+              f'({target})')
 
 
 def where(device):
@@ -333,24 +373,26 @@ def main():
     if args.adam_loop:
         kinds['adam-loop'] = 'TCLPEARL, Adam per-tensor loop'
     algos = {kind: build(kind, preset, args.device) for kind in kinds}
-    median = round_robin(algos, preset, args.steps, args.warmup, args.device)
+    times = round_robin(algos, preset, args.steps, args.warmup, args.device)
+    median = medians(times)
     print(f'preset {args.preset}: torch {torch.__version__}, '
           f'{where(args.device)}, median of {args.steps} steps each')
     for kind, label in kinds.items():
         print(f'  {label:32s} {median[kind]:.4f} s/step')
-    tcl_cost = median['tcl'] / median['tcl0']
-    speedup = median['stock'] / median['tcl']
-    print(f'  TCLPEARL / TCLPEARL scale 0      {tcl_cost:.3f}  (target '
-          f'<= {TCL_COST_TARGET}: {verdict(tcl_cost <= TCL_COST_TARGET)})')
-    print(f'  stock PEARL / TCLPEARL           {speedup:.3f}  (target '
-          f'>= {SPEEDUP_TARGET}: {verdict(speedup >= SPEEDUP_TARGET)})')
+    tcl_cost = paired_ratio(times['tcl'], times['tcl0'])
+    speedup = paired_ratio(times['stock'], times['tcl'])
+    print(f'  TCLPEARL / TCLPEARL scale 0      {ratio_text(tcl_cost, 3)}  '
+          f'(target <= {TCL_COST_TARGET}: '
+          f'{verdict(tcl_cost, TCL_COST_TARGET, at_least=False)})')
+    print(f'  stock PEARL / TCLPEARL           {ratio_text(speedup, 3)}  '
+          f'(target >= {SPEEDUP_TARGET}: {verdict(speedup, SPEEDUP_TARGET)})')
     if args.compile:
-        print(f'  TCLPEARL compiled / eager        '
-              f'{median["compiled"] / median["tcl"]:.3f}  (eager / compiled: '
-              f'{median["tcl"] / median["compiled"]:.2f}x)')
+        compiled = paired_ratio(times['compiled'], times['tcl'])
+        print(f'  TCLPEARL compiled / eager        {ratio_text(compiled, 3)}'
+              f'  (eager / compiled: {1 / compiled.value:.2f}x)')
     if args.adam_loop:
-        print(f'  Adam loop / foreach              '
-              f'{median["adam-loop"] / median["tcl"]:.3f}')
+        adam = paired_ratio(times['adam-loop'], times['tcl'])
+        print(f'  Adam loop / foreach              {ratio_text(adam, 3)}')
 
 
 if __name__ == '__main__':

@@ -1,10 +1,13 @@
 """The benchmark scripts run and print their figures (tiny settings)."""
+import importlib.util
 import pathlib
 import re
 import subprocess
 import sys
 
 import pytest
+
+from tcl_garage.analysis.statistics import Estimate
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -23,13 +26,26 @@ def number_after(label, text):
     return float(match.group(1).replace(',', ''))
 
 
+def ratio_after(label, text):
+    """The ratio after ``label`` and its interval: ``1.23x [1.20, 1.25]``
+    (the x optional)."""
+    match = re.search(re.escape(label) +
+                      r'\s+([0-9.]+)x? \[([0-9.]+), ([0-9.]+)\]', text)
+    assert match, (label, text)
+    value, low, high = (float(group) for group in match.groups())
+    assert 0 < low <= value <= high, (label, value, low, high)
+    return value, low, high
+
+
 def test_step_time_prints_both_ratios_against_their_targets():
     out = run_script('step_time', '--preset', 'cheetah-vel', '--steps', '1',
                      '--warmup', '0', '--adam-loop', '--profile', 'cpu-hour')
     for label in ('TCLPEARL / TCLPEARL scale 0', 'stock PEARL / TCLPEARL',
                   'Adam loop / foreach'):
-        assert number_after(label, out) > 0
+        ratio_after(label, out)
     assert 'compiled' not in out
+    # One round: the interval is the point, so the verdict is never split.
+    assert re.search(r'\(target <= 1\.05: (met|NOT met)\)', out), out
 
 
 def test_step_time_compares_fp32_with_bf16_and_ends_with_the_ratio():
@@ -37,18 +53,41 @@ def test_step_time_compares_fp32_with_bf16_and_ends_with_the_ratio():
                      'cheetah-vel', '--steps', '1', '--warmup', '0')
     for label in ('TCLPEARL fp32', 'TCLPEARL bf16', 'PEARL path bf16'):
         assert number_after(label, out) > 0
-    assert number_after('PEARL path fp32 / bf16:', out) > 0
+    ratio_after('PEARL path fp32 / bf16:', out)
     assert 'sampling policy, 5 rows: fp32' in out
     last = out.strip().splitlines()[-1]
+    ratio_after('cheetah-vel: fp32 / bf16:', last)
     assert last.startswith('cheetah-vel: fp32 / bf16: ') and last.endswith(
-        'x (target >= 2.0 at metaworld)'), last
+        '] (target >= 2.0 at metaworld)'), last
+
+
+def test_a_speed_target_is_met_only_when_its_whole_interval_clears_it():
+    spec = importlib.util.spec_from_file_location(
+        'step_time', ROOT / 'benchmarks' / 'step_time.py')
+    step_time = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(step_time)
+    verdict = step_time.verdict
+    assert verdict(Estimate(2.10, 2.05, 2.20), 2.0) == 'met'
+    assert verdict(Estimate(1.90, 1.80, 1.95), 2.0) == 'NOT met'
+    assert verdict(Estimate(2.02, 1.97, 2.06), 2.0) == (
+        'met by the median; the interval straddles it')
+    assert verdict(Estimate(1.98, 1.95, 2.01), 2.0) == (
+        'NOT met by the median; the interval straddles it')
+    # A cost target is met from below.
+    assert verdict(Estimate(1.03, 1.01, 1.04), 1.05, at_least=False) == 'met'
+    assert verdict(Estimate(1.06, 1.04, 1.08), 1.05, at_least=False) == (
+        'NOT met by the median; the interval straddles it')
+    assert step_time.ratio_text(Estimate(1.0, 0.95, 1.054), 3) == (
+        '1.000 [0.950, 1.054]')
+    assert step_time.ratio_text(Estimate(2.1, 2.0, 2.2), unit='x') == (
+        '2.10x [2.00, 2.20]')
 
 
 @pytest.mark.slow
 def test_step_time_times_the_compiled_step():
     out = run_script('step_time', '--preset', 'cheetah-vel', '--steps', '1',
                      '--warmup', '1', '--compile')
-    assert number_after('TCLPEARL compiled / eager', out) > 0
+    ratio_after('TCLPEARL compiled / eager', out)
     assert out.count('(target ') == 2
 
 

@@ -1,8 +1,8 @@
-"""Statistics over seeds (rliable, seeded)."""
+"""Statistics over seeds (rliable, seeded), and over timing rounds."""
 import numpy as np
 import pytest
 
-from tcl_garage.analysis.statistics import (mean_and_iqm,
+from tcl_garage.analysis.statistics import (mean_and_iqm, paired_ratio,
                                             probability_of_improvement,
                                             seeds_for_difference)
 
@@ -44,3 +44,37 @@ def test_seeds_for_a_difference_follow_the_normal_approximation():
     assert seeds_for_difference(0.01, 10.0) == 2
     with pytest.raises(ValueError):
         seeds_for_difference(1.0, 0.0)
+
+
+def test_a_paired_ratio_is_exact_for_proportional_rounds():
+    denominator = [0.3, 0.5, 0.2, 0.4]
+    ratio = paired_ratio([2 * d for d in denominator], denominator)
+    assert ratio.value == pytest.approx(2.0)
+    assert ratio.low == pytest.approx(2.0) and ratio.high == pytest.approx(2.0)
+    single = paired_ratio([3.0], [1.5])
+    assert (single.value, single.low, single.high) == (2.0, 2.0, 2.0)
+
+
+def test_a_ratio_interval_keeps_rounds_paired_through_a_drift():
+    rng = np.random.default_rng(0)
+    drift = rng.uniform(0.5, 2.0, size=40)  # the machine's speed, by round
+    bf16 = drift * 0.2 * (1 + 0.01 * rng.normal(size=40))
+    fp32 = drift * 0.4 * (1 + 0.01 * rng.normal(size=40))
+    ratio = paired_ratio(fp32, bf16)
+    # Each variant's times spread fourfold; the rounds' ratios do not.
+    assert 1.98 < ratio.low <= ratio.value <= ratio.high < 2.02
+    # Unpaired (the rounds of one side shuffled) the interval widens.
+    shuffled = paired_ratio(fp32, rng.permutation(bf16))
+    assert shuffled.high - shuffled.low > 5 * (ratio.high - ratio.low)
+    np.random.seed(1)
+    before = np.random.get_state()[1].copy()
+    assert paired_ratio(fp32, bf16) == ratio  # seeded: it repeats
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+
+
+@pytest.mark.parametrize('numerator, denominator', [
+    ([1.0, 2.0], [1.0]), ([], []), ([1.0, 0.0], [1.0, 1.0])])
+def test_a_paired_ratio_refuses_unpaired_or_non_positive_times(
+        numerator, denominator):
+    with pytest.raises(ValueError, match='paired_ratio needs'):
+        paired_ratio(numerator, denominator)

@@ -9,6 +9,10 @@ benchmark at a time: a score array is ``(seeds,)``. The bootstrap draws are
 seeded here, never from OS entropy: rliable 1.2's stratified bootstraps draw
 their indices from the GLOBAL ``np.random`` whatever ``random_state`` says,
 so the global stream is seeded for each interval and restored after it.
+
+Also the speed claim's statistic: :func:`paired_ratio`, the median of a
+benchmark's per-round time ratios with its bootstrap interval over rounds
+(``benchmarks/step_time.py``).
 """
 import dataclasses
 import math
@@ -127,3 +131,45 @@ def seeds_for_difference(spread: float, difference: float,
         raise ValueError(f'difference must be > 0, got {difference}')
     return max(2, math.ceil(2 * (z_alpha + z_power)**2 * spread**2 /
                             difference**2))
+
+
+
+def paired_ratio(numerator: Sequence[float],
+                 denominator: Sequence[float]) -> Estimate:
+    """The median over rounds of ``numerator / denominator``, with its 95 %
+    bootstrap interval over rounds.
+
+    For timings taken round-robin (``benchmarks/step_time.py``: one step of
+    each variant in turn): element i of both sequences comes from round i,
+    so each round's ratio cancels a drift of the machine's speed that hits
+    both of its steps, and a bootstrap draw resamples whole rounds.
+    Percentile interval over :data:`REPS` draws, seeded by
+    :data:`BOOTSTRAP_SEED`.
+
+    Args:
+        numerator (Sequence[float]): One positive measurement a round,
+            :math:`(R,)`.
+        denominator (Sequence[float]): Its pair in each round, :math:`(R,)`.
+
+    Returns:
+        Estimate: The median ratio; with one round its interval is the
+            point.
+
+    Raises:
+        ValueError: If the sequences differ in length, are empty, or hold
+            a value that is not positive.
+
+    """
+    top = np.asarray(numerator, dtype=np.float64)
+    bottom = np.asarray(denominator, dtype=np.float64)
+    if top.ndim != 1 or top.shape != bottom.shape or top.size == 0:
+        raise ValueError('paired_ratio needs two equally long, non-empty '
+                         f'sequences, got shapes {top.shape} and '
+                         f'{bottom.shape}')
+    if not (np.all(top > 0) and np.all(bottom > 0)):
+        raise ValueError('paired_ratio needs positive measurements')
+    ratios = top / bottom
+    rounds = np.random.default_rng(BOOTSTRAP_SEED).integers(
+        ratios.size, size=(REPS, ratios.size))
+    low, high = np.percentile(np.median(ratios[rounds], axis=1), [2.5, 97.5])
+    return Estimate(float(np.median(ratios)), float(low), float(high))
