@@ -208,7 +208,7 @@ def step_times(presets, device: str, steps: int, warmup: int, tiny: bool,
             speedup = paired_ratio(times['TCLPEARL eager'], times[name])
             report.say(f'  {name:22s} {seconds * 1e3:8.2f} ms/step  '
                        f'(eager / this: '
-                       f'{step_time.ratio_text(speedup, unit="x")})')
+                       f'{speedup.text(unit="x")})')
 
 
 def ml1_epoch(device: str, n_workers: int, timed_steps: int, tiny: bool,

@@ -209,18 +209,11 @@ def verdict(ratio: Estimate, target: float, at_least: bool = True) -> str:
     def clears(value):
         return value >= target if at_least else value <= target
 
-    if clears(ratio.low) and clears(ratio.high):
-        return 'met'
-    if not clears(ratio.low) and not clears(ratio.high):
-        return 'NOT met'
+    low, high = clears(ratio.low), clears(ratio.high)
+    if low == high:
+        return 'met' if low else 'NOT met'
     side = 'met' if clears(ratio.value) else 'NOT met'
     return f'{side} by the median; the interval straddles it'
-
-
-def ratio_text(ratio: Estimate, digits: int = 2, unit: str = '') -> str:
-    """``1.23x [1.20, 1.25]``: a ratio, its unit and its 95 % interval."""
-    return (f'{ratio.value:.{digits}f}{unit} [{ratio.low:.{digits}f}, '
-            f'{ratio.high:.{digits}f}]')
 
 
 def time_step(algo, meta_batch_size, num_tasks, device):
@@ -322,13 +315,13 @@ def compare_precisions(args):
               f'{policy["fp32"] / policy["bf16"]:.2f}x)')
         pearl_ratio = paired_ratio(times['tcl0', 'fp32'],
                                    times['tcl0', 'bf16'])
-        print(f'  PEARL path fp32 / bf16: {ratio_text(pearl_ratio, unit="x")}')
+        print(f'  PEARL path fp32 / bf16: {pearl_ratio.text(unit="x")}')
         ratio = paired_ratio(times['tcl', 'fp32'], times['tcl', 'bf16'])
         target = (f'target >= {BF16_TARGET}: '
                   f'{verdict(ratio, BF16_TARGET)}'
                   if preset_name == 'metaworld' else 'target >= '
                   f'{BF16_TARGET} at metaworld')
-        print(f'{preset_name}: fp32 / bf16: {ratio_text(ratio, unit="x")} '
+        print(f'{preset_name}: fp32 / bf16: {ratio.text(unit="x")} '
               f'({target})')
 
 
@@ -381,18 +374,18 @@ def main():
         print(f'  {label:32s} {median[kind]:.4f} s/step')
     tcl_cost = paired_ratio(times['tcl'], times['tcl0'])
     speedup = paired_ratio(times['stock'], times['tcl'])
-    print(f'  TCLPEARL / TCLPEARL scale 0      {ratio_text(tcl_cost, 3)}  '
+    print(f'  TCLPEARL / TCLPEARL scale 0      {tcl_cost.text(3)}  '
           f'(target <= {TCL_COST_TARGET}: '
           f'{verdict(tcl_cost, TCL_COST_TARGET, at_least=False)})')
-    print(f'  stock PEARL / TCLPEARL           {ratio_text(speedup, 3)}  '
+    print(f'  stock PEARL / TCLPEARL           {speedup.text(3)}  '
           f'(target >= {SPEEDUP_TARGET}: {verdict(speedup, SPEEDUP_TARGET)})')
     if args.compile:
         compiled = paired_ratio(times['compiled'], times['tcl'])
-        print(f'  TCLPEARL compiled / eager        {ratio_text(compiled, 3)}'
+        print(f'  TCLPEARL compiled / eager        {compiled.text(3)}'
               f'  (eager / compiled: {1 / compiled.value:.2f}x)')
     if args.adam_loop:
         adam = paired_ratio(times['adam-loop'], times['tcl'])
-        print(f'  Adam loop / foreach              {ratio_text(adam, 3)}')
+        print(f'  Adam loop / foreach              {adam.text(3)}')
 
 
 if __name__ == '__main__':

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from tcl_garage.analysis.statistics import (mean_and_iqm, paired_ratio,
+from tcl_garage.analysis.statistics import (Estimate, mean_and_iqm,
+                                            paired_ratio,
                                             probability_of_improvement,
                                             seeds_for_difference)
 
@@ -78,3 +79,9 @@ def test_a_paired_ratio_refuses_unpaired_or_non_positive_times(
         numerator, denominator):
     with pytest.raises(ValueError, match='paired_ratio needs'):
         paired_ratio(numerator, denominator)
+
+
+def test_an_estimate_writes_its_value_unit_and_interval():
+    assert Estimate(1.0, 0.95, 1.054).text(3) == '1.000 [0.950, 1.054]'
+    assert Estimate(2.1, 2.0, 2.2).text(unit='x') == '2.10x [2.00, 2.20]'
+    assert str(Estimate(2.1, 2.0, 2.2)) == '2.10 [2.00, 2.20]'

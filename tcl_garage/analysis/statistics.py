@@ -42,8 +42,22 @@ class Estimate:
     low: float
     high: float
 
+    def text(self, digits: int = 2, unit: str = '') -> str:
+        """``1.23x [1.20, 1.25]``: the estimate, its unit and its interval.
+
+        Args:
+            digits (int): Decimals of each number.
+            unit (str): Written after the estimate (e.g. ``x``).
+
+        Returns:
+            str: The text.
+
+        """
+        return (f'{self.value:.{digits}f}{unit} [{self.low:.{digits}f}, '
+                f'{self.high:.{digits}f}]')
+
     def __str__(self) -> str:
-        return f'{self.value:.2f} [{self.low:.2f}, {self.high:.2f}]'
+        return self.text()
 
 
 def _interval(scores, func) -> Tuple[np.ndarray, np.ndarray]:
@@ -131,7 +145,6 @@ def seeds_for_difference(spread: float, difference: float,
         raise ValueError(f'difference must be > 0, got {difference}')
     return max(2, math.ceil(2 * (z_alpha + z_power)**2 * spread**2 /
                             difference**2))
-
 
 
 def paired_ratio(numerator: Sequence[float],
