@@ -7,7 +7,8 @@ import pytest
 
 from tcl_garage.analysis import authors_logs
 from tcl_garage.analysis.authors_logs import (authors_score, authors_winner,
-                                              compare, env_of, parse_window,
+                                              compare, env_of, launcher_gap,
+                                              parse_window,
                                               read_algorithm,
                                               read_logged_run, sign_test,
                                               summarise, variant_differences)
@@ -125,6 +126,19 @@ def test_the_summary_counts_wins_gains_and_separated_gaps(tmp_path):
     assert summary['mean_gain'].low <= summary['mean_gain'].value
     assert summary['single_run'] == 1  # reach-v1 has one run a side
     assert (summary['success_tcl'], summary['success_pearl']) == (1, 0)
+    assert summary['success_none'] == 0
+    assert summary['success_means'] == pytest.approx((1.0, 0.625))
+
+
+def test_an_algorithms_two_launchers_are_compared_where_both_ran(tmp_path):
+    pearl, _ = read_algorithm(_results(tmp_path) / 'pearl')
+    # push-v1: the run without a prefix 2.5, the 'suit' run 4.5 over
+    # (100, 300]; reach-v1 has only a 'suit' run.
+    first, second, above, envs, median = launcher_gap(pearl, 100, 300)
+    assert (first, second, above, envs) == ('(no prefix)', 'suit', 0, 1)
+    assert median == pytest.approx((2.5 - 4.5) / 4.5)
+    tcl, _ = read_algorithm(_results(tmp_path / 'again') / 'tcl-pearl')
+    assert launcher_gap(tcl, 100, 300) is None  # one launcher
 
 
 def test_the_sign_test_is_the_exact_two_sided_binomial():

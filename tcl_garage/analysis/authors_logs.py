@@ -360,7 +360,10 @@ def summarise(rows: Sequence[EnvRow]) -> Dict:
             difference), ``mean_gain`` and ``median_gain`` (Estimate, over
             environments; None without gains), ``single_run`` (environments
             where a side has one run), ``success_tcl`` and ``success_pearl``
-            (environments where that side's mean success rate is higher).
+            (environments where that side's mean success rate is higher),
+            ``success_none`` (environments where neither side ever
+            succeeded) and ``success_means`` (each side's mean success rate
+            over environments, TCL-PEARL first; None without rates).
 
     """
     compared = [row for row in rows if row.compared]
@@ -383,7 +386,49 @@ def summarise(rows: Sequence[EnvRow]) -> Dict:
                           < 2 for row in compared),
         'success_tcl': sum(t > p for t, p in rates),
         'success_pearl': sum(t < p for t, p in rates),
+        'success_none': sum(t == p == 0 for t, p in rates),
+        'success_means': (tuple(float(m) for m in np.mean(rates, axis=0))
+                          if rates else None),
     }
+
+
+def launcher_gap(runs: Dict[str, List[LoggedRun]], low: float,
+                 high: float) -> Optional[Tuple[str, str, int, int, float]]:
+    """How one algorithm's two launchers (``prefix`` in ``variant.json``)
+    compare with each other in one window.
+
+    Args:
+        runs (dict): One algorithm's runs by environment.
+        low (float): Start of the window (excluded).
+        high (float): End of the window (included).
+
+    Returns:
+        tuple or None: ``(first, second, above, environments, median)``:
+            the launchers' prefixes (``(no prefix)`` first), on how many
+            of the environments both ran the first's mean is above the
+            second's, of how many, and the median of ``(first - second) /
+            |second|``; None unless there are exactly two launchers.
+
+    """
+    names = sorted({_launcher(run) for group in runs.values()
+                    for run in group})
+    if len(names) != 2:
+        return None
+    above, gaps = 0, []
+    for group in runs.values():
+        sides = [side([r for r in group if _launcher(r) == name], low, high)
+                 for name in names]
+        if not (sides[0].values and sides[1].values):
+            continue
+        above += sides[0].mean > sides[1].mean
+        if sides[1].mean != 0:
+            gaps.append((sides[0].mean - sides[1].mean) / abs(sides[1].mean))
+    return (names[0], names[1], above, len(gaps),
+            float(np.median(gaps)) if gaps else math.nan)
+
+
+def _launcher(run: LoggedRun) -> str:
+    return run.variant.get('prefix', '(no prefix)')
 
 
 def authors_score(runs: Sequence[LoggedRun], limit: float,
@@ -539,7 +584,12 @@ def summary_line(s: Dict) -> str:
             f'{s["sign_p"]:.2g}); ahead by more than 2 standard errors: '
             f'TCL-PEARL {s["tcl_clear"]}, PEARL {s["pearl_clear"]}; '
             f'success rate higher: TCL-PEARL {s["success_tcl"]}, PEARL '
-            f'{s["success_pearl"]}')
+            f'{s["success_pearl"]}, neither succeeded once: '
+            f'{s["success_none"]}')
+    if s['success_means'] is not None:
+        text += (f'; mean success rate TCL-PEARL '
+                 f'{s["success_means"][0]:.2f}, PEARL '
+                 f'{s["success_means"][1]:.2f}')
     if s['mean_gain'] is not None:
         text += (f'; relative gain mean {_gain(s["mean_gain"].value)} '
                  f'[{_gain(s["mean_gain"].low)}, '
@@ -625,6 +675,13 @@ def report(results_dir, pearl: str = 'pearl', tcl: str = 'tcl-pearl',
         out.append('Seeds both ran only: ' + summary_line(summarise(
             compare(pearl_runs, tcl_runs, low, high, same_seeds=True))))
         out.append('')
+        for name, runs in ((pearl, pearl_runs), (tcl, tcl_runs)):
+            gap = launcher_gap(runs, low, high)
+            if gap is not None:
+                out.append(f'{name}\'s launchers: {gap[0]} above {gap[1]} '
+                           f'on {gap[2]} of {gap[3]} environments, median '
+                           f'{_gain(gap[4])}.')
+                out.append('')
     out.append('## The authors\' rule (copies kept, as their folders held '
                'them)')
     out.append('')
@@ -651,8 +708,7 @@ def report(results_dir, pearl: str = 'pearl', tcl: str = 'tcl-pearl',
     for name, runs in ((pearl, pearl_runs), (tcl, tcl_runs)):
         for group in runs.values():
             for run in group:
-                groups[f'{name} {run.variant.get("prefix", "(no prefix)")}'
-                       ].append(run)
+                groups[f'{name} {_launcher(run)}'].append(run)
     names = sorted(groups)
     out.append('| setting | ' + ' | '.join(names) + ' |')
     out.append('| --- |' + ' --- |' * len(names))
