@@ -211,4 +211,5 @@ def test_the_command_prints_every_window_and_fails_in_one_line(
     assert stop.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith('error: ')
+    assert '--pearl and --tcl' in err[0]
     assert sorted(p.name for p in tmp_path.rglob('*')) == before

@@ -160,7 +160,10 @@ def read_algorithm(folder) -> Tuple[Dict[str, List[LoggedRun]],
         seen[run.digest] = run.folder
         runs[run.env].append(run)
     if not runs:
-        raise ValueError(f'{folder} holds no run folder')
+        raise ValueError(f'{folder} holds no run folder (<env>/progress.csv '
+                         'and variant.json): give the folder that holds '
+                         'both algorithms\' folders, named by --pearl and '
+                         '--tcl')
     return dict(runs), copies
 
 
@@ -690,6 +693,9 @@ def report(results_dir, pearl: str = 'pearl', tcl: str = 'tcl-pearl',
     for limit in authors_limits:
         wins, higher, unscored = collections.Counter(), 0, []
         for env in sorted(set(pearl_all) & set(tcl_all)):
+            if any(run.steps[0] > limit
+                   for run in pearl_all[env] + tcl_all[env]):
+                continue  # a run without an evaluation to score yet
             scores = (authors_score(tcl_all[env], limit),
                       authors_score(pearl_all[env], limit))
             wins[authors_winner(scores)] += 1
