@@ -9,7 +9,7 @@ PIP = $(PY) -m pip
 STAMP = $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install install-ray install-rl2 demo test test-all gpu-wheels clean
+.PHONY: install install-ray install-rl2 demo test test-all docs gpu-wheels clean
 
 install: $(STAMP)
 
@@ -44,6 +44,19 @@ test: install
 # Also the opt-in slow tests (longer runs, all 50 Meta-World envs).
 test-all: install
 	$(PY) -m pytest --run-slow $(PYTEST_ARGS)
+
+# The documentation site (mkdocs.yml, docs/), built strictly into a
+# temporary folder: a broken link or anchor, or a page missing from the nav,
+# fails. `$(VENV)/bin/mkdocs serve` previews it.
+DOCS_STAMP = $(VENV)/.docs-installed
+$(DOCS_STAMP): $(STAMP)
+	$(PIP) install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	site=$$(mktemp -d) && \
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict \
+	    --site-dir "$$site"; status=$$?; rm -rf "$$site"; exit $$status
 
 # The wheels the GPU machine lacks, for benchmarks/gpu_check.py (.whl/,
 # checked to fit the device tool's 64 MiB with the working tree).

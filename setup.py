@@ -45,6 +45,8 @@ setup(
     ],
     extras_require={
         'test': ['pytest>=7'],
+        # The documentation site (mkdocs.yml; `make docs`).
+        'docs': ['mkdocs-material>=9.5'],
         # Sampling on Ray workers or a cluster (--sampler ray, sweep --ray):
         # optional, runs on one machine never need it.
         'ray': ['ray>=2.9'],
