@@ -163,7 +163,7 @@ def test_collector_reinfers_the_posterior_after_every_update_post_train_episodes
 def test_garages_sequential_rule_reinfers_after_batches_of_steps(
         monkeypatch):
     """The sequential path is garage's: it infers after batches of at least
-    update_post_train * max_episode_length steps (README), so on
+    update_post_train * max_episode_length steps (docs/sampling.md), so on
     early-terminating tasks it infers less often than the collector."""
     algo = walker_algo('sequential')
     inferred = []
