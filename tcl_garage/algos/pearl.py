@@ -16,7 +16,8 @@ Fixed (docs/garage.md, "Fixes to garage's PEARL", lists each fix and
 why): deterministic evaluation; ``num_exploration_episodes``;
 ``use_next_obs_in_context=True`` and ``use_information_bottleneck=False``;
 each test task explores from the prior; gradients of the policy's mean/std
-regularisers; exact resume (:class:`~tcl_garage.algos.exact_resume.ExactResume`); losses logged under
+regularisers; exact resume
+(:class:`~tcl_garage.algos.exact_resume.ExactResume`); losses logged under
 ``Train/`` with a non-finite check. The true last next observation is
 :class:`~tcl_garage.algos.pearl_worker.PEARLWorker`'s fix.
 
