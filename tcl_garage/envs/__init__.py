@@ -8,7 +8,8 @@ gymnasium adapter are reusable on their own.
 from tcl_garage.envs.benchmarks import (Benchmark, BENCHMARK_NAMES,
                                         benchmark_facts, benchmark_names,
                                         BenchmarkSpec, draw_task_samplers,
-                                        make_benchmark, register_benchmark)
+                                        make_benchmark, register_benchmark,
+                                        unregister_benchmark)
 from tcl_garage.envs.gymnasium_env import akro_space, GymnasiumEnv
 from tcl_garage.envs.metaworld_ml1 import (METAWORLD_MAX_EPISODE_LENGTH,
                                            MetaWorldML1Env, ML1_ENV_NAMES,
@@ -30,5 +31,6 @@ __all__ = [
     'METAWORLD_MAX_EPISODE_LENGTH', 'MetaWorldML1Env', 'ML1_ENV_NAMES',
     'ml1_tasks', 'MUJOCO_FAMILIES', 'MUJOCO_MAX_EPISODE_LENGTH',
     'MujocoTaskEnv', 'POINT_MAX_EPISODE_LENGTH', 'PointTaskEnv',
-    'register_benchmark', 'TaskUpdate', 'WalkerRandParamsEnv'
+    'register_benchmark', 'TaskUpdate', 'unregister_benchmark',
+    'WalkerRandParamsEnv'
 ]

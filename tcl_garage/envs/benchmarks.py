@@ -148,6 +148,21 @@ def register_benchmark(name: str,
     return spec
 
 
+def unregister_benchmark(name: str) -> None:
+    """Remove a registered benchmark (a test's, say).
+
+    Args:
+        name (str): Its name.
+
+    Raises:
+        ValueError: If it is not registered.
+
+    """
+    if _REGISTRY.pop(name, None) is None:
+        raise ValueError(f'benchmark {name!r} is not registered; registered: '
+                         f'{", ".join(registered_names()) or "none"}')
+
+
 def import_benchmark_modules(modules: Union[str, None] = None) -> None:
     """Import modules that register benchmarks.
 
