@@ -157,8 +157,8 @@ _TABLE: List[Union[Section, Setting, Block]] = [
     Section('--- run ---'),
     Setting('benchmark', None, 'set by the launcher: the benchmark run',
             ALL, type=str),
-    Setting('algo', 'tcl-pearl', 'tcl-pearl, pearl, mql, tcl-mql, oracle, '
-            'maml-trpo, rl2-ppo', ALL),
+    Setting('algo', 'tcl-pearl', 'the algorithm (--algo): a row of '
+            'tcl_garage/experiment/algorithms.py (--help lists them)', ALL),
     Setting('seed', 0, 'decides everything: tasks, networks, environments',
             ALL, rule=SEED, arguments=_as('seed', _OFF_POLICY)),
     Setting('device', 'cpu', 'cpu, cuda or cuda:<index>', ALL,
