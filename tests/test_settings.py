@@ -1,14 +1,12 @@
 """The settings table is the one place of every setting: the defaults
 file, the checks, the algorithms' keys and the builders' defaults come from
-it; a registered benchmark resolves and is checked as a built-in one."""
+it."""
 import re
 
 import pytest
 import yaml
 
-from tcl_garage.envs import (benchmark_facts, draw_task_samplers,
-                             make_benchmark, PointTaskEnv,
-                             register_benchmark, unregister_benchmark)
+from tcl_garage.envs import make_benchmark
 from tcl_garage.experiment import ConfigError, load_config
 from tcl_garage.experiment import settings
 from tcl_garage.experiment.algorithms import ALGORITHMS, default_arguments
@@ -97,53 +95,3 @@ def test_build_pearl_without_sizes_builds_the_documented_defaults():
                            embedding_batch_size=16)
     assert (pearl._embedding_batch_size,
             pearl._embedding_mini_batch_size) == (16, 16)
-
-
-@pytest.fixture
-def few_points():
-    """``few-points``: 3 training and 2 test goals of the point robot."""
-
-    def samplers(seed, max_episode_length):
-        del max_episode_length
-        return draw_task_samplers(PointTaskEnv, 3, 2, seed)
-
-    register_benchmark('few-points', samplers, num_train_tasks=3,
-                       num_test_tasks=2, max_episode_length=20,
-                       fixed_episode_length=True)
-    yield
-    unregister_benchmark('few-points')
-
-
-def test_a_registered_benchmark_resolves_and_is_checked(few_points):
-    del few_points
-    assert benchmark_facts('few-points') == (3, 2, 20)
-    config = load_config('few-points', algo='pearl', profile='smoke')
-    assert config['benchmark'] == 'few-points'
-    assert config['num_train_tasks'] == 3  # the profile's 4, capped
-    benchmark = make_benchmark('few-points', seed=1)
-    assert len(benchmark.train_envs()) == 3
-    assert benchmark.test_sampler.n_tasks == 2
-    with pytest.raises(ConfigError, match=re.escape(
-            'num_test_tasks=5: few-points has 2; set at most 2')):
-        load_config('few-points', overrides={'num_test_tasks': 5})
-    with pytest.raises(ValueError, match='fixed episode length of 20'):
-        make_benchmark('few-points', max_episode_length=30)
-
-
-def test_a_registration_whose_samplers_disagree_with_its_counts_fails():
-    register_benchmark(
-        'miscounted', lambda seed, length: draw_task_samplers(
-            PointTaskEnv, 3, 2, seed), num_train_tasks=4, num_test_tasks=2,
-        max_episode_length=20)
-    try:
-        with pytest.raises(ValueError, match=re.escape(
-                'miscounted: its train sampler holds 3 tasks, its '
-                'registration says 4')):
-            make_benchmark('miscounted')
-    finally:
-        unregister_benchmark('miscounted')
-    with pytest.raises(ValueError, match='built in'):
-        register_benchmark('point', None, num_train_tasks=1,
-                           num_test_tasks=1, max_episode_length=2)
-    with pytest.raises(ConfigError, match='register_benchmark'):
-        load_config('miscounted')

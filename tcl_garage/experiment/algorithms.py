@@ -8,14 +8,16 @@ the arguments its builder takes come from the settings table
 the sweep and the CLI read this table; none of them names an algorithm.
 
 Adding an algorithm: its row here (a builder taking ``(config, benchmark,
-n_train, n_test)``, and an ``arguments`` function when its public builder
-should take the documented defaults), and its name in the ``readers`` of the
-settings it reads.
+n_train, n_test)`` and an ``arguments`` function giving its public
+builder's keyword arguments for a config, most of them
+:func:`tcl_garage.experiment.settings.arguments`), and its name in the
+``readers`` (and ``arguments``) of the settings it reads.
 """
 import dataclasses
 from typing import Any, Callable, Dict, FrozenSet, Optional, Tuple
 
 from tcl_garage.experiment import settings
+
 
 @dataclasses.dataclass(frozen=True)
 class BuiltRun:
@@ -41,10 +43,10 @@ class Algorithm:
         name (str): The ``--algo`` name.
         build (callable): ``(config, benchmark, n_train, n_test) ->
             BuiltRun``.
-        arguments (callable or None): ``config -> dict``: the keyword
-            arguments its public builder takes, besides the tasks, for a
-            resolved config (the builder's defaults are those of
-            :func:`~tcl_garage.experiment.settings.default_config`).
+        arguments (callable): ``config -> dict``: the keyword arguments
+            its public builder takes, besides the tasks, for a resolved
+            config (with :func:`~tcl_garage.experiment.settings.default_config`
+            they are the builder's defaults: :func:`default_arguments`).
         tensorflow (bool): Runs in garage's ``TFTrainer``.
         requirement (callable or None): Raises ``ImportError``, naming the
             install command, when something it needs is missing.
@@ -58,7 +60,7 @@ class Algorithm:
 
     name: str
     build: Callable[..., BuiltRun]
-    arguments: Optional[Callable[[Dict[str, Any]], Dict[str, Any]]] = None
+    arguments: Callable[[Dict[str, Any]], Dict[str, Any]]
     tensorflow: bool = False
     requirement: Optional[Callable[[], None]] = None
     samplers: Tuple[str, ...] = ('local', )
