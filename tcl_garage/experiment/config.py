@@ -88,7 +88,8 @@ def config_file_for(benchmark: str,
                       f'for {", ".join(known)} (ml1 as ml1/<env>); '
                       'registered: '
                       f'{", ".join(registered_names()) or "none"} (add '
-                      'yours with tcl_garage.envs.register_benchmark)')
+                      'yours with tcl_garage.envs.register_benchmark in a '
+                      'module named by $TCL_GARAGE_BENCHMARKS)')
 
 
 def check_value(key: str, value: Any, where: str,

@@ -198,8 +198,7 @@ _TABLE: List[Union[Section, Setting, Block]] = [
             'encoder', PEARL_FAMILY, rule=_COUNT),
     Setting('encoder_layers', 3, 'hidden layers of the context encoder',
             PEARL_FAMILY, rule=_COUNT),
-    Section('--- PEARL, and the budget of an epoch (its env and gradient '
-            'steps: also the oracle\'s and MQL\'s) ---'),
+    Section("--- PEARL, and an epoch's budget of env and gradient steps ---"),
     Setting('meta_batch_size', 16, 'tasks per gradient step (tcl-mql: '
             "tasks giving each step's TCL windows)",
             PEARL_FAMILY + ('tcl-mql', ),
@@ -276,9 +275,9 @@ _TABLE: List[Union[Section, Setting, Block]] = [
             'losses) or tf32 (CUDA: TF32 matrix products); README, '
             'Performance', PEARL_FAMILY,
             arguments=_as('precision', PEARL_FAMILY)),
-    Section('--- TCL (window_size: tcl-pearl; the others: tcl-pearl and '
-            "tcl-mql, whose window is mql.history_length) ---"),
-    Setting('window_size', 64, 'W: transitions per window', ('tcl-pearl', ),
+    Section('--- TCL ---'),
+    Setting('window_size', 64, 'W: transitions per window (tcl-mql: '
+            'mql.history_length)', ('tcl-pearl', ),
             rule=_COUNT, arguments=_as('window_size', ('tcl-pearl', ))),
     Setting('windows_per_task', None, 'null: max(1, round('
             'embedding_batch_size / W)) (tcl-mql: W = mql.history_length)',
@@ -583,13 +582,12 @@ _HEADER = """\
 # The defaults of every experiment, written by `make defaults` from the
 # table of tcl_garage/experiment/settings.py (edit that, not this file;
 # `make settings` lists each key's type, range and the algorithms that read
-# it). Each benchmark's file (cheetah-vel.yaml, ...,
-# ml1.yaml, or a registered benchmark's) holds only what differs from this
-# one; a section named after an algorithm (`tcl-pearl:`, `pearl:`,
-# `oracle:`, `maml-trpo:`, `rl2-ppo:`) applies to that algorithm only;
-# profiles/ shrink a run (smoke, demo); `--set key=value` (`--set
-# block.key=value` in a block) overrides last. Unknown keys, keys the
-# algorithm does not read and values out of range are rejected before
+# it). Each benchmark's file (cheetah-vel.yaml, ..., ml1.yaml, or a
+# registered benchmark's) holds only what differs from this one; a section
+# named after an algorithm (e.g. `tcl-pearl:`) applies to that algorithm
+# only; profiles/ shrink a run (smoke, demo); `--set key=value` (`--set
+# block.key=value` in a block) overrides last. Unknown keys, values out of
+# range and a --set of a key the algorithm does not read are rejected before
 # anything runs. Values: PEARL's MuJoCo defaults (Rakelly et al. 2019) and
 # TCL's (Wang et al. 2021).
 """
