@@ -9,7 +9,8 @@ PIP = $(PY) -m pip
 STAMP = $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install install-ray install-rl2 demo test test-all docs gpu-wheels clean
+.PHONY: install install-ray install-rl2 demo test test-all docs gpu-wheels clean \
+	settings defaults
 
 install: $(STAMP)
 
@@ -62,6 +63,15 @@ docs: $(DOCS_STAMP)
 # checked to fit the device tool's 64 MiB with the working tree).
 gpu-wheels: install
 	$(PY) benchmarks/gpu_wheels.py
+
+# Every experiment setting: type, default, range, readers, documentation.
+settings: install
+	$(PY) -c 'from tcl_garage.experiment.settings import main; main([])'
+
+# Write configs/defaults.yaml from the settings table
+# (tcl_garage/experiment/settings.py).
+defaults: install
+	$(PY) -c 'from tcl_garage.experiment.settings import main; main(["--write"])'
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,7 +1,8 @@
 """Experiments from configs: load and validate a config, build and run it.
 
-``configs/defaults.yaml`` is the one source of defaults; each benchmark has a
-file of differences. :func:`load_config` resolves them; :func:`run` trains a
+The settings table (:mod:`tcl_garage.experiment.settings`, written out as
+``configs/defaults.yaml``) is the one source of defaults; each benchmark has
+a file of differences. :func:`load_config` resolves them; :func:`run` trains a
 new run, :func:`resume` continues one; :func:`main` is the launchers' CLI.
 """
 from tcl_garage.experiment.config import (ConfigError, CONFIG_DIR,

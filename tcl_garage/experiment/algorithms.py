@@ -2,54 +2,21 @@
 
 Each row says how to build the algorithm from a resolved config, which
 trainer runs it, what it needs installed, which samplers and devices it
-can use, its own config block and the config keys it reads. The launcher,
-the config checks, the sweep and the CLI read this table; none of them
-names an algorithm.
+can use and its own checks; the config keys it reads, its own block and
+the arguments its builder takes come from the settings table
+(:mod:`tcl_garage.experiment.settings`). The launcher, the config checks,
+the sweep and the CLI read this table; none of them names an algorithm.
+
+Adding an algorithm: its row here (a builder taking ``(config, benchmark,
+n_train, n_test)`` and an ``arguments`` function giving its public
+builder's keyword arguments for a config, most of them
+:func:`tcl_garage.experiment.settings.arguments`), and its name in the
+``readers`` (and ``arguments``) of the settings it reads.
 """
 import dataclasses
 from typing import Any, Callable, Dict, FrozenSet, Optional, Tuple
 
-#: Config keys every algorithm reads.
-RUN_KEYS = ('benchmark', 'algo', 'seed', 'device', 'sampler', 'n_workers',
-            'epochs', 'max_episode_length', 'num_train_tasks',
-            'num_test_tasks', 'reward_function_version', 'discount')
-#: PEARL's keys (TCL-PEARL's too).
-PEARL_KEYS = ('latent_dim', 'net_size', 'net_layers', 'encoder_hidden_size',
-              'encoder_layers', 'meta_batch_size', 'batch_size',
-              'embedding_batch_size', 'num_steps_per_epoch',
-              'num_initial_steps', 'num_tasks_sample', 'num_steps_prior',
-              'num_steps_posterior', 'num_extra_rl_steps_posterior',
-              'num_exploration_episodes', 'reward_scale', 'kl_lambda',
-              'soft_target_tau', 'policy_lr', 'qf_lr', 'vf_lr',
-              'context_lr', 'replay_buffer_size', 'use_next_obs_in_context',
-              'use_information_bottleneck', 'compile', 'precision',
-              'collector')
-#: TCL's own keys (TCL-PEARL only).
-TCL_KEYS = ('window_size', 'windows_per_task', 'contrastive_loss_scale',
-            'temperature', 'key_encoder_tau', 'tcl_positive', 'tcl_negatives')
-#: MQL's keys besides its ``mql`` block (TCL-MQL's too): the networks, and
-#: a PEARL epoch's budget (the same env steps and gradient steps).
-MQL_KEYS = ('net_size', 'net_layers', 'batch_size', 'replay_buffer_size',
-            'soft_target_tau', 'num_steps_per_epoch', 'num_initial_steps',
-            'num_tasks_sample', 'num_steps_prior', 'num_steps_posterior',
-            'num_extra_rl_steps_posterior', 'mql')
-#: TCL's keys TCL-MQL reads (its window is the GRU's ``mql.history_length``;
-#: ``meta_batch_size`` tasks give each step's windows).
-TCL_MQL_KEYS = ('meta_batch_size', 'embedding_batch_size', 'windows_per_task',
-                'contrastive_loss_scale', 'temperature', 'key_encoder_tau',
-                'tcl_positive', 'tcl_negatives')
-#: TCL's config keys whose TCLPEARL argument has another name.
-_TCL_ALGO_KWARGS = {'tcl_positive': 'positive', 'tcl_negatives': 'negatives'}
-#: The PEARL keys the keyword arguments of the algorithm take as they are.
-_PEARL_ALGO_KWARGS = ('meta_batch_size', 'batch_size', 'num_steps_per_epoch',
-                      'num_initial_steps', 'num_tasks_sample',
-                      'num_steps_prior', 'num_steps_posterior',
-                      'num_extra_rl_steps_posterior',
-                      'num_exploration_episodes', 'reward_scale',
-                      'kl_lambda', 'discount', 'soft_target_tau',
-                      'policy_lr', 'qf_lr', 'vf_lr', 'context_lr',
-                      'replay_buffer_size', 'use_next_obs_in_context',
-                      'use_information_bottleneck')
+from tcl_garage.experiment import settings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,9 +43,10 @@ class Algorithm:
         name (str): The ``--algo`` name.
         build (callable): ``(config, benchmark, n_train, n_test) ->
             BuiltRun``.
-        keys (frozenset[str]): The config keys it reads.
-        block (str or None): Its own nested config block (e.g.
-            ``maml_trpo``), passed to its builder as keyword arguments.
+        arguments (callable): ``config -> dict``: the keyword arguments
+            its public builder takes, besides the tasks, for a resolved
+            config (with :func:`~tcl_garage.experiment.settings.default_config`
+            they are the builder's defaults: :func:`default_arguments`).
         tensorflow (bool): Runs in garage's ``TFTrainer``.
         requirement (callable or None): Raises ``ImportError``, naming the
             install command, when something it needs is missing.
@@ -92,13 +60,23 @@ class Algorithm:
 
     name: str
     build: Callable[..., BuiltRun]
-    keys: FrozenSet[str]
-    block: Optional[str] = None
+    arguments: Callable[[Dict[str, Any]], Dict[str, Any]]
     tensorflow: bool = False
     requirement: Optional[Callable[[], None]] = None
     samplers: Tuple[str, ...] = ('local', )
     cpu_only: bool = False
     check: Optional[Callable[[Dict[str, Any], int], None]] = None
+
+    @property
+    def keys(self) -> FrozenSet[str]:
+        """frozenset[str]: The config keys it reads (the settings table's)."""
+        return settings.keys_read_by(self.name)
+
+    @property
+    def block(self) -> Optional[str]:
+        """str or None: Its own nested config block (e.g. ``maml_trpo``),
+        passed to its builder as keyword arguments."""
+        return settings.block_of(self.name)
 
 
 def windows_per_task(config: Dict[str, Any],
@@ -136,6 +114,27 @@ def network_sizes(config: Dict[str, Any]) -> Dict[str, Any]:
                 net_sizes=(config['net_size'], ) * config['net_layers'],
                 encoder_hidden_sizes=(config['encoder_hidden_size'], ) *
                 config['encoder_layers'])
+
+
+def default_arguments(algo: str,
+                      explicit: Tuple[str, ...] = ()) -> Dict[str, Any]:
+    """The keyword arguments of an algorithm's public builder for the
+    documented defaults (:func:`~tcl_garage.experiment.settings.default_config`):
+    what ``build_pearl(...)`` and the other builders take for an argument
+    not given.
+
+    Args:
+        algo (str): The algorithm.
+        explicit (tuple[str, ...]): Arguments the builder gives defaults of
+            its own (left out).
+
+    Returns:
+        dict: The keyword arguments.
+
+    """
+    kwargs = ALGORITHMS[algo].arguments(settings.default_config(algo))
+    return {key: value for key, value in kwargs.items()
+            if key not in explicit}
 
 
 def _check_pearl_family(config: Dict[str, Any], length: int) -> None:
@@ -179,31 +178,50 @@ def _check_tcl_pearl(config: Dict[str, Any], length: int) -> None:
             'replay_buffer_size')
 
 
+def pearl_arguments(config: Dict[str, Any]) -> Dict[str, Any]:
+    """PEARL's arguments of :func:`~tcl_garage.experiment.build.build_pearl`
+    for a config, besides the tasks.
+
+    Args:
+        config (dict): Resolved config.
+
+    Returns:
+        dict: The keyword arguments.
+
+    """
+    kwargs = settings.arguments(config)
+    kwargs.update(network_sizes(config))
+    # PEARL's encoder trains on its whole context batch.
+    kwargs['embedding_mini_batch_size'] = config['embedding_batch_size']
+    return kwargs
+
+
+def tcl_pearl_arguments(config: Dict[str, Any]) -> Dict[str, Any]:
+    """TCL-PEARL's arguments of
+    :func:`~tcl_garage.experiment.build.build_pearl` for a config.
+
+    Args:
+        config (dict): Resolved config.
+
+    Returns:
+        dict: The keyword arguments.
+
+    """
+    kwargs = settings.arguments(config)
+    kwargs.update(network_sizes(config))
+    kwargs['windows_per_task'] = windows_per_task(config)
+    return kwargs
+
+
 def _build_pearl(config, benchmark, n_train, n_test) -> BuiltRun:
     """PEARL or TCL-PEARL of a config."""
     from tcl_garage.experiment.build import build_pearl  # garage: slow to import
-    kwargs = {key: config[key] for key in _PEARL_ALGO_KWARGS}
-    if config['algo'] == 'tcl-pearl':
-        kwargs.update({_TCL_ALGO_KWARGS.get(key, key): config[key]
-                       for key in TCL_KEYS})
-        kwargs['windows_per_task'] = windows_per_task(config)
-    else:
-        kwargs['embedding_batch_size'] = config['embedding_batch_size']
-        kwargs['embedding_mini_batch_size'] = config['embedding_batch_size']
     algo, env = build_pearl(
         config['algo'],
         benchmark.train_envs()[:n_train],
         benchmark.test_sampler,
         num_test_tasks=n_test,
-        device=config['device'],
-        sampler=config['sampler'],
-        n_workers=config['n_workers'],
-        collector=config['collector'],
-        seed=config['seed'],
-        compile_step=config['compile'],
-        precision=config['precision'],
-        **network_sizes(config),
-        **kwargs)
+        **ALGORITHMS[config['algo']].arguments(config))
     return BuiltRun(algo, env, config['batch_size'])
 
 
@@ -226,64 +244,95 @@ def _check_tcl_mql(config: Dict[str, Any], length: int) -> None:
             f'mql.history_length <= {length - 1}')
 
 
-def _build_tcl_mql(config, benchmark, n_train, n_test) -> BuiltRun:
-    """TCL-MQL of a config: MQL's, with the TCL settings."""
-    tcl = dict(tcl_tasks=config['meta_batch_size'],
-               windows_per_task=windows_per_task(
-                   config, config['mql']['history_length']),
-               **{_TCL_ALGO_KWARGS.get(key, key): config[key]
-                  for key in TCL_MQL_KEYS[3:]})  # (after the three above)
-    return _build_mql(config, benchmark, n_train, n_test, **tcl)
+def mql_arguments(config: Dict[str, Any]) -> Dict[str, Any]:
+    """MQL's (TCL-MQL's) arguments of
+    :func:`~tcl_garage.experiment.build_baselines.build_mql` for a config,
+    besides the tasks: a PEARL epoch's env-step budget.
+
+    Args:
+        config (dict): Resolved config.
+
+    Returns:
+        dict: The keyword arguments.
+
+    """
+    kwargs = settings.arguments(config)
+    kwargs.update(net_sizes=(config['net_size'], ) * config['net_layers'],
+                  env_steps_per_task=_env_steps_per_task(config),
+                  **_block(config))
+    return kwargs
 
 
-def _build_mql(config, benchmark, n_train, n_test, **tcl) -> BuiltRun:
-    """MQL (TCL-MQL, given ``tcl``) of a config: a PEARL epoch's env-step
-    budget."""
+def tcl_mql_arguments(config: Dict[str, Any]) -> Dict[str, Any]:
+    """TCL-MQL's arguments: MQL's, with the TCL settings (its windows are
+    one history long).
+
+    Args:
+        config (dict): Resolved config.
+
+    Returns:
+        dict: The keyword arguments.
+
+    """
+    return dict(mql_arguments(config),
+                windows_per_task=windows_per_task(
+                    config, config['mql']['history_length']))
+
+
+def _build_mql(config, benchmark, n_train, n_test) -> BuiltRun:
+    """MQL or TCL-MQL of a config."""
     from tcl_garage.experiment.build_baselines import build_mql
     algo, env = build_mql(
         config['algo'],
         benchmark.train_envs()[:n_train],
         benchmark.test_sampler,
         num_test_tasks=n_test,
-        net_sizes=(config['net_size'], ) * config['net_layers'],
-        seed=config['seed'],
-        sampler=config['sampler'],
-        n_workers=config['n_workers'],
-        device=config['device'],
-        batch_size=config['batch_size'],
-        env_steps_per_task=_env_steps_per_task(config),
-        num_steps_per_epoch=config['num_steps_per_epoch'],
-        num_initial_steps=config['num_initial_steps'],
-        num_tasks_sample=config['num_tasks_sample'],
-        replay_buffer_size=config['replay_buffer_size'],
-        discount=config['discount'],
-        soft_target_tau=config['soft_target_tau'],
-        **_block(config),
-        **tcl)
+        **ALGORITHMS[config['algo']].arguments(config))
     return BuiltRun(algo, env, env.spec.max_episode_length)
 
 
+def oracle_arguments(config: Dict[str, Any]) -> Dict[str, Any]:
+    """The oracle's arguments of
+    :func:`~tcl_garage.experiment.build_baselines.build_oracle` for a
+    config, besides the tasks: a PEARL epoch's budget per epoch.
+
+    Args:
+        config (dict): Resolved config.
+
+    Returns:
+        dict: The keyword arguments.
+
+    """
+    kwargs = settings.arguments(config)
+    kwargs.update(net_sizes=(config['net_size'], ) * config['net_layers'],
+                  env_steps_per_epoch=config['num_tasks_sample'] *
+                  _env_steps_per_task(config),
+                  **_block(config))
+    return kwargs
+
+
 def _build_oracle(config, benchmark, n_train, n_test) -> BuiltRun:
-    """The oracle of a config: a PEARL epoch's budget per epoch."""
+    """The oracle of a config."""
     from tcl_garage.experiment.build_baselines import build_oracle
     algo, env, batch_size = build_oracle(
         benchmark.train_envs()[:n_train],
         benchmark.test_sampler.sample(n_test),
-        seed=config['seed'],
-        net_sizes=(config['net_size'], ) * config['net_layers'],
-        env_steps_per_epoch=config['num_tasks_sample'] *
-        _env_steps_per_task(config),
-        grad_steps_per_epoch=config['num_steps_per_epoch'],
-        min_buffer_size=config['num_initial_steps'],
-        batch_size=config['batch_size'],
-        replay_buffer_size=config['replay_buffer_size'],
-        discount=config['discount'],
-        soft_target_tau=config['soft_target_tau'],
-        policy_lr=config['policy_lr'],
-        qf_lr=config['qf_lr'],
-        device=config['device'],
-        **_block(config))
+        **oracle_arguments(config))
     return BuiltRun(algo, env, batch_size)
+
+
+def block_arguments(config: Dict[str, Any]) -> Dict[str, Any]:
+    """The arguments of a baseline that samples its own tasks (MAML-TRPO,
+    RL2-PPO): its settings (the discount) and its block.
+
+    Args:
+        config (dict): Resolved config.
+
+    Returns:
+        dict: The keyword arguments.
+
+    """
+    return {**settings.arguments(config), **_block(config)}
 
 
 def _block(config: Dict[str, Any]) -> Dict[str, Any]:
@@ -318,8 +367,7 @@ def _build_on_task_samplers(builder: str) -> Callable[..., BuiltRun]:
             benchmark.train_sampler.first(n_train),
             benchmark.test_sampler,
             num_test_tasks=n_test,
-            discount=config['discount'],
-            **_block(config))
+            **block_arguments(config))
         return BuiltRun(algo, env, batch_size)
 
     return build
@@ -331,38 +379,23 @@ def _require_tensorflow() -> None:
     require_tensorflow()
 
 
-_PEARL_FAMILY_KEYS = frozenset(RUN_KEYS + PEARL_KEYS)
-_BASELINE_KEYS = frozenset(RUN_KEYS)
-_MQL_FAMILY_KEYS = frozenset(RUN_KEYS + MQL_KEYS)
-
 #: Every algorithm, by ``--algo`` name; the first is the default.
 ALGORITHMS: Dict[str, Algorithm] = {
     algorithm.name: algorithm
     for algorithm in (
-        Algorithm('tcl-pearl', _build_pearl,
-                  _PEARL_FAMILY_KEYS | frozenset(TCL_KEYS),
+        Algorithm('tcl-pearl', _build_pearl, tcl_pearl_arguments,
                   samplers=('local', 'ray'), check=_check_tcl_pearl),
-        Algorithm('pearl', _build_pearl, _PEARL_FAMILY_KEYS,
+        Algorithm('pearl', _build_pearl, pearl_arguments,
                   samplers=('local', 'ray'), check=_check_pearl),
-        Algorithm('mql', _build_mql, _MQL_FAMILY_KEYS, block='mql',
+        Algorithm('mql', _build_mql, mql_arguments,
                   samplers=('local', 'ray')),
-        Algorithm('tcl-mql', _build_tcl_mql,
-                  _MQL_FAMILY_KEYS | frozenset(TCL_MQL_KEYS), block='mql',
+        Algorithm('tcl-mql', _build_mql, tcl_mql_arguments,
                   samplers=('local', 'ray'), check=_check_tcl_mql),
-        Algorithm('oracle', _build_oracle, _BASELINE_KEYS | {
-            'net_size', 'net_layers', 'batch_size', 'replay_buffer_size',
-            'soft_target_tau', 'policy_lr', 'qf_lr', 'num_tasks_sample',
-            'num_steps_prior', 'num_steps_posterior',
-            'num_extra_rl_steps_posterior', 'num_steps_per_epoch',
-            'num_initial_steps', 'oracle_sac'}, block='oracle_sac'),
-        Algorithm('maml-trpo',
-                  _build_on_task_samplers('build_maml_trpo'),
-                  _BASELINE_KEYS | {'maml_trpo'}, block='maml_trpo',
-                  cpu_only=True),
-        Algorithm('rl2-ppo',
-                  _build_on_task_samplers('build_rl2_ppo'),
-                  _BASELINE_KEYS | {'rl2_ppo'},
-                  block='rl2_ppo', tensorflow=True,
+        Algorithm('oracle', _build_oracle, oracle_arguments),
+        Algorithm('maml-trpo', _build_on_task_samplers('build_maml_trpo'),
+                  block_arguments, cpu_only=True),
+        Algorithm('rl2-ppo', _build_on_task_samplers('build_rl2_ppo'),
+                  block_arguments, tensorflow=True,
                   requirement=_require_tensorflow, cpu_only=True),
     )
 }

@@ -4,7 +4,8 @@ One code path for every launcher, test and demo: give it the training tasks,
 the test task sampler and the sizes, get back the algorithm and the
 environment to hand to garage's ``Trainer``.
 """
-from typing import Sequence, Union
+import inspect
+from typing import Any, Dict, Optional, Sequence, Union
 
 from garage.sampler import LocalSampler, RaySampler
 from garage.torch.policies import TanhGaussianMLPPolicy
@@ -12,6 +13,7 @@ from garage.torch.q_functions import ContinuousMLPQFunction
 
 from tcl_garage import garage_compat
 from tcl_garage.algos import PEARL, PEARLWorker, TCLPEARL
+from tcl_garage.experiment.algorithms import default_arguments
 from tcl_garage.experiment.devices import use_device
 from tcl_garage.sampling import make_env_slots
 
@@ -52,14 +54,41 @@ class SessionRaySampler(RaySampler):
 PEARL_CLASSES = {'pearl': PEARL, 'tcl-pearl': TCLPEARL}
 
 
+def _documented_defaults(algo: type) -> Dict[str, Any]:
+    """The documented defaults of a PEARL class's arguments (the table's),
+    those its constructor takes (garage's own PEARL lacks ours).
+
+    Args:
+        algo (type): The class.
+
+    Returns:
+        dict: Keyword arguments of :func:`build_pearl`.
+
+    """
+    name = 'tcl-pearl' if issubclass(algo, TCLPEARL) else 'pearl'
+    defaults = default_arguments(name, _BUILDER_OWN)
+    parameters = inspect.signature(algo).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return defaults
+    return {key: value for key, value in defaults.items()
+            if key in parameters or key in _BUILDER_SIZES}
+
+
+#: Arguments :func:`build_pearl` gives defaults of its own (this process,
+#: the CPU).
+_BUILDER_OWN = ('device', 'sampler', 'n_workers', 'collector', 'seed')
+#: Arguments :func:`build_pearl` turns into networks.
+_BUILDER_SIZES = ('latent_dim', 'net_sizes', 'encoder_hidden_sizes')
+
+
 def build_pearl(algo: Union[str, type],
                 train_envs: Sequence,
                 test_task_sampler,
                 *,
                 num_test_tasks: int,
-                latent_dim: int,
-                net_sizes: Sequence[int],
-                encoder_hidden_sizes: Sequence[int],
+                latent_dim: Optional[int] = None,
+                net_sizes: Optional[Sequence[int]] = None,
+                encoder_hidden_sizes: Optional[Sequence[int]] = None,
                 device: str = 'cpu',
                 sampler: str = 'local',
                 n_workers: int = 0,
@@ -68,16 +97,24 @@ def build_pearl(algo: Union[str, type],
                 **algo_kwargs):
     """Build PEARL or TCL-PEARL with garage's networks, on a device.
 
+    Every size and setting not given is the documented default (the
+    settings table, :mod:`tcl_garage.experiment.settings`, as
+    ``configs/defaults.yaml`` lists it: meta-batch 16, 2,000 gradient
+    steps an epoch, batch 256, networks of 3 x 300, ...; TCL-PEARL: windows
+    of 64, 2 a task), not garage's. PEARL given ``embedding_batch_size``
+    alone trains its encoder on all of it (``embedding_mini_batch_size``).
+
     Args:
         algo (str or type): ``'pearl'``, ``'tcl-pearl'``, or a PEARL class
             (ours, or garage's own ``garage.torch.algos.PEARL``).
         train_envs (Sequence[EnvUpdate]): One update per training task.
         test_task_sampler (garage.experiment.TaskSampler): Test tasks.
         num_test_tasks (int): Test tasks per evaluation.
-        latent_dim (int): Size of z.
-        net_sizes (Sequence[int]): Hidden sizes of the policy, Q- and value
-            functions.
-        encoder_hidden_sizes (Sequence[int]): Hidden sizes of the encoder.
+        latent_dim (int or None): Size of z.
+        net_sizes (Sequence[int] or None): Hidden sizes of the policy, Q-
+            and value functions.
+        encoder_hidden_sizes (Sequence[int] or None): Hidden sizes of the
+            encoder.
         device (str): ``cpu``, ``cuda`` or ``cuda:<index>``.
         sampler (str): ``local`` (this machine) or ``ray`` (Ray workers;
             call :func:`tcl_garage.garage_compat.ray_init` first to join an
@@ -106,6 +143,18 @@ def build_pearl(algo: Union[str, type],
             raise ValueError(f'unknown algorithm {algo!r}: choose one of '
                              f'{", ".join(PEARL_CLASSES)}')
         algo = PEARL_CLASSES[algo]
+    given = dict(algo_kwargs,
+                 **{key: value for key, value in (
+                     ('latent_dim', latent_dim), ('net_sizes', net_sizes),
+                     ('encoder_hidden_sizes', encoder_hidden_sizes))
+                    if value is not None})
+    if 'embedding_batch_size' in given:
+        given.setdefault('embedding_mini_batch_size',
+                         given['embedding_batch_size'])
+    algo_kwargs = {**_documented_defaults(algo), **given}
+    latent_dim = algo_kwargs.pop('latent_dim')
+    net_sizes = algo_kwargs.pop('net_sizes')
+    encoder_hidden_sizes = algo_kwargs.pop('encoder_hidden_sizes')
     env = train_envs[0]()
     augmented_spec = algo.augment_env_spec(env, latent_dim)
     qf = ContinuousMLPQFunction(env_spec=augmented_spec,

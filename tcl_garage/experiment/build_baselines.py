@@ -10,7 +10,11 @@ The counterpart of :mod:`tcl_garage.experiment.build` for the methods TCL-PEARL 
 compared with; the launchers reach both through ``--algo``. Each builder
 returns the algorithm, the environment for ``Trainer.setup`` and the
 ``batch_size`` to give ``Trainer.train`` (env steps per sampling call).
+An argument not given is the documented default (the settings table,
+:mod:`tcl_garage.experiment.settings`, as ``configs/defaults.yaml`` lists
+it).
 """
+import inspect
 from typing import Optional, Sequence, Tuple
 
 from garage.experiment import MetaEvaluator
@@ -26,6 +30,7 @@ import torch
 from tcl_garage.algos.mql import ContextActor, ContextCritic, MQL
 from tcl_garage.algos.oracle import OracleSAC
 from tcl_garage.algos.tcl_mql import TCLMQL
+from tcl_garage.experiment.algorithms import default_arguments
 from tcl_garage.experiment.devices import use_device
 from tcl_garage.envs.task_vector import TaskVectorEnv
 from tcl_garage.envs.tasks import ResamplingTaskSampler, WrappedTaskSampler
@@ -33,23 +38,28 @@ from tcl_garage.sampling import make_env_slots
 
 #: The MQL classes :func:`build_mql` builds, by ``algo`` name.
 MQL_CLASSES = {'mql': MQL, 'tcl-mql': TCLMQL}
+#: The documented defaults of the builders' arguments.
+_ORACLE = default_arguments('oracle')
+_MQL = default_arguments('mql')
+_MAML = default_arguments('maml-trpo')
+_RL2 = default_arguments('rl2-ppo')
 
 
 def build_oracle(train_envs: Sequence,
                  test_task_updates: Sequence,
                  *,
-                 seed: int,
-                 net_sizes: Sequence[int],
-                 env_steps_per_epoch: int,
-                 grad_steps_per_epoch: int,
-                 min_buffer_size: int,
-                 batch_size: int,
-                 replay_buffer_size: int,
-                 discount: float,
-                 soft_target_tau: float,
-                 policy_lr: float,
-                 qf_lr: float,
-                 reward_scale: float,
+                 seed: int = _ORACLE['seed'],
+                 net_sizes: Sequence[int] = _ORACLE['net_sizes'],
+                 env_steps_per_epoch: int = _ORACLE['env_steps_per_epoch'],
+                 grad_steps_per_epoch: int = _ORACLE['grad_steps_per_epoch'],
+                 min_buffer_size: int = _ORACLE['min_buffer_size'],
+                 batch_size: int = _ORACLE['batch_size'],
+                 replay_buffer_size: int = _ORACLE['replay_buffer_size'],
+                 discount: float = _ORACLE['discount'],
+                 soft_target_tau: float = _ORACLE['soft_target_tau'],
+                 policy_lr: float = _ORACLE['policy_lr'],
+                 qf_lr: float = _ORACLE['qf_lr'],
+                 reward_scale: float = _ORACLE['reward_scale'],
                  device: str = 'cpu') -> Tuple[OracleSAC, TaskVectorEnv, int]:
     """SAC on all training tasks, the task vector in its observations.
 
@@ -122,13 +132,14 @@ def build_mql(algo: str,
               test_task_sampler,
               *,
               num_test_tasks: int,
-              net_sizes: Sequence[int],
-              history_length: int,
-              context_size: int,
-              seed: int,
-              env_steps_per_task: int,
-              num_steps_per_epoch: int,
-              updates_per_episode: Optional[int] = None,
+              net_sizes: Sequence[int] = _MQL['net_sizes'],
+              history_length: int = _MQL['history_length'],
+              context_size: int = _MQL['context_size'],
+              seed: int = _MQL['seed'],
+              env_steps_per_task: int = _MQL['env_steps_per_task'],
+              num_steps_per_epoch: int = _MQL['num_steps_per_epoch'],
+              updates_per_episode: Optional[int] = _MQL[
+                  'updates_per_episode'],
               sampler: str = 'local',
               n_workers: int = 0,
               device: str = 'cpu',
@@ -159,7 +170,9 @@ def build_mql(algo: str,
         sampler (str): ``local`` or ``ray`` (where the environments live).
         n_workers (int): Environment workers (0: this process).
         device (str): ``cpu``, ``cuda`` or ``cuda:<index>``.
-        **algo_kwargs: Other arguments of the algorithm.
+        **algo_kwargs: Other arguments of the algorithm (the documented
+            defaults of the others: ``configs/defaults.yaml``'s ``mql``
+            block, ``batch_size``, ...; TCL-MQL's TCL settings).
 
     Returns:
         tuple: The algorithm and one environment (for ``Trainer.setup``).
@@ -171,6 +184,8 @@ def build_mql(algo: str,
     if algo not in MQL_CLASSES:
         raise ValueError(f'unknown algorithm {algo!r}: choose one of '
                          f'{", ".join(MQL_CLASSES)}')
+    explicit = tuple(inspect.signature(build_mql).parameters)
+    algo_kwargs = {**default_arguments(algo, explicit), **algo_kwargs}
     env = train_envs[0]()
     spec = env.spec
     obs_dim = int(spec.observation_space.flat_dim)
@@ -204,14 +219,15 @@ def build_maml_trpo(train_task_sampler: TaskSampler,
                     test_task_sampler: TaskSampler,
                     *,
                     num_test_tasks: int,
-                    hidden_sizes: Sequence[int],
-                    meta_batch_size: int,
-                    episodes_per_task: int,
-                    inner_lr: float,
-                    max_kl_step: float,
-                    num_grad_updates: int,
-                    discount: float,
-                    gae_lambda: float,
+                    hidden_sizes: Sequence[int] = tuple(
+                        _MAML['hidden_sizes']),
+                    meta_batch_size: int = _MAML['meta_batch_size'],
+                    episodes_per_task: int = _MAML['episodes_per_task'],
+                    inner_lr: float = _MAML['inner_lr'],
+                    max_kl_step: float = _MAML['max_kl_step'],
+                    num_grad_updates: int = _MAML['num_grad_updates'],
+                    discount: float = _MAML['discount'],
+                    gae_lambda: float = _MAML['gae_lambda'],
                     device: str = 'cpu'):
     """MAML-TRPO (Finn et al., 2017) with garage's ``MAMLTRPO``.
 
@@ -309,16 +325,16 @@ def build_rl2_ppo(train_task_sampler: TaskSampler,
                   test_task_sampler: TaskSampler,
                   *,
                   num_test_tasks: int,
-                  hidden_size: int,
-                  meta_batch_size: int,
-                  episodes_per_trial: int,
-                  discount: float,
-                  gae_lambda: float,
-                  lr_clip_range: float,
-                  policy_ent_coeff: float,
-                  learning_rate: float,
-                  minibatch_size: int,
-                  optimization_epochs: int):
+                  hidden_size: int = _RL2['hidden_size'],
+                  meta_batch_size: int = _RL2['meta_batch_size'],
+                  episodes_per_trial: int = _RL2['episodes_per_trial'],
+                  discount: float = _RL2['discount'],
+                  gae_lambda: float = _RL2['gae_lambda'],
+                  lr_clip_range: float = _RL2['lr_clip_range'],
+                  policy_ent_coeff: float = _RL2['policy_ent_coeff'],
+                  learning_rate: float = _RL2['learning_rate'],
+                  minibatch_size: int = _RL2['minibatch_size'],
+                  optimization_epochs: int = _RL2['optimization_epochs']):
     """RL2 (Duan et al., 2016) trained with PPO: garage's TensorFlow
     ``RL2PPO`` with a GRU policy, as in garage's examples.
 

@@ -42,10 +42,11 @@ def parse_args(argv: Optional[Sequence[str]], benchmark: Optional[str]):
         parser.add_argument('--env', required=True,
                             help='Meta-World v3 name, e.g. push-v3')
     elif benchmark is None:
-        from tcl_garage.envs import BENCHMARK_NAMES
+        from tcl_garage.envs import benchmark_names
         parser.add_argument(
             'benchmark', nargs='?',
-            help=f'one of {", ".join(BENCHMARK_NAMES)} (e.g. ml1/push-v3)')
+            help=f'one of {", ".join(benchmark_names())} (e.g. ml1/push-v3)'
+            ', or one registered by a module of $TCL_GARAGE_BENCHMARKS')
     parser.add_argument('--algo', choices=ALGORITHMS)
     parser.add_argument('--seed', type=int)
     parser.add_argument('--device', help='cpu, cuda or cuda:<index>')
@@ -159,9 +160,9 @@ def _config_from_command_line(args, benchmark: Optional[str]):
     else:
         name = benchmark or args.benchmark
     if name is None:
-        from tcl_garage.envs import BENCHMARK_NAMES
+        from tcl_garage.envs import benchmark_names
         raise ConfigError('benchmark: missing; give one of '
-                          f'{", ".join(BENCHMARK_NAMES)}, or --resume DIR')
+                          f'{", ".join(benchmark_names())}, or --resume DIR')
     if name.startswith('ml1/'):
         from tcl_garage.envs.metaworld_ml1 import check_env_name
         check_env_name(name[len('ml1/'):])

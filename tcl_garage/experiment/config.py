@@ -1,33 +1,30 @@
 """Experiment configs: defaults, a benchmark's differences, overrides.
 
-Resolution order (later wins): ``configs/defaults.yaml``; the benchmark's
-file (``configs/<family>.yaml`` or ``configs/ml1.yaml`` and its
-``env_overrides`` entry); the file's section named after the algorithm; a
-profile (``configs/profiles/<name>.yaml``); ``key=value`` overrides
-(``block.key=value`` inside a baseline's block). Every key must exist in the
-defaults, every value must have its type and lie in its range
-(:data:`RANGES`), and the keys must agree with each other, with the
-benchmark and with the algorithm: :func:`load_config` checks all of it
-before anything is built.
+Resolution order (later wins): the defaults (the settings table,
+:mod:`tcl_garage.experiment.settings`, written out as
+``configs/defaults.yaml``; a ``defaults.yaml`` in another configs folder
+is applied over them); the benchmark's file (``configs/<family>.yaml``,
+``configs/ml1.yaml`` and its ``env_overrides`` entry, or the file a
+registered benchmark names, :func:`tcl_garage.envs.register_benchmark`);
+the file's section named after the algorithm; a profile
+(``configs/profiles/<name>.yaml``); ``key=value`` overrides
+(``block.key=value`` inside a baseline's block). Every key must be a
+setting, every value must have its type and lie in its range or choices
+(the table's), and the keys must agree with each other, with the benchmark
+and with the algorithm: :func:`load_config` checks all of it before
+anything is built.
 """
 import copy
-import math
 import pathlib
 from typing import Any, Dict, Iterable, Optional
 
 import yaml
 
+from tcl_garage.experiment import settings
 from tcl_garage.experiment.algorithms import ALGORITHMS
-from tcl_garage.tcl.loss import NEGATIVES
-from tcl_garage.tcl.windows import POSITIVES
 
 #: The configs folder at the repository root.
 CONFIG_DIR = pathlib.Path(__file__).resolve().parents[2] / 'configs'
-#: Keys whose default is null, and the type their values must have.
-_NULLABLE_TYPES = {'benchmark': str, 'reward_function_version': str}
-#: Keys whose default is a value but which may be set to null (its meaning
-#: is in configs/defaults.yaml).
-_ALSO_NULL = {'updates_per_episode'}
 
 
 class ConfigError(ValueError):
@@ -56,39 +53,54 @@ def _read(path: pathlib.Path) -> Dict[str, Any]:
     return data
 
 
-def config_file_for(benchmark: str, config_dir: pathlib.Path) -> pathlib.Path:
+def config_file_for(benchmark: str,
+                    config_dir: pathlib.Path) -> Optional[pathlib.Path]:
     """The config file of a benchmark name.
 
+    ``<config_dir>/<name>.yaml`` (``ml1.yaml`` for ``ml1/<env>``) where it
+    exists, else the file its registration names (None: it has none, the
+    defaults serve).
+
     Args:
-        benchmark (str): ``cheetah-vel``, ... or ``ml1/<env>``.
+        benchmark (str): ``cheetah-vel``, ..., ``ml1/<env>`` or a registered
+            name.
         config_dir (pathlib.Path): The configs folder.
 
     Returns:
-        pathlib.Path: The file.
+        pathlib.Path or None: The file.
 
     Raises:
-        ConfigError: If there is none, naming the valid benchmarks.
+        ConfigError: If the benchmark is neither, naming the valid ones.
 
     """
     name = 'ml1' if benchmark.startswith('ml1/') else benchmark
     path = config_dir / f'{name}.yaml'
-    if not path.is_file():
-        known = sorted(p.stem for p in config_dir.glob('*.yaml')
-                       if p.stem != 'defaults')
-        raise ConfigError(f'unknown benchmark {benchmark!r}: configs exist '
-                          f'for {", ".join(known)} (ml1 as ml1/<env>)')
-    return path
+    if path.is_file() and name != 'defaults':
+        return path
+    from tcl_garage.envs.benchmarks import registered_benchmark
+    spec = registered_benchmark(benchmark)
+    if spec is not None:
+        return spec.config_file
+    known = sorted(p.stem for p in config_dir.glob('*.yaml')
+                   if p.stem != 'defaults')
+    from tcl_garage.envs.benchmarks import registered_names
+    raise ConfigError(f'unknown benchmark {benchmark!r}: configs exist '
+                      f'for {", ".join(known)} (ml1 as ml1/<env>); '
+                      'registered: '
+                      f'{", ".join(registered_names()) or "none"} (add '
+                      'yours with tcl_garage.envs.register_benchmark in a '
+                      'module named by $TCL_GARAGE_BENCHMARKS)')
 
 
-def check_value(key: str, value: Any, defaults: Dict[str, Any],
-                where: str) -> Any:
-    """Check a key is known and its value has the default's type.
+def check_value(key: str, value: Any, where: str,
+                block: Optional[str] = None) -> Any:
+    """Check a key is a setting and its value has the setting's type.
 
     Args:
-        key (str): The key.
+        key (str): The key (inside ``block``, if given).
         value (object): Its value.
-        defaults (dict): The defaults.
         where (str): Where the value came from, for the message.
+        block (str or None): The block holding the key.
 
     Returns:
         object: The value (ints accepted for floats, as floats).
@@ -97,20 +109,22 @@ def check_value(key: str, value: Any, defaults: Dict[str, Any],
         ConfigError: Naming the key and the fix.
 
     """
-    if key not in defaults:
+    name = f'{block}.{key}' if block else key
+    if block is None and key in settings.BLOCKS:  # check each of its keys
+        if not isinstance(value, dict):
+            keys = [n.partition('.')[2] for n in settings.SETTINGS
+                    if n.startswith(f'{key}.')]
+            raise ConfigError(f'{key}={value!r}: must be a mapping of '
+                              f'{", ".join(keys)} (in {where}); set one '
+                              f'with --set {key}.<key>=<value>')
+        return {item_key: check_value(item_key, item, f'{where} {key}', key)
+                for item_key, item in value.items()}
+    setting = settings.SETTINGS.get(name)
+    if setting is None:
         raise ConfigError(f'{key}={value!r}: unknown config key (in {where}); '
                           'use a key of configs/defaults.yaml')
-    default = defaults[key]
-    if isinstance(default, dict):  # a block: check each of its keys
-        if not isinstance(value, dict):
-            raise ConfigError(f'{key}={value!r}: must be a mapping of '
-                              f'{", ".join(default)} (in {where}); set one '
-                              f'with --set {key}.<key>=<value>')
-        return {name: check_value(name, item, default, f'{where} {key}')
-                for name, item in value.items()}
-    expected = (_NULLABLE_TYPES.get(key, int)
-                if default is None else type(default))
-    if value is None and (default is None or key in _ALSO_NULL):
+    expected = setting.value_type
+    if value is None and setting.may_be_null:
         return value
     if expected is float and isinstance(value, int) and not isinstance(
             value, bool):
@@ -123,19 +137,18 @@ def check_value(key: str, value: Any, defaults: Dict[str, Any],
 
 
 def _apply(config: Dict[str, Any], updates: Dict[str, Any],
-           defaults: Dict[str, Any], where: str) -> None:
+           where: str) -> None:
     """Update config with checked values.
 
     Args:
         config (dict): Updated in place.
         updates (dict): New values.
-        defaults (dict): The defaults.
         where (str): Source, for messages.
 
     """
     for key, value in updates.items():
-        checked = check_value(key, value, defaults, where)
-        if isinstance(defaults[key], dict):
+        checked = check_value(key, value, where)
+        if key in settings.BLOCKS:
             config[key] = {**config[key], **checked}  # a block merges
         else:
             config[key] = checked
@@ -175,13 +188,16 @@ def load_config(benchmark: str,
     """Resolve the config of one run.
 
     Args:
-        benchmark (str): ``cheetah-vel``, ... or ``ml1/<env>``.
-        algo (str or None): ``tcl-pearl`` or ``pearl``; None keeps the
-            config's.
+        benchmark (str): ``cheetah-vel``, ..., ``ml1/<env>`` or a registered
+            benchmark (:func:`tcl_garage.envs.register_benchmark`).
+        algo (str or None): An algorithm of
+            :data:`~tcl_garage.experiment.algorithms.ALGORITHMS`; None
+            keeps the config's.
         profile (str or None): A profile name (``smoke``, ``demo``).
         overrides (dict or None): Final ``key: value`` overrides.
         config_dir (pathlib.Path or None): Configs folder (default
-            :data:`CONFIG_DIR`).
+            :data:`CONFIG_DIR`): its ``<benchmark>.yaml``, ``defaults.yaml``
+            and ``profiles/`` come first, the library's serve otherwise.
 
     Returns:
         dict: Every key of the defaults, resolved.
@@ -197,119 +213,78 @@ def load_config(benchmark: str,
     if 'benchmark' in overrides:
         raise ConfigError('the benchmark is chosen by the launcher, not '
                           '--set: run experiments/<benchmark>.py')
-    defaults = _read(config_dir / 'defaults.yaml')
-    config = copy.deepcopy(defaults)
+    config = settings.defaults()
+    if config_dir != CONFIG_DIR and (config_dir / 'defaults.yaml').is_file():
+        _apply(config, _read(config_dir / 'defaults.yaml'), 'defaults.yaml')
     path = config_file_for(benchmark, config_dir)
-    family = _read(path)
+    family = _read(path) if path is not None else {}
+    where = path.name if path is not None else benchmark
     # A section named after an algorithm holds that algorithm's values; a
-    # name that is also a block of the defaults (mql: MQL's and TCL-MQL's
-    # block) is the block.
+    # name that is also a block (mql: MQL's and TCL-MQL's block) is the
+    # block.
     sections = {name: family.pop(name, None) or {} for name in ALGORITHMS
-                if not isinstance(defaults.get(name), dict)}
+                if name not in settings.BLOCKS}
     env_overrides = family.pop('env_overrides', None) or {}
-    _apply(config, family, defaults, path.name)
+    _apply(config, family, where)
+    config['benchmark'] = benchmark
     if benchmark.startswith('ml1/'):
-        config['benchmark'] = benchmark
         env_name = benchmark[len('ml1/'):]
-        _apply(config, env_overrides.get(env_name, {}), defaults,
-               f'{path.name} env_overrides.{env_name}')
+        _apply(config, env_overrides.get(env_name, {}),
+               f'{where} env_overrides.{env_name}')
     if algo is not None:
         config['algo'] = algo
     if config['algo'] not in ALGORITHMS:
         raise ConfigError(f'algo={config["algo"]!r}: unknown algorithm; '
                           f'choose one of {", ".join(ALGORITHMS)}')
-    _apply(config, sections.get(config['algo'], {}), defaults,
-           f'{path.name} section {config["algo"]}')
+    _apply(config, sections.get(config['algo'], {}),
+           f'{where} section {config["algo"]}')
     if profile is not None:
-        profile_path = config_dir / 'profiles' / f'{profile}.yaml'
-        if not profile_path.is_file():
-            known = sorted(p.stem for p in profile_path.parent.glob('*.yaml'))
-            raise ConfigError(f'unknown profile {profile!r}: choose one of '
-                              f'{", ".join(known)}')
-        _apply(config, _read(profile_path), defaults, profile_path.name)
+        profile_path = _profile_file(profile, config_dir)
+        _apply(config, _read(profile_path), profile_path.name)
         # A profile's task counts are caps ("at most"), for any benchmark.
         for key, available in zip(('num_train_tasks', 'num_test_tasks'),
                                   _facts(config['benchmark'])[:2]):
             if config[key] is not None:
                 config[key] = min(config[key], available)
-    _apply(config, overrides, defaults, '--set')
+    _apply(config, overrides, '--set')
     _check_used_by_algorithm(overrides, config['algo'])
     check_ranges(config)
     return config
 
 
-def _at_least(low):
-    return lambda v: v >= low, f'must be >= {low}'
-
-
-_POSITIVE = (lambda v: v > 0, 'must be > 0')
-_NON_NEGATIVE = (lambda v: v >= 0, 'must be >= 0')
-_RATE = (lambda v: 0 < v <= 1, 'must lie in (0, 1]')
-_UNIT = (lambda v: 0 <= v <= 1, 'must lie in [0, 1]')
-_SIZES = (lambda v: len(v) >= 1 and all(
-    isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in v),
-          'must be a list of one or more sizes >= 1')
-
-#: The allowed range of every numeric key (``block.key`` inside a block):
-#: (test, what it must be).
-RANGES = {
-    **{key: _at_least(1) for key in (
-        'epochs', 'latent_dim', 'net_size', 'net_layers',
-        'encoder_hidden_size', 'encoder_layers', 'meta_batch_size',
-        'batch_size', 'embedding_batch_size', 'num_steps_per_epoch',
-        'num_initial_steps', 'num_exploration_episodes',
-        'replay_buffer_size', 'window_size', 'windows_per_task',
-        'num_train_tasks', 'num_test_tasks', 'maml_trpo.meta_batch_size',
-        'maml_trpo.episodes_per_task', 'maml_trpo.num_grad_updates',
-        'rl2_ppo.hidden_size', 'rl2_ppo.meta_batch_size',
-        'rl2_ppo.episodes_per_trial', 'rl2_ppo.minibatch_size',
-        'rl2_ppo.optimization_epochs', 'mql.history_length',
-        'mql.context_size', 'mql.updates_per_episode',
-        'mql.policy_update_every', 'mql.exploration_episodes',
-        'mql.classifier_sample_mult')},
-    'max_episode_length': _at_least(2),
-    'seed': (lambda v: 0 <= v < 2**32, 'must lie in [0, 2**32)'),
-    **{key: _NON_NEGATIVE for key in (
-        'n_workers', 'num_tasks_sample', 'num_steps_prior',
-        'num_steps_posterior', 'num_extra_rl_steps_posterior', 'kl_lambda',
-        'contrastive_loss_scale', 'rl2_ppo.policy_ent_coeff',
-        'mql.exploration_noise', 'mql.policy_noise', 'mql.noise_clip',
-        'mql.plain_adaptation_steps', 'mql.weighted_adaptation_steps',
-        'mql.proximal_coef')},
-    **{key: _POSITIVE for key in (
-        'reward_scale', 'policy_lr', 'qf_lr', 'vf_lr', 'context_lr',
-        'temperature', 'oracle_sac.reward_scale', 'maml_trpo.inner_lr',
-        'maml_trpo.max_kl_step', 'rl2_ppo.lr_clip_range',
-        'rl2_ppo.learning_rate', 'mql.lr', 'mql.beta_clip',
-        'mql.logistic_c')},
-    **{key: _RATE for key in ('key_encoder_tau', 'soft_target_tau',
-                              'discount')},
-    **{key: _UNIT for key in ('maml_trpo.gae_lambda', 'rl2_ppo.gae_lambda')},
-    'maml_trpo.hidden_sizes': _SIZES,
-}
-#: Values a key may take (None is always allowed for nullable keys).
-CHOICES = {
-    'sampler': ('local', 'ray'),
-    'collector': ('vectorised', 'sequential'),
-    'reward_function_version': ('v1', 'v2'),
-    'tcl_positive': POSITIVES,
-    'tcl_negatives': NEGATIVES,
-}
-
-
-def _value(config: Dict[str, Any], key: str) -> Any:
-    """A config value by name, ``block.key`` inside a block.
+def _profile_file(profile: str, config_dir: pathlib.Path) -> pathlib.Path:
+    """A profile's file: the configs folder's, else the library's.
 
     Args:
-        config (dict): Resolved config.
-        key (str): The name.
+        profile (str): Its name.
+        config_dir (pathlib.Path): The configs folder.
 
     Returns:
-        object: The value.
+        pathlib.Path: The file.
+
+    Raises:
+        ConfigError: If neither has it, naming the profiles.
 
     """
-    block, dot, name = key.partition('.')
-    return config[block][name] if dot else config[block]
+    folders = [config_dir / 'profiles', CONFIG_DIR / 'profiles']
+    for folder in folders:
+        if (folder / f'{profile}.yaml').is_file():
+            return folder / f'{profile}.yaml'
+    known = sorted({p.stem for folder in folders
+                    for p in folder.glob('*.yaml')})
+    raise ConfigError(f'unknown profile {profile!r}: choose one of '
+                      f'{", ".join(known)}')
+
+
+#: The allowed range of every numeric key (``block.key`` inside a block):
+#: (test, what it must be); a view of the settings table.
+RANGES = {name: setting.rule for name, setting in settings.SETTINGS.items()
+          if setting.rule is not None}
+#: Values a key may take (None is always allowed for nullable keys); a view
+#: of the settings table.
+CHOICES = {name: setting.choices
+           for name, setting in settings.SETTINGS.items()
+           if setting.choices is not None}
 
 
 def _facts(benchmark: str):
@@ -363,19 +338,11 @@ def check_ranges(config: Dict[str, Any]) -> None:
         ConfigError: ``<key>=<value>: <what is wrong>; <what to do>``.
 
     """
-    for key, (test, rule) in RANGES.items():
-        value = _value(config, key)
-        if value is None:
-            continue
-        if isinstance(value, float) and not math.isfinite(value) or (
-                not test(value)):
-            raise ConfigError(f'{key}={value!r}: {rule}; set it with '
-                              f'--set {key}=<value> (see configs/'
-                              'defaults.yaml)')
-    for key, allowed in CHOICES.items():
-        if config[key] is not None and config[key] not in allowed:
-            raise ConfigError(f'{key}={config[key]!r}: not one of '
-                              f'{", ".join(allowed)}; choose one of those')
+    for check in (settings.check_range, settings.check_choice):
+        for name in settings.SETTINGS:
+            problem = check(name, settings.value_of(config, name))
+            if problem is not None:
+                raise ConfigError(problem)
     n_train, n_test, length = _facts(config['benchmark'])
     for key, available in (('num_train_tasks', n_train),
                            ('num_test_tasks', n_test)):
@@ -393,9 +360,11 @@ def check_ranges(config: Dict[str, Any]) -> None:
     algo = config['algo']
     row = ALGORITHMS[algo]
     if config['sampler'] not in row.samplers:
+        ray = [name for name, other in ALGORITHMS.items()
+               if 'ray' in other.samplers]
         raise ConfigError(f'sampler={config["sampler"]}: {algo} samples in '
                           'this process; use --sampler local (ray is for '
-                          'PEARL and TCL-PEARL)')
+                          f'{", ".join(ray)})')
     if config['sampler'] == 'ray' and config['n_workers'] < 1:
         raise ConfigError('n_workers=0: Ray needs at least 1 worker; set '
                           '--n-workers N')

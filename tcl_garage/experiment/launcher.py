@@ -137,7 +137,8 @@ def run(config: Dict[str, Any],
     @wrap_experiment(log_dir=log_dir,
                      snapshot_mode='last',
                      archive_launch_repo=False)
-    def tcl_garage_experiment(ctxt, config):
+    def tcl_garage_experiment(ctxt, config, benchmark_module=None):
+        del benchmark_module  # recorded in variant.json for --resume
         used['dir'] = ctxt.snapshot_dir
         if quiet:
             logger.remove_output_type(StdOutput)
@@ -153,7 +154,10 @@ def run(config: Dict[str, Any],
             _train(train, config, ctxt.snapshot_dir, start_epoch=0)
 
     try:
-        tcl_garage_experiment(config=config)
+        # A registered benchmark's module goes into variant.json, so that
+        # --resume and the analysis import it in a new process.
+        tcl_garage_experiment(config=config,
+                              **rundir.benchmark_module_entry(config))
     except BaseException:
         # garage removes its log outputs only when the run succeeds; drop
         # them now, so they close here and not at interpreter exit.

@@ -3,7 +3,9 @@
 A run directory holds garage's outputs: ``debug.log``, TensorBoard events,
 :data:`PROGRESS` (one row per epoch), :data:`VARIANT` (the resolved config,
 under ``config``), :data:`SNAPSHOT` (the last snapshot) and :data:`MACHINE`
-(the machine of each start, :mod:`tcl_garage.experiment.machine`). Runs go to
+(the machine of each start, :mod:`tcl_garage.experiment.machine`); a run on
+a registered benchmark also records, under :data:`BENCHMARK_MODULE`, the
+module that registers it, imported by :func:`read_config`. Runs go to
 ``<runs dir>/<benchmark>/<algo>/seed<seed>`` by default (``ml1/push-v3``
 nests). The launcher, the sweep and the analysis read directories through
 these functions, and learn a run's benchmark through :func:`read_benchmark`.
@@ -25,6 +27,9 @@ RECORD_PROGRESS = 'record.csv'
 #: One entry per start of the run (new, then each resume): the machine it
 #: trained on (:func:`tcl_garage.experiment.machine.describe_machine`).
 MACHINE = 'machine.json'
+#: The key of :data:`VARIANT` naming the module that registers the run's
+#: benchmark (a registered benchmark's run only).
+BENCHMARK_MODULE = 'benchmark_module'
 #: Where runs go by default.
 DEFAULT_RUNS_DIR = 'runs'
 
@@ -71,7 +76,30 @@ def read_config(run_dir: PathLike) -> Dict[str, Any]:
     if 'config' not in variant:
         raise ValueError(f'{path} holds no config: tcl_garage did not make '
                          'this run')
+    if variant.get(BENCHMARK_MODULE):  # a registered benchmark's
+        from tcl_garage.envs.benchmarks import import_benchmark_modules
+        import_benchmark_modules(variant[BENCHMARK_MODULE])
     return variant['config']
+
+
+def benchmark_module_entry(config: Dict[str, Any]) -> Dict[str, str]:
+    """What :data:`VARIANT` records beside the config of a run on a
+    registered benchmark: the module that registers it
+    (:func:`tcl_garage.envs.register_benchmark`), imported again by
+    :func:`read_config`; nothing for a built-in benchmark.
+
+    Args:
+        config (dict): Resolved config.
+
+    Returns:
+        dict: ``{BENCHMARK_MODULE: module}`` or ``{}``.
+
+    """
+    from tcl_garage.envs.benchmarks import registered_benchmark
+    spec = registered_benchmark(config['benchmark'])
+    if spec is None or spec.module is None:
+        return {}
+    return {BENCHMARK_MODULE: spec.module}
 
 
 def progress_file(run_dir: PathLike) -> pathlib.Path:
