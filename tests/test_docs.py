@@ -15,9 +15,15 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = ROOT / 'README.md'
+#: Tutorials whose blocks build on each other: each page's own test runs
+#: all of its blocks in order, so they are not run one by one here.
+TUTORIALS = {
+    'tutorial-own-benchmark.md': 'tests/test_tutorial_own_benchmark.py',
+}
 #: The pages whose code blocks are checked: the README and the site's pages
 #: (docs/results/'s record folders are data, not pages).
-PAGES = [README, *sorted((ROOT / 'docs').glob('*.md'))]
+PAGES = [README, *sorted(page for page in (ROOT / 'docs').glob('*.md')
+                         if page.name not in TUTORIALS)]
 ILLUSTRATIVE = '<!-- illustrative -->'
 FENCE = re.compile(r'^(\s*)```(\S*)\s*$')
 
@@ -116,6 +122,8 @@ def test_every_code_block_runs_here_or_is_marked_illustrative():
         f'{ILLUSTRATIVE} on the line before its fence, or make it runnable '
         '(a Python example at smoke size, a --help command):\n'
         + '\n'.join(unmarked))
+    for test in TUTORIALS.values():  # the tutorials' blocks run there
+        assert (ROOT / test).is_file(), test
     # The collection itself finds what the pages hold.
     assert len(PYTHON) >= 6 and len(SHELL) >= 2
     assert any(b.page == README and b.language == 'python' for b in PYTHON)
