@@ -2,7 +2,8 @@
 
 Names: ``cheetah-vel``, ``cheetah-dir``, ``ant-dir``, ``ant-goal``,
 ``humanoid-dir``, ``walker-rand-params`` (MuJoCo Controls), ``ml1/<env>``
-(Meta-World ML1, e.g. ``ml1/push-v3``) and ``point`` (PEARL's point robot,
+(Meta-World ML1, e.g. ``ml1/push-v3``), ``ml10`` and ``ml45`` (Meta-World's
+held-out classes) and ``point`` (PEARL's point robot,
 the small, fast one of the demo and the tests).
 """
 import dataclasses
@@ -15,12 +16,15 @@ from tcl_garage.envs.metaworld_ml1 import (check_env_name,
                                            ML1_NUM_TEST_TASKS,
                                            ML1_NUM_TRAIN_TASKS,
                                            MetaWorldML1Env, ml1_tasks)
+from tcl_garage.envs.metaworld_ml import (ML_BENCHMARKS, ml_samplers,
+                                          ml_task_counts)
 from tcl_garage.envs.mujoco_tasks import (MUJOCO_FAMILIES,
                                           MUJOCO_MAX_EPISODE_LENGTH)
 from tcl_garage.envs.point import PointTaskEnv, POINT_MAX_EPISODE_LENGTH
 from tcl_garage.envs.tasks import FixedTaskSampler
 
-BENCHMARK_NAMES = (*MUJOCO_FAMILIES, 'ml1/<env>', 'point')
+BENCHMARK_NAMES = (*MUJOCO_FAMILIES, 'ml1/<env>', *ML_BENCHMARKS,
+                   'point')
 #: Training and test tasks of ``point``.
 _POINT_TASKS = (40, 10)
 
@@ -98,6 +102,9 @@ def make_benchmark(name: str,
         raise ValueError(f'reward_function_version={reward_function_version}'
                          f': only Meta-World ML1 has reward versions, not '
                          f'{name}; leave it unset')
+    if name in ML_BENCHMARKS:
+        return Benchmark(name, *ml_samplers(name, seed, length), n_train,
+                         n_test, length)
     if name == 'point':
         if length != POINT_MAX_EPISODE_LENGTH:
             raise ValueError('point tasks have a fixed episode length of '
@@ -139,6 +146,8 @@ def benchmark_facts(name: str) -> Tuple[int, int, int]:
         check_env_name(name[len('ml1/'):])
         return (ML1_NUM_TRAIN_TASKS, ML1_NUM_TEST_TASKS,
                 METAWORLD_MAX_EPISODE_LENGTH)
+    if name in ML_BENCHMARKS:
+        return (*ml_task_counts(name), METAWORLD_MAX_EPISODE_LENGTH)
     if name == 'point':
         return (*_POINT_TASKS, POINT_MAX_EPISODE_LENGTH)
     if name not in MUJOCO_FAMILIES:
