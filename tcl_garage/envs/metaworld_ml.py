@@ -78,7 +78,7 @@ def ml_task_counts(name: str) -> Tuple[int, int]:
 
 
 @contextlib.contextmanager
-def _no_arm_placement():
+def goal_draws_only():
     """Skip the arm placement of Meta-World's resets while tasks are drawn.
 
     ``_reset_hand`` steps the simulator with the arm's mocap (which also
@@ -119,7 +119,7 @@ def build_metaworld_benchmark(name: str, seed: int,
     check_ml_name(name)
     state = np.random.get_state()  # Meta-World restores it; be sure
     try:
-        with _no_arm_placement() if fast else contextlib.nullcontext():
+        with goal_draws_only() if fast else contextlib.nullcontext():
             return ML_BENCHMARKS[name](seed=int(seed))
     finally:
         np.random.set_state(state)
@@ -229,6 +229,12 @@ class MetaWorldMLEnv(MetaWorldML1Env):
         ``info`` as ``task_name``."""
         info['task_name'] = self.task_name
         return reward, terminated
+
+    def close(self) -> None:
+        """Close the simulator (if the constructor got as far as
+        building it)."""
+        if hasattr(self, '_env'):
+            super().close()
 
     def task_vector(self) -> np.ndarray:
         """The oracle's view of the task: a one-hot code of the class
