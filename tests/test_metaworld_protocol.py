@@ -124,3 +124,43 @@ def test_with_two_goals_per_class_metaworld_counts_the_early_successes():
     np.testing.assert_array_equal(ours.success_per_task,
                                   [[1.0, 0.0]] * 3)
     assert ours.success_rate_per_class == {'reach-v3': 0.5}
+
+
+def test_the_protocol_is_a_setting_refused_where_nothing_reports_success():
+    from tcl_garage.experiment.config import ConfigError, load_config
+    assert load_config('ml10')['evaluation'] == 'pearl'
+    config = load_config('ml1/reach-v3', overrides={'evaluation': 'metaworld'})
+    assert config['evaluation'] == 'metaworld'
+    with pytest.raises(ConfigError, match='cheetah-vel reports no success'):
+        load_config('cheetah-vel', overrides={'evaluation': 'metaworld'})
+    with pytest.raises(ConfigError, match='not one of pearl, metaworld'):
+        load_config('ml10', overrides={'evaluation': 'garage'})
+    with pytest.raises(ConfigError, match='mql does not use this key'):
+        load_config('ml10', algo='mql',
+                    overrides={'evaluation': 'metaworld'})
+
+
+@pytest.mark.parametrize('algo', ['pearl', 'tcl-pearl'])
+def test_a_smoke_run_with_metaworlds_protocol_logs_each_test_class(
+        tmp_path, algo):
+    """The smoke profile's 2 test tasks (one goal of each of 2 classes),
+    3 evaluation episodes each: every rate is a multiple of 1/3."""
+    from tcl_garage.envs.metaworld_ml import ml_tasks
+    from tcl_garage.experiment.config import load_config
+    from tcl_garage.experiment.launcher import run
+    from tcl_garage.experiment.rundir import progress_rows
+    config = load_config('ml10', algo=algo, profile='smoke',
+                         overrides={'evaluation': 'metaworld'})
+    rows = progress_rows(run(config, str(tmp_path / 'run'), quiet=True))
+    assert len(rows) == 2
+    classes = ml_tasks('ml10', 0)[3][:2]
+    rates = [float(rows[-1][f'MetaTest/{name}/SuccessRate'])
+             for name in classes]
+    for rate in rates:
+        assert rate * 3 == pytest.approx(round(rate * 3))
+    assert float(rows[-1]['MetaTest/Average/SuccessRate']) == \
+        pytest.approx(np.mean(rates))
+    returns = [float(rows[-1][f'MetaTest/{name}/AverageReturn'])
+               for name in classes]
+    assert float(rows[-1]['MetaTest/Average/AverageReturn']) == \
+        pytest.approx(np.mean(returns))

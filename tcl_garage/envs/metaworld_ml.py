@@ -62,6 +62,20 @@ def check_ml_name(name: str) -> None:
                          f'of {", ".join(ML_BENCHMARKS)}')
 
 
+def is_metaworld_benchmark(name: str) -> bool:
+    """Whether a benchmark name is Meta-World's (``ml1/<env>``, ``ml10``,
+    ``ml45``): its steps report ``success``.
+
+    Args:
+        name (str): A benchmark name.
+
+    Returns:
+        bool: True for Meta-World's.
+
+    """
+    return name.startswith('ml1/') or name in ML_BENCHMARKS
+
+
 def ml_task_counts(name: str) -> Tuple[int, int]:
     """A benchmark's training and test task counts, without building it.
 

@@ -23,7 +23,7 @@ PEARL_KEYS = ('latent_dim', 'net_size', 'net_layers', 'encoder_hidden_size',
               'soft_target_tau', 'policy_lr', 'qf_lr', 'vf_lr',
               'context_lr', 'replay_buffer_size', 'use_next_obs_in_context',
               'use_information_bottleneck', 'compile', 'precision',
-              'collector')
+              'collector', 'evaluation')
 #: TCL's own keys (TCL-PEARL only).
 TCL_KEYS = ('window_size', 'windows_per_task', 'contrastive_loss_scale',
             'temperature', 'key_encoder_tau', 'tcl_positive', 'tcl_negatives')
@@ -49,7 +49,7 @@ _PEARL_ALGO_KWARGS = ('meta_batch_size', 'batch_size', 'num_steps_per_epoch',
                       'kl_lambda', 'discount', 'soft_target_tau',
                       'policy_lr', 'qf_lr', 'vf_lr', 'context_lr',
                       'replay_buffer_size', 'use_next_obs_in_context',
-                      'use_information_bottleneck')
+                      'use_information_bottleneck', 'evaluation')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,6 +142,13 @@ def _check_pearl_family(config: Dict[str, Any], length: int) -> None:
     """PEARL's and TCL-PEARL's checks: a re-sampled task's context buffer
     is refilled."""
     del length
+    if config['evaluation'] == 'metaworld':
+        from tcl_garage.envs.metaworld_ml import is_metaworld_benchmark
+        if not is_metaworld_benchmark(config['benchmark']):
+            raise ValueError(
+                f'evaluation=metaworld: {config["benchmark"]} reports no '
+                'success, which Meta-World\'s protocol scores; use it on '
+                'ml1/<env>, ml10 or ml45, or set evaluation: pearl')
     if config['num_tasks_sample'] > 0 and (
             config['num_steps_prior'] + config['num_steps_posterior'] == 0):
         raise ValueError(

@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterable, Optional
 import yaml
 
 from tcl_garage.experiment.algorithms import ALGORITHMS
+from tcl_garage.sampling.metaworld_protocol import EVALUATIONS
 from tcl_garage.tcl.loss import NEGATIVES
 from tcl_garage.tcl.windows import POSITIVES
 
@@ -294,6 +295,7 @@ CHOICES = {
     'reward_function_version': ('v1', 'v2'),
     'tcl_positive': POSITIVES,
     'tcl_negatives': NEGATIVES,
+    'evaluation': EVALUATIONS,
 }
 
 

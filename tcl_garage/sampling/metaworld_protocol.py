@@ -31,11 +31,36 @@ decides how), evaluates 3 episodes that stop at the first success
 over classes and rounds.
 """
 import dataclasses
-from typing import Any, Dict, List, Sequence, Tuple
+import types
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from dowel import logger, tabular
 from garage import StepType
-from metaworld.evaluation import Timestep
 import numpy as np
+import torch
+
+from tcl_garage.sampling.episodes import SamplingPolicy
+
+
+#: Meta-test protocols of PEARL and TCL-PEARL (the ``evaluation`` setting).
+EVALUATIONS = ('pearl', 'metaworld')
+
+
+class Transition(NamedTuple):
+    """Meta-World's ``Timestep`` (the same first six fields, so its agents
+    read it unchanged), plus each row's true next observation (the last one
+    of an episode, not the reset's).
+
+    Shapes: ``(tasks, ...)`` per field.
+    """
+
+    observation: np.ndarray
+    action: np.ndarray
+    reward: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    aux_policy_outputs: Dict[str, np.ndarray]
+    next_observation: np.ndarray
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +71,7 @@ class ProtocolResult:
         success_rate (float): Mean over rounds of the mean over classes.
         mean_return (float): Likewise, of the evaluation episodes' returns.
         success_rate_per_class (dict[str, float]): Mean over rounds.
+        return_per_class (dict[str, float]): Mean over rounds.
         success_per_task (np.ndarray): ``(rounds, tasks)``: each task's
             success rate over its evaluation episodes.
 
@@ -54,6 +80,7 @@ class ProtocolResult:
     success_rate: float
     mean_return: float
     success_rate_per_class: Dict[str, float]
+    return_per_class: Dict[str, float]
     success_per_task: np.ndarray
 
 
@@ -63,15 +90,14 @@ def _reset_all(envs: Sequence) -> np.ndarray:
 
 
 def _step_all(envs: Sequence, actions: np.ndarray,
-              terminate_on_success: bool) -> Tuple[np.ndarray, np.ndarray,
-                                                   np.ndarray, np.ndarray,
-                                                   np.ndarray]:
+              terminate_on_success: bool) -> Tuple[np.ndarray, ...]:
     """Step every environment; one that ended is reset in the same step
     (gymnasium's same-step autoreset, as Meta-World's vector environments).
 
     Returns:
         tuple: Next observations (the reset's where an episode ended),
-            rewards, terminations, truncations and successes, one row each.
+            rewards, terminations, truncations, successes and the true next
+            observations, one row each.
 
     """
     rows = []
@@ -85,11 +111,12 @@ def _step_all(envs: Sequence, actions: np.ndarray,
         if terminated or truncated:
             observation = env.reset()[0]
         rows.append((observation, step.reward, terminated, truncated,
-                     success))
-    observations, rewards, terminations, truncations, successes = zip(*rows)
+                     success, step.observation))
+    (observations, rewards, terminations, truncations, successes,
+     next_observations) = zip(*rows)
     return (np.stack(observations), np.asarray(rewards),
             np.asarray(terminations), np.asarray(truncations),
-            np.asarray(successes))
+            np.asarray(successes), np.stack(next_observations))
 
 
 def _adapt(agent, envs: Sequence, adaptation_steps: int,
@@ -102,10 +129,11 @@ def _adapt(agent, envs: Sequence, adaptation_steps: int,
         episodes = np.zeros(len(envs), dtype=np.int64)
         while not (episodes >= adaptation_episodes).all():
             actions, aux = agent.adapt_action(observations)
-            (next_observations, rewards, terminations, truncations,
-             _) = _step_all(envs, actions, terminate_on_success=False)
-            agent.step(Timestep(observations, actions, rewards, terminations,
-                                truncations, aux))
+            (next_observations, rewards, terminations, truncations, _,
+             true_next) = _step_all(envs, actions,
+                                    terminate_on_success=False)
+            agent.step(Transition(observations, actions, rewards,
+                                  terminations, truncations, aux, true_next))
             episodes += np.logical_or(terminations, truncations)
             observations = next_observations
         agent.adapt()
@@ -131,8 +159,8 @@ def _evaluate(agent, envs: Sequence,
     agent.reset(np.ones(n, dtype=np.bool_))
     while not (done >= evaluation_episodes).all():
         actions = agent.eval_action(observations)
-        (observations, rewards, terminations, truncations,
-         success) = _step_all(envs, actions, terminate_on_success=True)
+        (observations, rewards, terminations, truncations, success,
+         _) = _step_all(envs, actions, terminate_on_success=True)
         ended = np.logical_or(terminations, truncations)
         agent.reset(ended)
         running += rewards
@@ -180,6 +208,7 @@ def metalearning_evaluation(agent,
                          'one task each')
     names = sorted({name for tasks in rounds for name, _ in tasks})
     per_class = np.zeros((len(rounds), len(names)))
+    per_class_return = np.zeros((len(rounds), len(names)))
     per_task: List[np.ndarray] = []
     total_success, total_return = 0.0, 0.0
     for index, tasks in enumerate(rounds):
@@ -200,11 +229,172 @@ def metalearning_evaluation(agent,
         total_return += float(np.mean(list(class_return.values())))
         per_class[index] = [class_success.get(name, np.nan)
                             for name in names]
+        per_class_return[index] = [class_return.get(name, np.nan)
+                                   for name in names]
         per_task.append(task_success)
     rates = np.nanmean(per_class, axis=0)
+    class_returns = np.nanmean(per_class_return, axis=0)
     return ProtocolResult(
         success_rate=total_success / len(rounds),
         mean_return=total_return / len(rounds),
         success_rate_per_class={name: float(rate)
                                 for name, rate in zip(names, rates)},
+        return_per_class={name: float(value)
+                          for name, value in zip(names, class_returns)},
         success_per_task=np.array(per_task))
+
+
+class PEARLAgent:
+    """PEARL (or TCL-PEARL) as Meta-World's ``MetaLearningAgent``.
+
+    Adaptation episodes act with the policy's mean and z drawn from the
+    prior (a fresh z when episodes end), as PEARL explores at meta-test;
+    ``adapt`` infers each task's posterior from its own adaptation
+    transitions (``algo.adapt_policy``) and draws one z per task, which the
+    evaluation episodes keep (acting with the mean).
+
+    Args:
+        algo (tcl_garage.algos.PEARL): The algorithm.
+
+    """
+
+    def __init__(self, algo) -> None:
+        self._algo = algo
+        self._policy = None
+        self._acting: Optional[SamplingPolicy] = None
+        self._context: List[Dict[str, list]] = []
+        self._z: Optional[np.ndarray] = None
+
+    def init(self) -> None:
+        """A new round: the belief is the prior (rows set at the first
+        observation)."""
+        self._policy = self._algo.get_exploration_policy()
+        self._acting = SamplingPolicy.of(self._policy)
+        self._context = []
+        self._z = None
+
+    def _draw_z(self) -> None:
+        self._policy.sample_from_belief()
+        self._z = self._policy.z.detach().to('cpu', torch.float32).numpy()
+
+    def adapt_action(self, observations: np.ndarray):
+        """Actions while adapting: ``(tasks, action_dim)``, and no aux."""
+        if self._z is None:
+            self._policy.reset_belief(num_tasks=len(observations))
+            self._context = [dict(observations=[], actions=[], rewards=[],
+                                  next_observations=[])
+                             for _ in observations]
+            self._draw_z()
+        return self.eval_action(observations), {}
+
+    def step(self, transition: Transition) -> None:
+        """Keep each task's transition; a fresh z from the prior when
+        episodes end."""
+        for row, context in enumerate(self._context):
+            context['observations'].append(transition.observation[row])
+            context['actions'].append(transition.action[row])
+            context['rewards'].append(transition.reward[row])
+            context['next_observations'].append(
+                transition.next_observation[row])
+        if np.logical_or(transition.terminated, transition.truncated).any():
+            self._draw_z()
+
+    def adapt(self) -> None:
+        """Each task's posterior from its adaptation transitions; one z
+        drawn from each."""
+        means, variances = [], []
+        for context in self._context:
+            episodes = types.SimpleNamespace(
+                **{key: np.asarray(value, dtype=np.float32)
+                   for key, value in context.items()})
+            with torch.no_grad():
+                self._algo.adapt_policy(self._policy, episodes)
+            means.append(self._policy.z_means)
+            variances.append(self._policy.z_vars)
+        self._algo.set_posteriors(torch.cat(means), torch.cat(variances))
+        self._z = self._policy.z.detach().to('cpu', torch.float32).numpy()
+
+    def reset(self, mask: np.ndarray) -> None:
+        """Episodes ended: z is kept (one per task for its evaluation)."""
+        del mask
+
+    def eval_action(self, observations: np.ndarray) -> np.ndarray:
+        """The policy's mean action of each row: ``(tasks, action_dim)``."""
+        return self._acting.actions(
+            np.asarray(observations, dtype=np.float32), self._z)
+
+
+def class_of(env) -> str:
+    """The Meta-World class of a task environment (ML10/ML45: its
+    ``task_name``; ML1: its environment name).
+
+    Args:
+        env (garage.Environment): A Meta-World task environment.
+
+    Returns:
+        str: The class name.
+
+    """
+    name = getattr(env, 'task_name', None)
+    return name if isinstance(name, str) else env.env_kwargs['env_name']
+
+
+class MetaWorldProtocolEvaluator:
+    """Meta-test with Meta-World's protocol (``evaluation: metaworld``):
+    one round of :func:`metalearning_evaluation` over the test tasks per
+    evaluation, the environments in this process; logs
+    ``<prefix>/<class>/SuccessRate``, ``<prefix>/<class>/AverageReturn`` and
+    ``<prefix>/Average/...``.
+
+    Args:
+        test_task_sampler (garage.experiment.TaskSampler): Test tasks.
+        n_test_tasks (int): Test tasks per evaluation.
+        adaptation_episodes (int): Adaptation episodes per task.
+        evaluation_episodes (int): Evaluation episodes per task (3).
+        prefix (str): Tabular prefix.
+
+    """
+
+    def __init__(self,
+                 test_task_sampler,
+                 n_test_tasks: int,
+                 adaptation_episodes: int,
+                 evaluation_episodes: int = 3,
+                 prefix: str = 'MetaTest') -> None:
+        self._test_task_sampler = test_task_sampler
+        self._n_test_tasks = n_test_tasks
+        self._adaptation_episodes = adaptation_episodes
+        self._evaluation_episodes = evaluation_episodes
+        self._prefix = prefix
+        self._envs: List[Any] = []
+
+    def evaluate(self, algo) -> ProtocolResult:
+        """Adapt to and evaluate every test task; log the results.
+
+        Args:
+            algo (tcl_garage.algos.PEARL): The algorithm.
+
+        Returns:
+            ProtocolResult: What was logged.
+
+        """
+        updates = self._test_task_sampler.sample(self._n_test_tasks)
+        state = np.random.get_state()  # building draws a placeholder seed
+        try:
+            olds = self._envs + [None] * (len(updates) - len(self._envs))
+            self._envs = [update(old) for update, old in zip(updates, olds)]
+        finally:
+            np.random.set_state(state)
+        result = metalearning_evaluation(
+            PEARLAgent(algo), [[(class_of(env), env) for env in self._envs]],
+            adaptation_episodes=self._adaptation_episodes,
+            evaluation_episodes=self._evaluation_episodes)
+        logger.log('Finished meta-testing...')
+        with tabular.prefix(self._prefix + '/' if self._prefix else ''):
+            for name, rate in result.success_rate_per_class.items():
+                tabular.record(f'{name}/SuccessRate', rate)
+                tabular.record(f'{name}/AverageReturn',
+                               result.return_per_class[name])
+            tabular.record('Average/SuccessRate', result.success_rate)
+            tabular.record('Average/AverageReturn', result.mean_return)
+        return result
