@@ -207,3 +207,16 @@ def test_the_baselines_run_on_ml10_at_smoke_size(tmp_path, algo):
     for name in test_classes[:2]:  # grouped by class, every algorithm
         assert f'MetaTest/{name}/SuccessRate' in rows[-1]
     assert 'MetaTest/Average/SuccessRate' in rows[-1]
+
+
+@pytest.mark.slow
+def test_a_killed_ml10_run_resumes_to_the_run_left_alone(tmp_path):
+    """TCL-PEARL on ML10 with the collector's environments in 2 worker
+    processes (slots of different classes): SIGKILL after the first logged
+    epoch, resume; the result is the uninterrupted run's. (Slow: three
+    launches with worker processes, 2 to 3 minutes on 2 busy cores.)"""
+    from conftest import assert_killed_run_resumes_exactly
+    assert_killed_run_resumes_exactly(
+        tmp_path, 'metaworld_ml10',
+        ['--smoke', '--seed', '2', '--epochs', '4', '--n-workers', '2'],
+        epochs=4)
