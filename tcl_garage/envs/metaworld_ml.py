@@ -17,8 +17,8 @@ environment update names its class, and a slot (or worker) holding an
 environment of that class only sets the new goal on it.
 
 Building the benchmark in Meta-World runs 50 resets per class, each
-stepping the simulator 500 times to place the arm (15 s for ML10, over a
-minute for ML45, on this project's CPUs); the goals it draws depend only on
+stepping the simulator 500 times to place the arm (16 s for ML10, about two
+minutes for ML45, on two busy cores); the goals it draws depend only on
 the seeded random stream, not on the arm. :func:`ml_tasks` builds the same
 tasks with the arm placement skipped, and keeps them per (benchmark, seed)
 in this process.
@@ -38,10 +38,11 @@ from tcl_garage.envs.tasks import FixedTaskSampler, TaskUpdate
 
 #: Meta-World's multi-class meta-learning benchmarks, by name.
 ML_BENCHMARKS = {'ml10': metaworld.ML10, 'ml45': metaworld.ML45}
+#: Each benchmark's classes: ``{'train': {name: class}, 'test': ...}``.
+ML_SPLITS = {'ml10': metaworld.env_dict.ML10_V3,
+             'ml45': metaworld.env_dict.ML45_V3}
 #: Goals per class in Meta-World's benchmarks.
 GOALS_PER_CLASS = 50
-#: (training classes, test classes) of each benchmark.
-ML_CLASS_COUNTS = {'ml10': (10, 5), 'ml45': (45, 5)}
 #: Width of the random vector (object and goal positions) in the oracle's
 #: task vector: the longest of any v3 environment (shorter ones are padded).
 RAND_VEC_WIDTH = 9
@@ -87,8 +88,9 @@ def ml_task_counts(name: str) -> Tuple[int, int]:
 
     """
     check_ml_name(name)
-    n_train, n_test = ML_CLASS_COUNTS[name]
-    return n_train * GOALS_PER_CLASS, n_test * GOALS_PER_CLASS
+    split = ML_SPLITS[name]
+    return (len(split['train']) * GOALS_PER_CLASS,
+            len(split['test']) * GOALS_PER_CLASS)
 
 
 @contextlib.contextmanager
@@ -197,9 +199,7 @@ def ml_class_names(name: str) -> Tuple[str, ...]:
 
     """
     check_ml_name(name)
-    split = (metaworld.env_dict.ML10_V3 if name == 'ml10' else
-             metaworld.env_dict.ML45_V3)
-    return tuple(split['train']) + tuple(split['test'])
+    return tuple(ML_SPLITS[name]['train']) + tuple(ML_SPLITS[name]['test'])
 
 
 class MetaWorldMLEnv(MetaWorldML1Env):
