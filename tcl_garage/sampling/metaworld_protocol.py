@@ -368,6 +368,19 @@ class MetaWorldProtocolEvaluator:
         self._prefix = prefix
         self._envs: List[Any] = []
 
+    def __getstate__(self) -> Dict[str, Any]:
+        """Pickled without its environments (rebuilt at the next
+        evaluation; a Meta-World episode depends only on its task and
+        actions, and building leaves the global stream as it was).
+
+        Returns:
+            dict: The state.
+
+        """
+        state = self.__dict__.copy()
+        state['_envs'] = []
+        return state
+
     def evaluate(self, algo) -> ProtocolResult:
         """Adapt to and evaluate every test task; log the results.
 
