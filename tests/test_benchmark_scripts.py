@@ -123,10 +123,11 @@ def test_memory_reports_the_peak_of_a_small_run(tmp_path):
     out = run_script('memory', '--env', 'reach-v3', '--env-steps', '250000',
                      '--steps', '1', '--snapshot-dir', str(tmp_path))
     # 4000 initial steps per task (200k), then 50k steps: 2.08 epochs of 15
-    # tasks x (800 prior + 800 extra RL), 0.625 visits per task.
-    assert 'transitions per task: RL buffer 5000, encoder buffer 4500' in out
+    # tasks x (800 prior + 800 extra RL), 0.625 visits per task; the
+    # encoder buffer, emptied at each visit, holds at most the 4000 initial.
+    assert 'transitions per task: RL buffer 5000, encoder buffer 4000' in out
     assert 0 < number_after('peak resident', out) < 24
-    # 50 tasks x (5000 + 4500) transitions of 39 + 4 + 1 + 39 float64 and a
+    # 50 tasks x (5000 + 4000) transitions of 39 + 4 + 1 + 39 float64 and a
     # bool: about 0.31 GiB of buffers, far below their reserved capacity.
     size = number_after('snapshot size on disk', out)
     assert 0.25 < size < 0.5

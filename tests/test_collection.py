@@ -248,19 +248,33 @@ def reach_algo(envs, seed=4):
                           num_extra_rl_steps_posterior=15)
 
 
-@pytest.mark.parametrize('family', ['walker-rand-params', 'ml1/reach-v3'])
+def ml10_algo(envs, seed=4):
+    """Training tasks of 3 classes (reach, push, pick-place): the epoch's
+    rounds put other classes in the slots than the initial collection."""
+    return pearl_on_slots('ml10', envs, seed, 15, n_train=3, n_test=2,
+                          num_initial_steps=15, num_steps_prior=15,
+                          num_extra_rl_steps_posterior=15)
+
+
+@pytest.mark.parametrize('family',
+                         ['walker-rand-params', 'ml1/reach-v3', 'ml10'])
 def test_identical_data_for_any_number_of_workers(family):
     """Every field, dones and next observations included, bit for bit, in
-    this process and in 1, 2 and 4 worker processes."""
+    this process and in 1, 2 and 4 worker processes (ML10: 2 and 3; slots
+    of different classes side by side, rebuilt when their class
+    changes)."""
     if family == 'ml1/reach-v3':
         make_algo = reach_algo
+    elif family == 'ml10':
+        make_algo = ml10_algo
     else:
         def make_algo(envs):
             return walker_algo('sequential', seed=4, envs=envs)
     reference = collected(make_algo, InProcessEnvs(seed=4))
     assert any(data['dones'].any() for data in reference.values()) == (
         family == 'walker-rand-params')
-    for n_workers in (1, 2, 4):
+    # (ML10: 2 workers share the 3 slots, 3 hold one each; a spawn costs)
+    for n_workers in (2, 3) if family == 'ml10' else (1, 2, 4):
         data = collected(make_algo, ProcessEnvs(seed=4, n_workers=n_workers))
         for task, fields in reference.items():
             for key in FIELDS:

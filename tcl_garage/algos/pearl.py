@@ -53,6 +53,8 @@ from tcl_garage.algos.training_statistics import TrainingStatistics
 from tcl_garage.tcl.gaussian import kl_to_standard_normal
 from tcl_garage.tcl.momentum import soft_update_
 from tcl_garage.sampling import BatchedMetaEvaluator, MultiTaskCollector
+from tcl_garage.sampling.metaworld_protocol import (EVALUATIONS,
+                                                    MetaWorldProtocolEvaluator)
 
 
 class PEARL(ExactResume, GaragePEARL):
@@ -83,6 +85,9 @@ class PEARL(ExactResume, GaragePEARL):
             the vectorised collector's environments live
             (:func:`tcl_garage.sampling.make_env_slots`); None: sample one
             task at a time with ``sampler``, as garage.
+        evaluation (str): Meta-test protocol: ``pearl`` (PEARL's) or
+            ``metaworld`` (Meta-World's, counted per (task, goal):
+            :mod:`tcl_garage.sampling.metaworld_protocol`).
         **kwargs: Keyword arguments of ``garage.torch.algos.PEARL``.
 
     """
@@ -100,8 +105,13 @@ class PEARL(ExactResume, GaragePEARL):
                  compile_step: bool = False,
                  precision: str = 'fp32',
                  env_slots=None,
+                 evaluation: str = 'pearl',
                  **kwargs) -> None:
         check_precision(precision, device_type=None)
+        if evaluation not in EVALUATIONS:
+            raise ValueError(f'evaluation={evaluation!r}: choose one of '
+                             f'{", ".join(EVALUATIONS)}')
+        self._evaluation = evaluation
         if num_exploration_episodes < 1:
             raise ValueError('num_exploration_episodes must be >= 1, got '
                              f'{num_exploration_episodes}')
@@ -139,6 +149,9 @@ class PEARL(ExactResume, GaragePEARL):
                 after the collector's).
 
         """
+        if self._evaluation == 'metaworld':
+            return MetaWorldProtocolEvaluator(test_env_sampler, n_test_tasks,
+                                              self._num_exploration_episodes)
         if self._env_slots is not None:
             return BatchedMetaEvaluator(
                 test_env_sampler, n_test_tasks,

@@ -3,7 +3,8 @@ registry that adds a user's own task family to it: :func:`register_benchmark`.
 
 Built in: ``cheetah-vel``, ``cheetah-dir``, ``ant-dir``, ``ant-goal``,
 ``humanoid-dir``, ``walker-rand-params`` (MuJoCo Controls), ``ml1/<env>``
-(Meta-World ML1, e.g. ``ml1/push-v3``) and ``point`` (PEARL's point robot,
+(Meta-World ML1, e.g. ``ml1/push-v3``), ``ml10`` and ``ml45`` (Meta-World's
+held-out classes) and ``point`` (PEARL's point robot,
 the small, fast one of the demo and the tests).
 
 A registered benchmark works wherever a built-in one does: the launchers
@@ -19,6 +20,7 @@ its ``variant.json`` (``benchmark_module``), so ``--resume`` and the
 analysis import it themselves. See docs/tutorial-own-benchmark.md.
 """
 import dataclasses
+import functools
 import importlib
 import os
 import pathlib
@@ -26,6 +28,8 @@ from typing import Callable, Dict, Optional, Tuple, Union
 
 import numpy as np
 
+from tcl_garage.envs.metaworld_ml import (ML_BENCHMARKS, ml_samplers,
+                                          ml_task_counts)
 from tcl_garage.envs.metaworld_ml1 import (check_env_name,
                                            METAWORLD_MAX_EPISODE_LENGTH,
                                            ML1_NUM_TEST_TASKS,
@@ -37,7 +41,7 @@ from tcl_garage.envs.point import PointTaskEnv, POINT_MAX_EPISODE_LENGTH
 from tcl_garage.envs.tasks import FixedTaskSampler
 
 #: The built-in benchmark names (``ml1/<env>``: any Meta-World v3 name).
-BENCHMARK_NAMES = (*MUJOCO_FAMILIES, 'ml1/<env>', 'point')
+BENCHMARK_NAMES = (*MUJOCO_FAMILIES, 'ml1/<env>', *ML_BENCHMARKS, 'point')
 #: Training and test tasks of ``point``.
 _POINT_TASKS = (40, 10)
 #: Environment variable naming modules that register benchmarks.
@@ -424,6 +428,10 @@ def _point_samplers(seed: int, length: int):
 #: The built-in benchmarks' entries (ML1's are made by name).
 _BUILT_IN: Dict[str, BenchmarkSpec] = {
     **{name: _mujoco_spec(name) for name in MUJOCO_FAMILIES},
+    **{name: BenchmarkSpec(name, functools.partial(ml_samplers, name),
+                           *ml_task_counts(name),
+                           METAWORLD_MAX_EPISODE_LENGTH)
+       for name in ML_BENCHMARKS},
     'point': BenchmarkSpec('point', _point_samplers, *_POINT_TASKS,
                            POINT_MAX_EPISODE_LENGTH,
                            fixed_episode_length=True),

@@ -115,12 +115,15 @@ class TaskVectorEnv(Wrapper):
 
         Returns:
             EnvStep: Its step, the task vector appended to the observation
-                and the task's name in ``env_info['task_name']``.
+                and the task's name in ``env_info['task_name']`` (the
+                wrapped environment's, when it gives one).
 
         """
         env_step = self._env.step(action)
         env_info = dict(env_step.env_info)
-        env_info['task_name'] = self._names[self._task_index]
+        # (an environment that names its task, Meta-World ML10/ML45 by
+        # class, keeps its name: evaluations group by it)
+        env_info.setdefault('task_name', self._names[self._task_index])
         return EnvStep(env_spec=self._spec,
                        action=env_step.action,
                        reward=env_step.reward,

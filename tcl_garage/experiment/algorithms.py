@@ -141,6 +141,13 @@ def _check_pearl_family(config: Dict[str, Any], length: int) -> None:
     """PEARL's and TCL-PEARL's checks: a re-sampled task's context buffer
     is refilled."""
     del length
+    if config['evaluation'] == 'metaworld':
+        from tcl_garage.envs.metaworld_ml import is_metaworld_benchmark
+        if not is_metaworld_benchmark(config['benchmark']):
+            raise ValueError(
+                f'evaluation=metaworld: {config["benchmark"]} reports no '
+                'success, which Meta-World\'s protocol scores; use it on '
+                'ml1/<env>, ml10 or ml45, or set evaluation: pearl')
     if config['num_tasks_sample'] > 0 and (
             config['num_steps_prior'] + config['num_steps_posterior'] == 0):
         raise ValueError(

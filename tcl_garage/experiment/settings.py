@@ -28,6 +28,7 @@ import textwrap
 from typing import (Any, Callable, Dict, Iterator, List, Mapping, Optional,
                     Tuple, Union)
 
+from tcl_garage.sampling.metaworld_protocol import EVALUATIONS
 from tcl_garage.tcl.loss import NEGATIVES
 from tcl_garage.tcl.windows import POSITIVES
 
@@ -275,6 +276,13 @@ _TABLE: List[Union[Section, Setting, Block]] = [
             'losses) or tf32 (CUDA: TF32 matrix products); docs/performance.md',
             PEARL_FAMILY,
             arguments=_as('precision', PEARL_FAMILY)),
+    Setting('evaluation', 'pearl', "the meta-test protocol: pearl (PEARL's: "
+            'num_exploration_episodes with z from the prior, then one adapted '
+            "episode) or metaworld (Meta-World's: num_exploration_episodes "
+            'adaptation episodes, then 3 evaluation episodes a task that stop '
+            'at the first success, counted per (task, goal); Meta-World '
+            'benchmarks only)', PEARL_FAMILY, choices=EVALUATIONS,
+            arguments=_as('evaluation', PEARL_FAMILY)),
     Section('--- TCL ---'),
     Setting('window_size', 64, 'W: transitions per window (tcl-mql: '
             'mql.history_length)', ('tcl-pearl', ),
