@@ -27,8 +27,10 @@ The paper's Table 3 baseline, and TCL's second host
   network and optimizer rolled back bit for bit. ``adapt=False`` is the
   MQL paper's "TD3-context": the test episode straight away.
 
-Subclasses add to the critic's objective through two hooks,
-:meth:`MQL._auxiliary_critic_loss` and :meth:`MQL._after_critic_step`.
+TCL joins the critic's step as one term of its loss and one after-step
+update when a subclass builds its component on the critic's context encoder
+(:class:`~tcl_garage.tcl.TCL`, ``self._tcl``;
+:class:`~tcl_garage.algos.TCLMQL`).
 Logs ``Train/...`` each epoch and garage's ``MetaTest/...`` keys (with
 ``SuccessRate`` on Meta-World); snapshots hold the buffers and random
 states (:class:`~tcl_garage.algos.exact_resume.ExactResume`).
@@ -57,6 +59,7 @@ from tcl_garage.algos.training_statistics import TrainingStatistics
 from tcl_garage.sampling.collector import (one_torch_thread, rounds_of,
                                            to_buffer_path)
 from tcl_garage.sampling.episodes import run_episodes
+from tcl_garage.tcl.component import TCL
 from tcl_garage.tcl.momentum import soft_update_
 
 #: The fields of a training batch, each :math:`(B, ...)`.
@@ -357,6 +360,9 @@ class MQL(ExactResume):
         self._epochs_trained = 0
         self._evaluations = 0
         self._train_stats = TrainingStatistics()
+        # TCL's component, on the critic's context encoder: built by a
+        # subclass (TCLMQL); None in MQL.
+        self._tcl: Optional[TCL] = None
 
     # ------------------------------------------------------------- training
     def train(self, trainer) -> None:
@@ -448,11 +454,12 @@ class MQL(ExactResume):
         squared_errors = (q1 - q_target).square() + (q2 - q_target).square()
         critic_loss = _weighted_mean(squared_errors, weights)
         critic_objective = critic_loss
-        if training:
-            # A subclass's term on the critic's context encoder (TCLMQL:
+        statistics = {}
+        if training and self._tcl is not None and self._tcl.enabled:
+            # TCL's term on the critic's context encoder (TCLMQL:
             # contrastive_loss_scale * L_TCL): one step on the sum.
-            auxiliary_loss, statistics = self._auxiliary_critic_loss()
-            critic_objective = critic_objective + auxiliary_loss
+            tcl_loss, statistics = self._tcl_loss()
+            critic_objective = critic_objective + tcl_loss
         if anchor is not None:
             critic_objective = critic_objective + (
                 self._proximal_coef * _squared_distance(self._critic,
@@ -460,8 +467,10 @@ class MQL(ExactResume):
         zero_grad(self._critic_optimizer)
         critic_objective.backward()
         self._critic_optimizer.step()
+        if training and self._tcl is not None:
+            # TCL's key encoder follows the critic's encoder (its EMA).
+            self._tcl.after_step(self._critic.context)
         if training:
-            self._after_critic_step()
             self._record('QLoss', critic_loss.detach())
             self._record('QValue', q1.detach().mean())
             for name, value in statistics.items():
@@ -492,20 +501,6 @@ class MQL(ExactResume):
         soft_update_(self._target_actor, self._actor, self._tau)
         if training:
             self._record('PolicyLoss', actor_loss.detach())
-
-    # ---------------------------------------------------------------- hooks
-    def _auxiliary_critic_loss(self) -> Tuple[Any, Dict[str, Any]]:
-        """A loss added to the critic's in each meta-training step.
-
-        Returns:
-            tuple: The loss (0 here) and its statistics.
-
-        """
-        return 0., {}
-
-    def _after_critic_step(self) -> None:
-        """Called after each meta-training step of the critic (nothing
-        here; adaptation steps do not call it)."""
 
     # ------------------------------------------------------------ meta-test
     def meta_test(self) -> None:

@@ -8,9 +8,11 @@ meta-test evaluator) and writes its training step out in full in
 :meth:`PEARL._update_networks` (``_optimize_policy`` samples the step's
 data and calls it): critic and encoder, value function, target network, policy,
 with a comment at each gradient fact. A test proves it equal to garage
-2021.3.0's step on the same networks and draws. Subclasses add to the
-encoder's objective through two hooks, :meth:`PEARL._training_context` and
-:meth:`PEARL._auxiliary_encoder_loss`.
+2021.3.0's step on the same networks and draws. TCL joins that step as one
+term of the encoder's loss and one after-step update when a subclass
+builds its component (:class:`~tcl_garage.tcl.TCL`, ``self._tcl``;
+:class:`~tcl_garage.algos.TCLPEARL`), with its key windows from
+:meth:`PEARL._training_context`.
 
 Fixed (the README's "Using TCL-PEARL" lists each fix and why): deterministic
 evaluation; ``num_exploration_episodes``; ``use_next_obs_in_context=True``
@@ -49,6 +51,7 @@ from tcl_garage.algos.precision import (autocast, check_precision,
 from tcl_garage.algos.tensors import (distribution_checks_off, to_device,
                                       zero_grad)
 from tcl_garage.algos.training_statistics import TrainingStatistics
+from tcl_garage.tcl.component import TCL
 from tcl_garage.tcl.gaussian import kl_to_standard_normal
 from tcl_garage.tcl.momentum import soft_update_
 from tcl_garage.sampling import BatchedMetaEvaluator, MultiTaskCollector
@@ -124,6 +127,9 @@ class PEARL(ExactResume, GaragePEARL):
         self._precision = precision
         self._compiled_step = None  # built at the first step
         self._epochs_trained = 0
+        # TCL's component, on the context encoder: built by a subclass
+        # (TCLPEARL); None in PEARL.
+        self._tcl: Optional[TCL] = None
 
     def _make_evaluator(self, test_env_sampler, n_test_tasks):
         """Build the meta-test evaluator (overridable).
@@ -174,6 +180,7 @@ class PEARL(ExactResume, GaragePEARL):
         """
         has_buffers = '_saved_buffers' in state
         state.setdefault('_precision', 'fp32')  # snapshots before the setting
+        state.setdefault('_tcl', None)
         state['_train_stats'] = TrainingStatistics()  # 0.1 pickled a dict
         super().__setstate__(state)  # garage: empty buffers, re-collect
         if has_buffers:
@@ -387,7 +394,7 @@ class PEARL(ExactResume, GaragePEARL):
         Args:
             context (torch.Tensor): Each task's context, :math:`(T, N, C)`.
             context_info (object): What :meth:`_training_context` returned
-                beside it (for :meth:`_auxiliary_encoder_loss`).
+                beside it: TCL's key windows and ids, or None.
             obs (torch.Tensor): Observations, :math:`(T, B, O)`.
             actions (torch.Tensor): Actions, :math:`(T, B, A)`.
             rewards (torch.Tensor): Rewards, :math:`(T, B, 1)`.
@@ -424,10 +431,13 @@ class PEARL(ExactResume, GaragePEARL):
             qf_loss = (F.mse_loss(q1_pred, q_target) +
                        F.mse_loss(q2_pred, q_target))
 
-            # Encoder: KL(q(z|c) || N(0, I)) and any auxiliary encoder loss
-            # of a subclass (TCLPEARL: contrastive_loss_scale * L_TCL).
-            encoder_loss, statistics = self._auxiliary_encoder_loss(
-                encoder_output, context_info)
+            # Encoder: KL(q(z|c) || N(0, I)) and, with TCL (TCLPEARL),
+            # contrastive_loss_scale * L_TCL, its queries this same encoder
+            # output and its keys the momentum encoder's.
+            encoder_loss, statistics = 0., {}
+            if context_info is not None:  # TCL's key windows
+                encoder_loss, statistics = self._tcl_loss(encoder_output,
+                                                          context_info)
             if self._use_information_bottleneck:
                 kl_loss = self._kl_lambda * kl_to_standard_normal(
                     z_means, z_vars)
@@ -470,6 +480,9 @@ class PEARL(ExactResume, GaragePEARL):
             inputs=list(self._vf.parameters()) + self._policy_parameters())
         self.vf_optimizer.step()
         self._update_target_network()
+        if self._tcl is not None:
+            # TCL's key encoder follows the encoder just stepped (its EMA).
+            self._tcl.after_step(self.context_encoder)
         self._policy_optimizer.step()
 
         statistics.update(QLoss=qf_loss.detach(),
@@ -479,37 +492,46 @@ class PEARL(ExactResume, GaragePEARL):
         return statistics
 
     def _training_context(self, indices) -> Tuple[torch.Tensor, Any]:
-        """The context of a training step (a hook).
+        """The context of a training step (a subclass's windows).
 
         Args:
             indices (list[int]): Tasks of this meta-batch.
 
         Returns:
-            tuple: The context, :math:`(T, N, C)`, and what
-                :meth:`_auxiliary_encoder_loss` needs to know of it (PEARL:
-                None; TCLPEARL: the windows, with their keys).
+            tuple: The context, :math:`(T, N, C)`, and TCL's key windows
+                with their ids (:meth:`_tcl_loss`; None in PEARL, and
+                with TCL off).
 
         """
         return self._sample_context(indices), None
 
-    def _auxiliary_encoder_loss(
+    def _tcl_loss(
             self, encoder_output: torch.Tensor,
-            context_info: Any) -> Tuple[Any, Dict[str, torch.Tensor]]:
-        """A loss added to the encoder's objective in its one step (a hook).
+            keys: Tuple[torch.Tensor, Mapping[str, torch.Tensor]]
+    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """TCL's term of the encoder's loss (:meth:`TCL.loss
+        <tcl_garage.tcl.TCL.loss>`).
 
         Args:
             encoder_output (torch.Tensor): The encoder's output on the
-                step's context, :math:`(T, N, D)`.
-            context_info (object): What :meth:`_training_context` returned
-                beside the context.
+                step's context, its K windows per task, :math:`(T, K W, D)`.
+            keys (tuple): The key windows as context, :math:`(T K, W, C)`,
+                and :meth:`TCL.pair_ids <tcl_garage.tcl.TCL.pair_ids>` on
+                the device.
 
         Returns:
-            tuple: A scalar loss (0 in PEARL) and statistics to log
-                (``{name: detached scalar tensor}``; none in PEARL).
+            tuple: ``contrastive_loss_scale * L_TCL`` and its statistics.
 
         """
-        del encoder_output, context_info
-        return 0., {}
+        key_context, ids = keys
+        window_size = key_context.shape[1]
+        # Queries: the encoder's output on the context, window by window.
+        query_mean, query_std = self.posteriors_from_encoder_output(
+            encoder_output.reshape(-1, window_size, encoder_output.shape[-1]))
+        # Keys: the momentum encoder (no gradient).
+        key_mean, key_std = self.posteriors_from_encoder_output(
+            self._tcl.key_encoder(key_context))
+        return self._tcl.loss(query_mean, query_std, key_mean, key_std, ids)
 
     def _infer_posterior(
             self,
