@@ -219,8 +219,9 @@ def test_the_actor_loss_trains_the_actor_and_gives_the_critic_nothing():
 def test_the_tcl_loss_reaches_the_critics_context_encoder_only():
     mql = make_mql('tcl-mql')
     assert isinstance(mql, TCLMQL)
-    loss, statistics = mql._auxiliary_critic_loss()
-    assert set(statistics) == {'TCLLoss', 'TCLAccuracy'}
+    loss, statistics = mql._tcl_loss()
+    assert set(statistics) == {'TCLLoss', 'TCLAccuracy', 'TCLWindowSize',
+                               'TCLShortWindowFraction'}
     loss.backward()
     for name, p in named(mql.critic.context, 'context').items():
         assert p.grad is not None and p.grad.abs().sum() > 0, name

@@ -74,7 +74,8 @@ SCRIPT = textwrap.dedent('''
         ids = {name: torch.as_tensor(value)
                for name, value in component.pair_ids(windows).items()}
         query = encoder(torch.as_tensor(windows.query['observations']))
-        key = component.key_encoder(torch.as_tensor(windows.key['observations']))
+        key = component.key_encoder(
+            torch.as_tensor(windows.key['observations']))
         loss, _ = component.loss(query, None, key, None, ids)
         before = [p.clone() for p in component.key_encoder.parameters()]
         optimizer.zero_grad()
@@ -83,7 +84,8 @@ SCRIPT = textwrap.dedent('''
         component.after_step(encoder)
         for old, new, live in zip(before, component.key_encoder.parameters(),
                                   encoder.parameters()):
-            torch.testing.assert_close(new, torch.lerp(old, live.detach(), 0.1))
+            torch.testing.assert_close(new,
+                                       torch.lerp(old, live.detach(), 0.1))
         losses.append(loss.item())
     # The loss learnt something: its last steps below its first.
     assert np.mean(losses[-10:]) < np.mean(losses[:10]), losses

@@ -90,19 +90,12 @@ class TCLMQL(MQL):
                                    size=self._tcl_tasks)
         episodes = {int(t): episodes_of(self._replay_buffers[int(t)])
                     for t in set(tasks)}
-        windows, window_statistics = self._tcl.sample(
-            [episodes[int(t)] for t in tasks], rng=self._rng)
-        for name, value in window_statistics.items():
-            self._record(name, value)
-        ids = {name: to_device(value, np.int64)
-               for name, value in TCL.pair_ids(windows).items()}
         # Queries: the critic's live encoder (gradients); keys: its momentum
         # copy (none). Point masses: no std.
-        query = self._critic.context(
-            to_device(transition_features(windows.query)))
-        key = self._tcl.key_encoder(
-            to_device(transition_features(windows.key)))
-        return self._tcl.loss(query, None, key, None, ids)
+        return self._tcl.sampled_loss([episodes[int(t)] for t in tasks],
+                                      self._critic.context,
+                                      transition_features, rng=self._rng,
+                                      to_tensor=_on_device)
 
     # ----------------------------------------------------------- interface
     @property
@@ -119,3 +112,8 @@ class TCLMQL(MQL):
     def tcl_settings(self) -> dict:
         """dict: The TCL settings of this algorithm."""
         return dict(self._tcl.settings, tcl_tasks=self._tcl_tasks)
+
+
+def _on_device(array: np.ndarray):
+    """A host array on garage's device, its dtype kept."""
+    return to_device(array, array.dtype)

@@ -7,10 +7,12 @@ its accuracy and statistics, and the after-step EMA update. A host adds TCL
 in three places:
 
 1. build it on the encoder that TCL trains: ``tcl = TCL(encoder, ...)``;
-2. in each training step, cut windows of each task's :class:`Episodes`
-   (:meth:`TCL.sample`), encode the queries with the encoder and the keys
-   with ``tcl.key_encoder``, and add :meth:`TCL.loss` to the loss the
-   encoder takes its step on (Algorithm 2, line 15: ONE step on the sum);
+2. in each training step, add :meth:`TCL.sampled_loss` (windows of each
+   task's :class:`Episodes`, queries through the encoder, keys through
+   ``tcl.key_encoder``) to the loss the encoder takes its step on
+   (Algorithm 2, line 15: ONE step on the sum). A host whose encoder
+   already ran on the windows (PEARL: its context is the query windows)
+   calls the two halves, :meth:`TCL.sample` and :meth:`TCL.loss`;
 3. after that step, call :meth:`TCL.after_step` (the key encoder's EMA).
 
 How a window becomes the encoder's input and a posterior is the host's: a
@@ -19,7 +21,7 @@ deterministic output (MQL's recurrent context: a point mass, ``std=None``).
 Only torch and numpy are needed.
 """
 import warnings
-from typing import Dict, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -270,6 +272,52 @@ class TCL:
         if query_std is not None:
             statistics['TCLWindowPosteriorStd'] = query_std.detach().mean()
         return self.contrastive_loss_scale * loss, statistics
+
+    def sampled_loss(
+        self,
+        tasks: Sequence[Episodes],
+        encoder: nn.Module,
+        features: Callable[[Mapping[str, np.ndarray]], np.ndarray],
+        rng: Optional[np.random.Generator] = None,
+        to_tensor: Callable[[np.ndarray], torch.Tensor] = torch.from_numpy
+    ) -> Tuple[object, Dict[str, object]]:
+        """The step's TCL term in one call: :meth:`sample`, encode the
+        queries with ``encoder`` and the keys with :attr:`key_encoder`,
+        :meth:`loss`.
+
+        Args:
+            tasks (Sequence[Episodes]): Each row group's task.
+            encoder (nn.Module): The encoder given to the constructor; it
+                takes ``features`` of a window batch and returns one point
+                per window, :math:`(N, L)`, or a Gaussian's
+                ``(mean, std)``.
+            features (Callable): A window batch (fields of shape
+                :math:`(N, W, \\dim)`) to the encoder's input, a numpy
+                array.
+            rng (np.random.Generator or None): Randomness; None:
+                ``np.random``.
+            to_tensor (Callable): A host array to a tensor on the
+                encoder's device, keeping its dtype.
+
+        Returns:
+            tuple: ``contrastive_loss_scale * L_TCL`` and the statistics of
+                :meth:`sample` and :meth:`loss`; with TCL off, 0 and none
+                (nothing is drawn).
+
+        """
+        if not self.enabled:
+            return 0.0, {}
+        windows, statistics = self.sample(tasks, rng=rng)
+        ids = {name: to_tensor(value)
+               for name, value in self.pair_ids(windows).items()}
+        query = encoder(to_tensor(features(windows.query)))
+        key = self.key_encoder(to_tensor(features(windows.key)))
+        query_mean, query_std = query if isinstance(query, tuple) else (
+            query, None)
+        key_mean, key_std = key if isinstance(key, tuple) else (key, None)
+        loss, loss_statistics = self.loss(query_mean, query_std, key_mean,
+                                          key_std, ids)
+        return loss, {**statistics, **loss_statistics}
 
     def after_step(self, encoder: nn.Module) -> None:
         """After the encoder's optimizer step: the key encoder moves
