@@ -31,7 +31,7 @@ one task at a time through garage's sampler, as garage does.
 import functools
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from dowel import logger, tabular
+from dowel import logger
 from garage.experiment import MetaEvaluator
 from garage.torch import global_device
 from garage.torch.algos import PEARL as GaragePEARL
@@ -50,14 +50,15 @@ from tcl_garage.algos.precision import (autocast, check_precision,
                                         matmul_precision, slow_bf16_warning)
 from tcl_garage.algos.tensors import (distribution_checks_off, to_device,
                                       zero_grad)
-from tcl_garage.algos.training_statistics import TrainingStatistics
+from tcl_garage.algos.training_statistics import (EpochStatistics,
+                                                  TrainingStatistics)
 from tcl_garage.tcl.component import TCL
 from tcl_garage.tcl.gaussian import kl_to_standard_normal
 from tcl_garage.tcl.momentum import soft_update_
 from tcl_garage.sampling import BatchedMetaEvaluator, MultiTaskCollector
 
 
-class PEARL(ExactResume, GaragePEARL):
+class PEARL(EpochStatistics, ExactResume, GaragePEARL):
     """PEARL (Rakelly et al., 2019) as in garage, with the fixes above.
 
     Takes every argument of ``garage.torch.algos.PEARL`` (same defaults),
@@ -159,14 +160,14 @@ class PEARL(ExactResume, GaragePEARL):
     def __getstate__(self):
         """Pickled state: garage's, with the buffers and random states
         (:class:`~tcl_garage.algos.exact_resume.ExactResume`); this epoch's
-        statistics and the compiled step are left out.
+        statistics (:class:`~tcl_garage.algos.training_statistics.
+        EpochStatistics`) and the compiled step are left out.
 
         Returns:
             dict: The state.
 
         """
         state = super().__getstate__()
-        state['_train_stats'] = TrainingStatistics()
         state['_compiled_step'] = None  # compiled again when resumed
         return state
 
@@ -323,12 +324,6 @@ class PEARL(ExactResume, GaragePEARL):
         """
         self._policy.reset_belief()
         return self._policy
-
-    def _record(self, name: str, value) -> None:
-        """Keep one step's value of a statistic for this epoch's
-        ``Train/<name>`` log: a scalar tensor (kept on its device: no sync
-        inside a step) or a host number."""
-        self._train_stats.record(name, value)
 
     # ------------------------------------------------------------ the update
     def _optimize_policy(self, indices):
@@ -651,27 +646,16 @@ class PEARL(ExactResume, GaragePEARL):
         soft_update_(self.target_vf, self._vf, self._soft_target_tau)
 
     def _train_once(self):
-        """One epoch of updates, then log the mean of each statistic.
+        """One epoch of garage's updates (:meth:`_optimize_policy`), then
+        the check and log of its statistics
+        (:meth:`~tcl_garage.algos.training_statistics.EpochStatistics.
+        _train_epoch`).
 
         Raises:
-            NonFiniteLossError: If a training loss was not finite in some
-                step; raised before the trainer snapshots the epoch, so the
-                last snapshot (of finite parameters) is kept.
+            NonFiniteLossError: If a training loss was not finite.
 
         """
-        self._train_stats = TrainingStatistics()
-        super()._train_once()
-        self._train_stats.check_finite(self._epochs_trained,
-                                       self._num_steps_per_epoch)
-        for name, value in self.train_statistics.items():
-            tabular.record(f'Train/{name}', value)
-        self._epochs_trained += 1
-
-    @property
-    def train_statistics(self) -> Dict[str, float]:
-        """dict[str, float]: This epoch's statistics so far, averaged over
-        steps (``name -> mean``)."""
-        return self._train_stats.means()
+        self._train_epoch(self._num_steps_per_epoch, super()._train_once)
 
     @property
     def collection_plan(self) -> CollectionPlan:
