@@ -25,56 +25,45 @@ import numpy as np
 from tcl_garage.algos.mql import MQL
 from tcl_garage.algos.path_buffers import episodes_of
 from tcl_garage.algos.recurrent_context import transition_features
+from tcl_garage.algos.tcl_host import TCLHost
 from tcl_garage.algos.tensors import to_device
 from tcl_garage.tcl.component import TCL
-from tcl_garage.tcl.momentum import MomentumEncoder
 
 
-class TCLMQL(MQL):
+class TCLMQL(TCLHost, MQL):
     """MQL trained with Trajectory Contrastive Learning.
 
-    Takes every argument of :class:`~tcl_garage.algos.MQL`, plus:
+    Takes every argument of :class:`~tcl_garage.algos.MQL`, plus TCL's
+    settings (:data:`~tcl_garage.tcl.SETTINGS`, documented in
+    :class:`~tcl_garage.tcl.TCL`, with its defaults) but ``window_size``:
+    a window is one full history, ``history_length`` transitions.
 
     Args:
         *args: :class:`~tcl_garage.algos.MQL`'s.
         tcl_tasks (int): Tasks whose windows make each step's TCL batch.
-        windows_per_task (int): Query windows per task.
-        contrastive_loss_scale (float): Weight of the TCL loss, >= 0.
-        temperature (float): InfoNCE temperature, > 0.
-        key_encoder_tau (float): The momentum encoder's EMA rate.
-        positive (str): ``'trajectory'`` or ``'task'``
-            (:func:`~tcl_garage.tcl.windows.sample_window_pairs`).
-        negatives (str): ``'all'`` or ``'other-tasks'``
-            (:func:`~tcl_garage.tcl.loss.excluded_keys`).
-        **kwargs: :class:`~tcl_garage.algos.MQL`'s keyword arguments.
+        **kwargs: TCL's settings and :class:`~tcl_garage.algos.MQL`'s
+            keyword arguments.
 
     Raises:
-        ValueError: On a setting out of range.
+        ValueError: On a setting out of range, or a ``window_size`` given.
 
     """
 
     def __init__(self,
                  *args,
                  tcl_tasks: int = 16,
-                 windows_per_task: int = 1,
-                 contrastive_loss_scale: float = 1.0,
-                 temperature: float = 1.0,
-                 key_encoder_tau: float = 0.005,
-                 positive: str = 'trajectory',
-                 negatives: str = 'all',
                  **kwargs) -> None:
         if tcl_tasks < 1:
             raise ValueError(f'TCLMQL: tcl_tasks must be >= 1, got '
                              f'{tcl_tasks}')
+        if 'window_size' in kwargs:
+            raise ValueError('TCLMQL takes no window_size: a window is one '
+                             'full history (history_length transitions)')
+        settings = TCL.pop_settings(kwargs)
         super().__init__(*args, **kwargs)
         self._tcl_tasks = tcl_tasks
-        self._tcl = TCL(self._critic.context, owner='TCLMQL',
-                        window_size=self.history_length,
-                        windows_per_task=windows_per_task,
-                        contrastive_loss_scale=contrastive_loss_scale,
-                        temperature=temperature,
-                        key_encoder_tau=key_encoder_tau, positive=positive,
-                        negatives=negatives)
+        settings['window_size'] = self.history_length
+        self._tcl = TCL(self._critic.context, owner='TCLMQL', **settings)
 
     def _tcl_loss(self) -> Tuple[Any, Dict[str, Any]]:
         """``contrastive_loss_scale * L_TCL`` on the critic's encoder, from
@@ -97,20 +86,9 @@ class TCLMQL(MQL):
                                       transition_features, rng=self._rng,
                                       to_tensor=_on_device)
 
-    # ----------------------------------------------------------- interface
-    @property
-    def key_encoder(self) -> MomentumEncoder:
-        """MomentumEncoder: The momentum copy of the critic's encoder."""
-        return self._tcl.key_encoder
-
-    @property
-    def networks(self):
-        """list[nn.Module]: MQL's networks and the momentum encoder."""
-        return super().networks + [self._tcl.key_encoder]
-
     @property
     def tcl_settings(self) -> dict:
-        """dict: The TCL settings of this algorithm."""
+        """dict: The TCL settings of this algorithm, and ``tcl_tasks``."""
         return dict(self._tcl.settings, tcl_tasks=self._tcl_tasks)
 
 

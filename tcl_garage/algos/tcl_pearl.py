@@ -27,18 +27,21 @@ import torch
 from tcl_garage.algos.context_encoder import context_tensor
 from tcl_garage.algos.path_buffers import episodes_of
 from tcl_garage.algos.pearl import PEARL
+from tcl_garage.algos.tcl_host import TCLHost
 from tcl_garage.algos.tensors import to_device
 from tcl_garage.tcl.component import TCL
-from tcl_garage.tcl.momentum import MomentumEncoder
 from tcl_garage.tcl.windows import WindowPairs
 
 
-class TCLPEARL(PEARL):
+class TCLPEARL(TCLHost, PEARL):
     """PEARL trained with Trajectory Contrastive Learning.
 
     Takes every argument of :class:`~tcl_garage.algos.PEARL` (garage's PEARL
     arguments included) except the context batch sizes, which the windows
-    define, plus the TCL settings.
+    define, plus TCL's settings (:data:`~tcl_garage.tcl.SETTINGS`, documented
+    in :class:`~tcl_garage.tcl.TCL`, with its defaults): a task's context in
+    a training step is ``windows_per_task`` windows of ``window_size``
+    transitions, each one TCL query.
 
     Args:
         env (list[EnvUpdate]): One environment update per training task.
@@ -48,22 +51,8 @@ class TCLPEARL(PEARL):
         vf (torch.nn.Module): Value function on (observation, z).
         sampler (garage.sampler.Sampler): Sampler (with
             ``tcl_garage.algos.PEARLWorker``).
-        window_size (int): W, transitions per window (paper: 64 or 128).
-        windows_per_task (int): Windows per task in each training step; the
-            task's context is their ``windows_per_task * window_size``
-            transitions and each window is one TCL query.
-        contrastive_loss_scale (float): Weight of the TCL loss in the
-            encoder's loss (paper: 1 or 5). 0 skips the TCL computation.
-        temperature (float): InfoNCE temperature (paper: 1).
-        key_encoder_tau (float): Momentum encoder's EMA rate (paper: 0.005).
-        positive (str): Where a query's key comes from: ``'trajectory'``
-            (its own episode at another start, the paper's text) or
-            ``'task'`` (another episode of its task;
-            :func:`~tcl_garage.tcl.windows.sample_window_pairs`).
-        negatives (str): ``'all'`` (every key but the positive and those of
-            its trajectory, the paper's text) or ``'other-tasks'`` (only keys
-            of other tasks; :func:`~tcl_garage.tcl.loss.excluded_keys`).
-        **kwargs: Other arguments of :class:`~tcl_garage.algos.PEARL`.
+        **kwargs: TCL's settings and the other arguments of
+            :class:`~tcl_garage.algos.PEARL`.
 
     Raises:
         ValueError: On a setting out of range, or a context batch size given
@@ -77,14 +66,6 @@ class TCLPEARL(PEARL):
                  qf,
                  vf,
                  sampler,
-                 *,
-                 window_size: int = 64,
-                 windows_per_task: int = 1,
-                 contrastive_loss_scale: float = 1.0,
-                 temperature: float = 1.0,
-                 key_encoder_tau: float = 0.005,
-                 positive: str = 'trajectory',
-                 negatives: str = 'all',
                  **kwargs) -> None:
         for name in ('embedding_batch_size', 'embedding_mini_batch_size'):
             if name in kwargs:
@@ -92,14 +73,9 @@ class TCLPEARL(PEARL):
                     f'TCLPEARL takes no {name}: its context is '
                     'windows_per_task windows of window_size transitions; '
                     'set those instead')
-        settings = dict(window_size=window_size,
-                        windows_per_task=windows_per_task,
-                        contrastive_loss_scale=contrastive_loss_scale,
-                        temperature=temperature,
-                        key_encoder_tau=key_encoder_tau, positive=positive,
-                        negatives=negatives)
+        settings = TCL.pop_settings(kwargs)
         TCL.check(owner='TCLPEARL', **settings)  # before PEARL is built
-        context_size = window_size * windows_per_task
+        context_size = settings['window_size'] * settings['windows_per_task']
         super().__init__(env,
                          inner_policy,
                          qf,
@@ -229,19 +205,3 @@ class TCLPEARL(PEARL):
         for name, value in statistics.items():
             self._record(name, value)
         return windows
-
-    # ----------------------------------------------------------- interface
-    @property
-    def key_encoder(self) -> MomentumEncoder:
-        """MomentumEncoder: The momentum copy that encodes the keys."""
-        return self._tcl.key_encoder
-
-    @property
-    def tcl_settings(self) -> dict:
-        """dict: The TCL settings of this algorithm."""
-        return self._tcl.settings
-
-    @property
-    def networks(self):
-        """list[torch.nn.Module]: PEARL's networks and the momentum encoder."""
-        return super().networks + [self._tcl.key_encoder]

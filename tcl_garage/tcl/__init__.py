@@ -20,7 +20,7 @@ outputs (point masses), can use these pieces (``tcl_garage.algos.TCLPEARL``
 and ``tcl_garage.algos.TCLMQL`` are two hosts; ``docs/tutorial-add-tcl.md``
 adds TCL to a third).
 """
-from tcl_garage.tcl.component import PAIR_IDS, TCL  # noqa: F401
+from tcl_garage.tcl.component import PAIR_IDS, SETTINGS, TCL  # noqa: F401
 from tcl_garage.tcl.gaussian import (kl_to_standard_normal,  # noqa: F401
                                      product_of_gaussians)
 from tcl_garage.tcl.loss import (contrastive_accuracy,  # noqa: F401
@@ -36,6 +36,6 @@ __all__ = [
     'check_tcl_settings', 'contrastive_accuracy', 'contrastive_logits',
     'Episodes', 'excluded_keys', 'kl_to_standard_normal', 'MomentumEncoder',
     'NEGATIVES', 'PAIR_IDS', 'POSITIVES', 'product_of_gaussians',
-    'sample_window_pairs', 'soft_update_', 'TCL',
+    'sample_window_pairs', 'SETTINGS', 'soft_update_', 'TCL',
     'trajectory_contrastive_loss', 'wasserstein_similarity', 'WindowPairs'
 ]

@@ -20,6 +20,7 @@ Gaussian posterior (PEARL's, a mean and a standard deviation) or a
 deterministic output (MQL's recurrent context: a point mass, ``std=None``).
 Only torch and numpy are needed.
 """
+import inspect
 import warnings
 from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
 
@@ -37,6 +38,11 @@ from tcl_garage.tcl.windows import Episodes, sample_window_pairs, WindowPairs
 #: (:func:`~tcl_garage.tcl.loss.excluded_keys`); fields of
 #: :class:`~tcl_garage.tcl.windows.WindowPairs`.
 PAIR_IDS = ('trajectory_ids', 'key_trajectory_ids', 'task_ids')
+
+#: TCL's settings: the keyword arguments of :class:`TCL` (their types,
+#: defaults and documentation are its constructor's).
+SETTINGS = ('window_size', 'windows_per_task', 'contrastive_loss_scale',
+            'temperature', 'key_encoder_tau', 'positive', 'negatives')
 
 
 class TCL:
@@ -70,7 +76,7 @@ class TCL:
     def __init__(self,
                  encoder: nn.Module,
                  *,
-                 window_size: int,
+                 window_size: int = 64,
                  windows_per_task: int = 1,
                  contrastive_loss_scale: float = 1.0,
                  temperature: float = 1.0,
@@ -93,6 +99,23 @@ class TCL:
         self.key_encoder = MomentumEncoder(encoder, tau=key_encoder_tau)
         self._warned_short_episodes = False
 
+    @classmethod
+    def pop_settings(cls, kwargs: Dict[str, object]) -> Dict[str, object]:
+        """Take TCL's settings out of a host's keyword arguments.
+
+        Args:
+            kwargs (dict): The host's keyword arguments; TCL's
+                (:data:`SETTINGS`) are removed from it.
+
+        Returns:
+            dict: Every setting, the constructor's default where it was not
+                given.
+
+        """
+        parameters = inspect.signature(cls.__init__).parameters
+        return {name: kwargs.pop(name, parameters[name].default)
+                for name in SETTINGS}
+
     @staticmethod
     def check(owner: str = 'TCL', **settings) -> None:
         """Raise on a setting out of its range, as the constructor does (a
@@ -100,10 +123,8 @@ class TCL:
 
         Args:
             owner (str): The host's name, for the message.
-            **settings: Every setting of the constructor (``window_size``,
-                ``windows_per_task``, ``contrastive_loss_scale``,
-                ``temperature``, ``key_encoder_tau``, ``positive``,
-                ``negatives``).
+            **settings: Every setting of the constructor
+                (:data:`SETTINGS`; :meth:`pop_settings` gives them).
 
         Raises:
             ValueError: Naming the setting and its range.
@@ -144,13 +165,8 @@ class TCL:
     @property
     def settings(self) -> Dict[str, object]:
         """dict: The settings, as the constructor takes them."""
-        return dict(window_size=self.window_size,
-                    windows_per_task=self.windows_per_task,
-                    contrastive_loss_scale=self.contrastive_loss_scale,
-                    temperature=self.temperature,
-                    key_encoder_tau=self.key_encoder.tau,
-                    positive=self.positive,
-                    negatives=self.negatives)
+        return {name: (self.key_encoder.tau if name == 'key_encoder_tau' else
+                       getattr(self, name)) for name in SETTINGS}
 
     def sample(self,
                tasks: Sequence[Episodes],
