@@ -2,6 +2,7 @@
 parameters each loss trains, the adaptation and its rollback, and runs of
 the launchers (determinism, resume, every benchmark family)."""
 import copy
+import pickle
 
 from garage.experiment.deterministic import set_seed
 from garage.replay_buffer import PathBuffer
@@ -245,6 +246,27 @@ def test_the_momentum_encoder_follows_the_critics_encoder_after_each_step():
     for before, key, live in zip(keys, mql.key_encoder.parameters(),
                                  mql.critic.context.parameters()):
         torch.testing.assert_close(key, torch.lerp(before, live, tau))
+
+
+def test_a_tcl_mql_snapshot_from_before_the_tcl_component_loads_into_one():
+    mql = make_mql('tcl-mql')
+    settings = mql.tcl_settings
+    state = pickle.loads(pickle.dumps(mql)).__getstate__()
+    tcl = state.pop('_tcl')  # the layout before the component:
+    state['_key_encoder'] = tcl.key_encoder
+    for name in ('windows_per_task', 'contrastive_loss_scale',
+                 'temperature', 'positive', 'negatives'):
+        state['_' + name] = getattr(tcl, name)
+    clone = TCLMQL.__new__(TCLMQL)
+    clone.__setstate__(state)
+    assert clone.tcl_settings == settings
+    assert clone.tcl.window_size == clone.history_length
+    keys = [p.clone() for p in clone.key_encoder.parameters()]
+    clone._train_step(batch_of(clone))
+    for before, key, live in zip(keys, clone.key_encoder.parameters(),
+                                 clone.critic.context.parameters()):
+        torch.testing.assert_close(key, torch.lerp(before, live,
+                                                   clone.key_encoder.tau))
 
 
 def test_mql_is_a_table_row_with_its_own_block():

@@ -207,6 +207,17 @@ class MQL(MQLCollection, MQLAdaptation, TD3Step, EpochStatistics,
         # subclass (TCLMQL); None in MQL.
         self._tcl: Optional[TCL] = None
 
+    def __setstate__(self, state):
+        """Unpickle (buffers and random states: :class:`ExactResume`); a
+        snapshot from before TCL's component has none.
+
+        Args:
+            state (dict): The pickled state.
+
+        """
+        state.setdefault('_tcl', None)
+        super().__setstate__(state)
+
     # ------------------------------------------------------------- training
     def train(self, trainer) -> None:
         """Meta-train: each epoch collect, take TD3 steps, meta-test.

@@ -86,26 +86,6 @@ class TCLPEARL(TCLHost, PEARL):
                          **kwargs)
         self._tcl = TCL(self.context_encoder, owner='TCLPEARL', **settings)
 
-    def __setstate__(self, state):
-        """Unpickle; a snapshot from before TCL's component gets one made
-        of its settings and key encoder (without the positive/negative
-        settings: the paper's, today's defaults, which it ran with).
-
-        Args:
-            state (dict): The pickled state.
-
-        """
-        if '_key_encoder' in state:
-            state['_tcl'] = TCL.restored(
-                state.pop('_key_encoder'), owner='TCLPEARL',
-                **{name: state.pop('_' + name)
-                   for name in ('window_size', 'windows_per_task',
-                                'contrastive_loss_scale', 'temperature')},
-                positive=state.pop('_positive', 'trajectory'),
-                negatives=state.pop('_negatives', 'all'))
-            state.pop('_warned_short_episodes', None)
-        super().__setstate__(state)
-
     # ---------------------------------------------------------------- hooks
     def _training_context(self, indices):
         """The step's context: query windows, with their key windows.
