@@ -118,11 +118,9 @@ def _profile_mql_epoch(config: Dict[str, Any], built,
     parts['epoch collection'] = timed(lambda: algo._collect(tasks))
     steps = algo._gradient_steps_per_epoch
     times = []
-    for step in range(min(timed_steps, steps)):
-        times.append(timed(lambda step=step: algo._update(
-            algo._sample_training_batch(algo._batch_size),
-            update_actor=step % algo._policy_update_every == 0,
-            training=True)))
+    for _ in range(min(timed_steps, steps)):
+        times.append(timed(lambda: algo._train_step(
+            algo._sample_training_batch(algo._batch_size))))
     step_median = statistics.median(times[len(times) // 4:] or times)
     parts['gradient steps'] = step_median * steps
     parts['meta-test evaluation'] = timed(algo.meta_test)

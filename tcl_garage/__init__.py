@@ -1,14 +1,16 @@
 """tcl_garage: Trajectory Contrastive Learning for context-based meta-RL.
 
-The core, the method itself, lives in :mod:`tcl_garage.tcl` (importable
-without garage's algorithms) and is re-exported here:
+The core, the method itself, lives in :mod:`tcl_garage.tcl` (torch and
+numpy only: no garage, no gymnasium) and is re-exported here:
 
 * :func:`trajectory_contrastive_loss`, :func:`contrastive_accuracy` — the TCL
   objective over Gaussian window posteriors (or point masses: a
   deterministic encoder's outputs);
 * :class:`MomentumEncoder` — the EMA key encoder;
-* :func:`sample_window_pairs` — query/key windows of the same trajectories
-  from garage ``PathBuffer``s;
+* :class:`TCL` — the whole method as one component of a host algorithm
+  (windows, momentum encoder, loss, statistics, after-step update);
+* :func:`sample_window_pairs` — query/key windows of the same trajectories,
+  cut from :class:`Episodes` (per-task arrays and episode boundaries);
 * :func:`product_of_gaussians` — a window's posterior from its factors.
 
 Algorithms, loaded on first use (garage's import takes seconds):
@@ -18,22 +20,23 @@ update written out and its known defects fixed: see
 (Meta-Q-Learning, and TCL on its recurrent context:
 :mod:`tcl_garage.algos.mql`), also in :mod:`tcl_garage.algos`.
 
-Importing this package applies :mod:`tcl_garage.garage_compat` and fails with
-the install command if garage 2021.3.0 is missing.
+Importing this package neither imports garage nor patches anything: it
+registers :mod:`tcl_garage.garage_compat`'s adaptations to run when garage
+is first imported (by the algorithms, environments and launchers, or a
+script), and that import fails with the install command if garage 2021.3.0
+is missing.
 """
 import importlib
 
 from tcl_garage import garage_compat
-
-garage_compat.install()
-
-# pylint: disable=wrong-import-position
-from tcl_garage.tcl import (contrastive_accuracy,  # noqa: E402
-                            contrastive_logits, excluded_keys,
-                            kl_to_standard_normal, MomentumEncoder,
-                            product_of_gaussians, sample_window_pairs,
-                            soft_update_, trajectory_contrastive_loss,
+from tcl_garage.tcl import (contrastive_accuracy, contrastive_logits,
+                            Episodes, excluded_keys, kl_to_standard_normal,
+                            MomentumEncoder, product_of_gaussians,
+                            sample_window_pairs, soft_update_, TCL,
+                            trajectory_contrastive_loss,
                             wasserstein_similarity, WindowPairs)
+
+garage_compat.install_before_garage()
 
 __version__ = '0.1.0'
 
@@ -42,9 +45,9 @@ _LAZY = {'TCLPEARL': 'tcl_garage.algos', 'PEARL': 'tcl_garage.algos',
          'TCLMQL': 'tcl_garage.algos'}
 
 __all__ = [
-    'contrastive_accuracy', 'contrastive_logits', 'excluded_keys',
-    'kl_to_standard_normal', 'MomentumEncoder', 'product_of_gaussians',
-    'sample_window_pairs', 'soft_update_',
+    'contrastive_accuracy', 'contrastive_logits', 'Episodes',
+    'excluded_keys', 'kl_to_standard_normal', 'MomentumEncoder',
+    'product_of_gaussians', 'sample_window_pairs', 'soft_update_', 'TCL',
     'trajectory_contrastive_loss', 'wasserstein_similarity', 'WindowPairs',
     *_LAZY
 ]

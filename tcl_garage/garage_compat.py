@@ -3,8 +3,7 @@
 garage 2021.3.0 was published for Python 3.6-3.8, TensorFlow 2, gym 0.17 and
 numpy < 1.24. Its PyTorch algorithms run on Python 3.11, torch 2 and numpy 1.26
 once the few places below are adapted. Each adaptation is applied by
-:func:`install` (idempotent, run on ``import tcl_garage``), touches only what
-garage itself needs, and has a test in ``tests/test_garage_compat.py`` that
+:func:`install` (idempotent), touches only what garage itself needs, and has a test in ``tests/test_garage_compat.py`` that
 fails if it stops working.
 
 1. ``garage.tf.samplers`` without TensorFlow. ``garage.sampler.worker_factory``
@@ -47,8 +46,17 @@ fails if it stops working.
    large to carry to a GPU machine). When Ray is not installed, a stand-in
    module provides ``RaySampler``, whose construction raises an error naming
    the install command; with Ray installed the real module is used.
+
+:func:`install` runs just before garage is first imported, not when
+``tcl_garage`` is: ``import tcl_garage`` registers
+:func:`install_before_garage`'s import hook, so the TCL core
+(:mod:`tcl_garage.tcl`) imports without garage and changes nothing global
+(numpy keeps its names), while any later ``import garage`` (by
+:mod:`tcl_garage.algos`, :mod:`tcl_garage.envs`, a user's script) is
+adapted first and fails with the install command when garage is missing.
 """
 import contextlib
+import importlib.abc
 import importlib.util
 import io
 import sys
@@ -195,6 +203,47 @@ def install() -> None:
     _install_tensorflow_free_samplers()
     _install_ray_free_sampler()
     _import_gym_quietly()
+
+
+class _InstallBeforeGarage(importlib.abc.MetaPathFinder):
+    """An import hook that runs :func:`install` when ``garage`` is first
+    imported, then leaves ``sys.meta_path``; it finds no module itself."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        """Apply the adaptations before ``garage`` loads.
+
+        Args:
+            fullname (str): The module being imported.
+            path (object): Unused.
+            target (object): Unused.
+
+        Returns:
+            None: The usual finders load the module.
+
+        Raises:
+            ImportError: garage is missing or another version (the hook
+                stays, so the next attempt says so again).
+
+        """
+        del path, target
+        if fullname == 'garage' and self in sys.meta_path:
+            sys.meta_path.remove(self)  # install() imports gym, not garage
+            try:
+                install()
+            except ImportError:
+                sys.meta_path.insert(0, self)
+                raise
+        return None
+
+
+def install_before_garage() -> None:
+    """Run :func:`install` when garage is first imported (now, if it is
+    already); idempotent. ``import tcl_garage`` calls it."""
+    if 'garage' in sys.modules:
+        install()
+    elif not any(isinstance(finder, _InstallBeforeGarage)
+                 for finder in sys.meta_path):
+        sys.meta_path.insert(0, _InstallBeforeGarage())
 
 
 def _restore_torch_optimizer_hooks(optimizer_class: type) -> None:

@@ -11,7 +11,7 @@ from tcl_garage.experiment.build import build_pearl
 from tcl_garage.envs import make_benchmark
 from tcl_garage.envs.point import POINT_STEP_SIZE
 from tcl_garage.sampling import InProcessEnvs, MultiTaskCollector, ProcessEnvs
-from tcl_garage.tcl.windows import episode_spans
+from tcl_garage.algos.path_buffers import episode_spans
 
 from conftest import fill_buffers, make_point_algo, pearl_on_slots, TINY
 

@@ -15,10 +15,12 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 def test_the_public_names_of_the_package():
     assert sorted(tcl_garage.__all__) == sorted([
-        'contrastive_accuracy', 'contrastive_logits', 'excluded_keys',
+        'contrastive_accuracy', 'contrastive_logits', 'Episodes',
+        'excluded_keys',
         'kl_to_standard_normal', 'MomentumEncoder', 'MQL', 'PEARL',
         'PEARLWorker', 'product_of_gaussians', 'sample_window_pairs',
-        'soft_update_', 'TCLMQL', 'TCLPEARL', 'trajectory_contrastive_loss',
+        'soft_update_', 'TCL', 'TCLMQL', 'TCLPEARL',
+        'trajectory_contrastive_loss',
         'wasserstein_similarity', 'WindowPairs'])
     for name in tcl_garage.__all__:
         assert getattr(tcl_garage, name) is not None

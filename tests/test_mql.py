@@ -2,6 +2,7 @@
 parameters each loss trains, the adaptation and its rollback, and runs of
 the launchers (determinism, resume, every benchmark family)."""
 import copy
+import pickle
 
 from garage.experiment.deterministic import set_seed
 from garage.replay_buffer import PathBuffer
@@ -10,6 +11,7 @@ import pytest
 import torch
 
 from tcl_garage.algos import MQL, TCLMQL
+from tcl_garage.algos.path_buffers import stored_fields
 from tcl_garage.algos.propensity import (effective_sample_size,
                                          fit_logistic_regression,
                                          propensity_weights)
@@ -54,7 +56,8 @@ def features_of(episode, step):
 
 def test_a_history_is_the_previous_transitions_of_its_episode_zero_padded():
     buffer = hand_built_buffer()
-    history, next_history = buffer_histories(buffer, np.arange(9), H)
+    history, next_history = buffer_histories(*stored_fields(buffer),
+                                             np.arange(9), H)
     assert history.shape == next_history.shape == (9, H, ACT + 1 + OBS)
     slot = 0
     for episode, length in enumerate((5, 4)):
@@ -72,7 +75,7 @@ def test_a_history_is_the_previous_transitions_of_its_episode_zero_padded():
 
 def test_the_tracker_of_a_running_episode_gives_the_buffer_histories():
     buffer = hand_built_buffer()
-    stored, _ = buffer_histories(buffer, np.arange(5), H)
+    stored, _ = buffer_histories(*stored_fields(buffer), np.arange(5), H)
     tracker = HistoryTracker(rows=2, length=H, width=6)
     for step in range(5):
         np.testing.assert_array_equal(tracker.histories([1])[0],
@@ -92,7 +95,8 @@ def test_the_recurrent_context_equals_a_step_by_step_gru_cell():
     cell.weight_hh.data = context.gru.weight_hh_l0.data.clone()
     cell.bias_ih.data = context.gru.bias_ih_l0.data.clone()
     cell.bias_hh.data = context.gru.bias_hh_l0.data.clone()
-    history, _ = buffer_histories(hand_built_buffer(), np.arange(9), H)
+    history, _ = buffer_histories(*stored_fields(hand_built_buffer()),
+                                  np.arange(9), H)
     history = torch.as_tensor(history)
     state = torch.zeros(9, 5)
     for k in range(H):
@@ -186,7 +190,7 @@ def test_the_critic_step_leaves_the_actor_alone():
     mql = make_mql()
     actor_before = copy.deepcopy(mql.actor.state_dict())
     critic_before = [p.clone() for p in mql.critic.parameters()]
-    mql._update(batch_of(mql), update_actor=False)
+    mql._critic_step(batch_of(mql))
     for name, value in mql.actor.state_dict().items():
         assert torch.equal(value, actor_before[name]), name
     assert all(p.grad is None for p in mql.actor.parameters())
@@ -205,7 +209,9 @@ def test_the_actor_loss_trains_the_actor_and_gives_the_critic_nothing():
         mql.load_network_state(state)
         batch = batch_of(mql)
         torch.manual_seed(5)  # the same target-policy noise
-        mql._update(batch, update_actor=update_actor)
+        mql._critic_step(batch)
+        if update_actor:
+            mql._actor_step(batch)
         gradients[update_actor] = [p.grad.clone()
                                    for p in mql.critic.parameters()]
         if update_actor:
@@ -219,8 +225,9 @@ def test_the_actor_loss_trains_the_actor_and_gives_the_critic_nothing():
 def test_the_tcl_loss_reaches_the_critics_context_encoder_only():
     mql = make_mql('tcl-mql')
     assert isinstance(mql, TCLMQL)
-    loss, statistics = mql._auxiliary_critic_loss()
-    assert set(statistics) == {'TCLLoss', 'TCLAccuracy'}
+    loss, statistics = mql._tcl_loss()
+    assert set(statistics) == {'TCLLoss', 'TCLAccuracy', 'TCLWindowSize',
+                               'TCLShortWindowFraction'}
     loss.backward()
     for name, p in named(mql.critic.context, 'context').items():
         assert p.grad is not None and p.grad.abs().sum() > 0, name
@@ -234,11 +241,32 @@ def test_the_tcl_loss_reaches_the_critics_context_encoder_only():
 def test_the_momentum_encoder_follows_the_critics_encoder_after_each_step():
     mql = make_mql('tcl-mql')
     keys = [p.clone() for p in mql.key_encoder.parameters()]
-    mql._update(batch_of(mql), update_actor=False, training=True)
+    mql._train_step(batch_of(mql))
     tau = mql.key_encoder.tau
     for before, key, live in zip(keys, mql.key_encoder.parameters(),
                                  mql.critic.context.parameters()):
         torch.testing.assert_close(key, torch.lerp(before, live, tau))
+
+
+def test_a_tcl_mql_snapshot_from_before_the_tcl_component_loads_into_one():
+    mql = make_mql('tcl-mql')
+    settings = mql.tcl_settings
+    state = pickle.loads(pickle.dumps(mql)).__getstate__()
+    tcl = state.pop('_tcl')  # the layout before the component:
+    state['_key_encoder'] = tcl.key_encoder
+    for name in ('windows_per_task', 'contrastive_loss_scale',
+                 'temperature', 'positive', 'negatives'):
+        state['_' + name] = getattr(tcl, name)
+    clone = TCLMQL.__new__(TCLMQL)
+    clone.__setstate__(state)
+    assert clone.tcl_settings == settings
+    assert clone.tcl.window_size == clone.history_length
+    keys = [p.clone() for p in clone.key_encoder.parameters()]
+    clone._train_step(batch_of(clone))
+    for before, key, live in zip(keys, clone.key_encoder.parameters(),
+                                 clone.critic.context.parameters()):
+        torch.testing.assert_close(key, torch.lerp(before, live,
+                                                   clone.key_encoder.tau))
 
 
 def test_mql_is_a_table_row_with_its_own_block():

@@ -4,12 +4,12 @@ hand-built buffers and against a loop-by-loop recomputation."""
 import itertools
 import math
 
-from garage.replay_buffer import PathBuffer
 import numpy as np
 import pytest
 import torch
 
-from tcl_garage import sample_window_pairs, trajectory_contrastive_loss
+from tcl_garage import (Episodes, sample_window_pairs,
+                        trajectory_contrastive_loss)
 from tcl_garage.tcl.loss import excluded_keys, NEGATIVES
 from tcl_garage.tcl.windows import POSITIVES
 
@@ -23,10 +23,8 @@ def episode(task, episode_id, length):
 
 
 def buffer_of(task, lengths):
-    buffer = PathBuffer(10_000)
-    for e, length in enumerate(lengths):
-        buffer.add_path(episode(task, e, length))
-    return buffer
+    return Episodes.concatenated([episode(task, e, length)
+                                  for e, length in enumerate(lengths)])
 
 
 def hand_built_batch():

@@ -152,6 +152,37 @@ def test_pickle_round_trip_keeps_key_encoder_and_settings():
     assert np.isfinite(clone.train_statistics['TCLLoss'])
 
 
+def old_layout(state):
+    """A state as pickled before TCL's component: its settings and key
+    encoder held by the algorithm itself."""
+    tcl = state.pop('_tcl')
+    state['_key_encoder'] = tcl.key_encoder
+    for name, value in tcl.settings.items():
+        if name != 'key_encoder_tau':
+            state['_' + name] = value
+    state['_warned_short_episodes'] = False
+    return state
+
+
+def test_a_snapshot_from_before_the_tcl_component_loads_into_one():
+    algo, _ = make_point_algo(window_size=6, temperature=0.5,
+                              key_encoder_tau=0.02, negatives='other-tasks')
+    settings = algo.tcl_settings
+    state = old_layout(pickle.loads(pickle.dumps(algo)).__getstate__())
+    del state['_positive']  # older still: before the design choices
+    clone = TCLPEARL.__new__(TCLPEARL)
+    clone.__setstate__(state)
+    assert clone.tcl_settings == dict(settings, positive='trajectory')
+    assert clone.key_encoder is state['_tcl'].key_encoder
+    for a, b in zip(params(clone.key_encoder), params(algo.key_encoder)):
+        torch.testing.assert_close(a, b)
+    fill_buffers(clone)
+    key0 = params(clone.key_encoder)
+    one_step(clone)
+    assert any(not torch.equal(a, b)
+               for a, b in zip(key0, params(clone.key_encoder)))
+
+
 def test_to_moves_every_tcl_network():
     algo, _ = make_point_algo()
     assert algo.key_encoder in algo.networks

@@ -1,11 +1,9 @@
-"""Query/key windows cut from whole trajectories of PathBuffers."""
+"""Query/key windows cut from whole trajectories (per-task arrays and
+episode boundaries), and garage's PathBuffer adapted to them."""
 import numpy as np
 import pytest
 
-from garage.replay_buffer import PathBuffer
-
-from tcl_garage import sample_window_pairs
-from tcl_garage.tcl.windows import episode_spans
+from tcl_garage import Episodes, sample_window_pairs
 
 
 def episode(buffer_id, episode_id, length):
@@ -16,11 +14,9 @@ def episode(buffer_id, episode_id, length):
     return {'observations': ident, 'rewards': step[:, None]}
 
 
-def filled_buffer(buffer_id, lengths, capacity=10_000):
-    buffer = PathBuffer(capacity)
-    for e, length in enumerate(lengths):
-        buffer.add_path(episode(buffer_id, e, length))
-    return buffer
+def filled_buffer(buffer_id, lengths):
+    return Episodes.concatenated([episode(buffer_id, e, length)
+                                  for e, length in enumerate(lengths)])
 
 
 def test_pairs_come_from_the_same_trajectory_and_are_contiguous():
@@ -76,18 +72,23 @@ def test_distinct_trajectories_within_a_buffer_and_repeated_buffers_share_ids():
 
 
 def test_wrapping_episodes_in_a_ring_buffer_stay_contiguous():
+    from garage.replay_buffer import PathBuffer
+    from tcl_garage.algos.path_buffers import episodes_of
     buffer = PathBuffer(50)
-    for e in range(5):  # 5 * 17 = 85 > 50: episodes wrap around the end.
+    for e in range(4):  # 4 * 17 = 68 > 50: episode 2 wraps around the end.
         buffer.add_path(episode(0, e, 17))
-    firsts, lengths = episode_spans(buffer)
-    assert (lengths == 17).all()
-    pairs = sample_window_pairs([buffer], window_size=17,
+    episodes = episodes_of(buffer)
+    assert (episodes.lengths == 17).all() and episodes.capacity == 50
+    # PathBuffer keeps the episodes not overwritten: 2 (slots 34-49, 0)
+    # and 3 (slots 1-17).
+    np.testing.assert_array_equal(episodes.starts, [34, 1])
+    pairs = sample_window_pairs([episodes], window_size=17,
                                 windows_per_buffer=2, with_keys=False,
                                 rng=np.random.default_rng(3))
     steps = pairs.query['observations'][:, :, 2]
     np.testing.assert_array_equal(steps, np.tile(np.arange(17), (2, 1)))
-    # Matches what PathBuffer itself returns for the episode.
-    assert len(firsts) == 2
+    np.testing.assert_array_equal(
+        np.sort(pairs.query['observations'][:, 0, 1]), [2, 3])
 
 
 def test_window_longer_than_every_episode_is_a_clear_error():
@@ -98,7 +99,9 @@ def test_window_longer_than_every_episode_is_a_clear_error():
 
 def test_empty_buffer_and_bad_sizes_are_errors():
     with pytest.raises(ValueError, match='no episode'):
-        sample_window_pairs([PathBuffer(100)], window_size=4)
+        sample_window_pairs([Episodes({}, np.zeros(0, np.int64),
+                                      np.zeros(0, np.int64), 100)],
+                            window_size=4)
     with pytest.raises(ValueError, match='>= 1'):
         sample_window_pairs([filled_buffer(0, [10])], window_size=0)
 

@@ -8,9 +8,11 @@ meta-test evaluator) and writes its training step out in full in
 :meth:`PEARL._update_networks` (``_optimize_policy`` samples the step's
 data and calls it): critic and encoder, value function, target network, policy,
 with a comment at each gradient fact. A test proves it equal to garage
-2021.3.0's step on the same networks and draws. Subclasses add to the
-encoder's objective through two hooks, :meth:`PEARL._training_context` and
-:meth:`PEARL._auxiliary_encoder_loss`.
+2021.3.0's step on the same networks and draws. TCL joins that step as one
+term of the encoder's loss and one after-step update when a subclass
+builds its component (:class:`~tcl_garage.tcl.TCL`, ``self._tcl``;
+:class:`~tcl_garage.algos.TCLPEARL`), with its key windows from
+:meth:`PEARL._training_context`.
 
 Fixed (docs/garage.md, "Fixes to garage's PEARL", lists each fix and
 why): deterministic evaluation; ``num_exploration_episodes``;
@@ -30,7 +32,7 @@ one task at a time through garage's sampler, as garage does.
 import functools
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from dowel import logger, tabular
+from dowel import logger
 from garage.experiment import MetaEvaluator
 from garage.torch import global_device
 from garage.torch.algos import PEARL as GaragePEARL
@@ -49,7 +51,9 @@ from tcl_garage.algos.precision import (autocast, check_precision,
                                         matmul_precision, slow_bf16_warning)
 from tcl_garage.algos.tensors import (distribution_checks_off, to_device,
                                       zero_grad)
-from tcl_garage.algos.training_statistics import TrainingStatistics
+from tcl_garage.algos.training_statistics import (EpochStatistics,
+                                                  TrainingStatistics)
+from tcl_garage.tcl.component import TCL
 from tcl_garage.tcl.gaussian import kl_to_standard_normal
 from tcl_garage.tcl.momentum import soft_update_
 from tcl_garage.sampling import BatchedMetaEvaluator, MultiTaskCollector
@@ -57,7 +61,7 @@ from tcl_garage.sampling.metaworld_protocol import (EVALUATIONS,
                                                     MetaWorldProtocolEvaluator)
 
 
-class PEARL(ExactResume, GaragePEARL):
+class PEARL(EpochStatistics, ExactResume, GaragePEARL):
     """PEARL (Rakelly et al., 2019) as in garage, with the fixes above.
 
     Takes every argument of ``garage.torch.algos.PEARL`` (same defaults),
@@ -135,6 +139,9 @@ class PEARL(ExactResume, GaragePEARL):
         self._precision = precision
         self._compiled_step = None  # built at the first step
         self._epochs_trained = 0
+        # TCL's component, on the context encoder: built by a subclass
+        # (TCLPEARL); None in PEARL.
+        self._tcl: Optional[TCL] = None
 
     def _make_evaluator(self, test_env_sampler, n_test_tasks):
         """Build the meta-test evaluator (overridable).
@@ -167,14 +174,14 @@ class PEARL(ExactResume, GaragePEARL):
     def __getstate__(self):
         """Pickled state: garage's, with the buffers and random states
         (:class:`~tcl_garage.algos.exact_resume.ExactResume`); this epoch's
-        statistics and the compiled step are left out.
+        statistics (:class:`~tcl_garage.algos.training_statistics.
+        EpochStatistics`) and the compiled step are left out.
 
         Returns:
             dict: The state.
 
         """
         state = super().__getstate__()
-        state['_train_stats'] = TrainingStatistics()
         state['_compiled_step'] = None  # compiled again when resumed
         return state
 
@@ -188,6 +195,7 @@ class PEARL(ExactResume, GaragePEARL):
         """
         has_buffers = '_saved_buffers' in state
         state.setdefault('_precision', 'fp32')  # snapshots before the setting
+        state.setdefault('_tcl', None)
         state['_train_stats'] = TrainingStatistics()  # 0.1 pickled a dict
         super().__setstate__(state)  # garage: empty buffers, re-collect
         if has_buffers:
@@ -331,12 +339,6 @@ class PEARL(ExactResume, GaragePEARL):
         self._policy.reset_belief()
         return self._policy
 
-    def _record(self, name: str, value) -> None:
-        """Keep one step's value of a statistic for this epoch's
-        ``Train/<name>`` log: a scalar tensor (kept on its device: no sync
-        inside a step) or a host number."""
-        self._train_stats.record(name, value)
-
     # ------------------------------------------------------------ the update
     def _optimize_policy(self, indices):
         """One gradient step of every network, on the tasks ``indices``.
@@ -401,7 +403,7 @@ class PEARL(ExactResume, GaragePEARL):
         Args:
             context (torch.Tensor): Each task's context, :math:`(T, N, C)`.
             context_info (object): What :meth:`_training_context` returned
-                beside it (for :meth:`_auxiliary_encoder_loss`).
+                beside it: TCL's key windows and ids, or None.
             obs (torch.Tensor): Observations, :math:`(T, B, O)`.
             actions (torch.Tensor): Actions, :math:`(T, B, A)`.
             rewards (torch.Tensor): Rewards, :math:`(T, B, 1)`.
@@ -438,10 +440,13 @@ class PEARL(ExactResume, GaragePEARL):
             qf_loss = (F.mse_loss(q1_pred, q_target) +
                        F.mse_loss(q2_pred, q_target))
 
-            # Encoder: KL(q(z|c) || N(0, I)) and any auxiliary encoder loss
-            # of a subclass (TCLPEARL: contrastive_loss_scale * L_TCL).
-            encoder_loss, statistics = self._auxiliary_encoder_loss(
-                encoder_output, context_info)
+            # Encoder: KL(q(z|c) || N(0, I)) and, with TCL (TCLPEARL),
+            # contrastive_loss_scale * L_TCL, its queries this same encoder
+            # output and its keys the momentum encoder's.
+            encoder_loss, statistics = 0., {}
+            if context_info is not None:  # TCL's key windows
+                encoder_loss, statistics = self._tcl_loss(encoder_output,
+                                                          context_info)
             if self._use_information_bottleneck:
                 kl_loss = self._kl_lambda * kl_to_standard_normal(
                     z_means, z_vars)
@@ -484,6 +489,9 @@ class PEARL(ExactResume, GaragePEARL):
             inputs=list(self._vf.parameters()) + self._policy_parameters())
         self.vf_optimizer.step()
         self._update_target_network()
+        if self._tcl is not None:
+            # TCL's key encoder follows the encoder just stepped (its EMA).
+            self._tcl.after_step(self.context_encoder)
         self._policy_optimizer.step()
 
         statistics.update(QLoss=qf_loss.detach(),
@@ -493,37 +501,46 @@ class PEARL(ExactResume, GaragePEARL):
         return statistics
 
     def _training_context(self, indices) -> Tuple[torch.Tensor, Any]:
-        """The context of a training step (a hook).
+        """The context of a training step (a subclass's windows).
 
         Args:
             indices (list[int]): Tasks of this meta-batch.
 
         Returns:
-            tuple: The context, :math:`(T, N, C)`, and what
-                :meth:`_auxiliary_encoder_loss` needs to know of it (PEARL:
-                None; TCLPEARL: the windows, with their keys).
+            tuple: The context, :math:`(T, N, C)`, and TCL's key windows
+                with their ids (:meth:`_tcl_loss`; None in PEARL, and
+                with TCL off).
 
         """
         return self._sample_context(indices), None
 
-    def _auxiliary_encoder_loss(
+    def _tcl_loss(
             self, encoder_output: torch.Tensor,
-            context_info: Any) -> Tuple[Any, Dict[str, torch.Tensor]]:
-        """A loss added to the encoder's objective in its one step (a hook).
+            keys: Tuple[torch.Tensor, Mapping[str, torch.Tensor]]
+    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """TCL's term of the encoder's loss (:meth:`TCL.loss
+        <tcl_garage.tcl.TCL.loss>`).
 
         Args:
             encoder_output (torch.Tensor): The encoder's output on the
-                step's context, :math:`(T, N, D)`.
-            context_info (object): What :meth:`_training_context` returned
-                beside the context.
+                step's context, its K windows per task, :math:`(T, K W, D)`.
+            keys (tuple): The key windows as context, :math:`(T K, W, C)`,
+                and :meth:`TCL.pair_ids <tcl_garage.tcl.TCL.pair_ids>` on
+                the device.
 
         Returns:
-            tuple: A scalar loss (0 in PEARL) and statistics to log
-                (``{name: detached scalar tensor}``; none in PEARL).
+            tuple: ``contrastive_loss_scale * L_TCL`` and its statistics.
 
         """
-        del encoder_output, context_info
-        return 0., {}
+        key_context, ids = keys
+        window_size = key_context.shape[1]
+        # Queries: the encoder's output on the context, window by window.
+        query_mean, query_std = self.posteriors_from_encoder_output(
+            encoder_output.reshape(-1, window_size, encoder_output.shape[-1]))
+        # Keys: the momentum encoder (no gradient).
+        key_mean, key_std = self.posteriors_from_encoder_output(
+            self._tcl.key_encoder(key_context))
+        return self._tcl.loss(query_mean, query_std, key_mean, key_std, ids)
 
     def _infer_posterior(
             self,
@@ -643,27 +660,16 @@ class PEARL(ExactResume, GaragePEARL):
         soft_update_(self.target_vf, self._vf, self._soft_target_tau)
 
     def _train_once(self):
-        """One epoch of updates, then log the mean of each statistic.
+        """One epoch of garage's updates (:meth:`_optimize_policy`), then
+        the check and log of its statistics
+        (:meth:`~tcl_garage.algos.training_statistics.EpochStatistics.
+        _train_epoch`).
 
         Raises:
-            NonFiniteLossError: If a training loss was not finite in some
-                step; raised before the trainer snapshots the epoch, so the
-                last snapshot (of finite parameters) is kept.
+            NonFiniteLossError: If a training loss was not finite.
 
         """
-        self._train_stats = TrainingStatistics()
-        super()._train_once()
-        self._train_stats.check_finite(self._epochs_trained,
-                                       self._num_steps_per_epoch)
-        for name, value in self.train_statistics.items():
-            tabular.record(f'Train/{name}', value)
-        self._epochs_trained += 1
-
-    @property
-    def train_statistics(self) -> Dict[str, float]:
-        """dict[str, float]: This epoch's statistics so far, averaged over
-        steps (``name -> mean``)."""
-        return self._train_stats.means()
+        self._train_epoch(self._num_steps_per_epoch, super()._train_once)
 
     @property
     def collection_plan(self) -> CollectionPlan:

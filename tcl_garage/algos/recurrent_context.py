@@ -12,7 +12,7 @@ Three views of the same history:
 
 * :func:`buffer_histories`: the histories of stored transitions (a
   training batch): ``c_t`` and ``c_{t+1}`` (the next observation's context,
-  for the TD target), cut from a ``PathBuffer`` that stores each
+  for the TD target), cut from a replay buffer's arrays that store each
   transition's ``episode_steps``;
 * :class:`HistoryTracker`: the histories of episodes being run, pushed one
   step at a time;
@@ -22,7 +22,7 @@ A TCL window of ``H`` consecutive transitions is exactly a full history
 (no padding), so :func:`transition_features` also turns windows into GRU
 input.
 """
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Mapping, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -60,20 +60,23 @@ def transition_features(fields: Dict[str, np.ndarray]) -> np.ndarray:
                           axis=-1).astype(np.float32)
 
 
-def buffer_histories(buffer, indices: np.ndarray,
+def buffer_histories(fields: Mapping[str, np.ndarray], capacity: int,
+                     indices: np.ndarray,
                      length: int) -> Tuple[np.ndarray, np.ndarray]:
     """The histories of stored transitions, for ``c_t`` and ``c_{t+1}``.
 
-    Relies on ``PathBuffer``'s layout (an episode occupies consecutive
-    slots modulo the capacity, and whole episodes are overwritten): the
-    transition ``k`` steps before slot ``i`` of the same episode is slot
-    ``i - k``, present when ``k <= episode_steps[i]``.
+    Relies on a ring buffer's layout, garage ``PathBuffer``'s (an episode
+    occupies consecutive slots modulo the capacity, and whole episodes are
+    overwritten): the transition ``k`` steps before slot ``i`` of the same
+    episode is slot ``i - k``, present when ``k <= episode_steps[i]``.
 
     Args:
-        buffer (garage.replay_buffer.PathBuffer): A buffer whose episodes
-            store ``episode_steps`` (each transition's step in its
-            episode, shape :math:`(T, 1)`) beside ``observations``,
-            ``actions`` and ``rewards``.
+        fields (Mapping[str, np.ndarray]): The buffer's arrays
+            (:func:`~tcl_garage.algos.path_buffers.stored_fields`), with
+            ``episode_steps`` (each transition's step in its episode, shape
+            :math:`(C, 1)`) beside ``observations``, ``actions`` and
+            ``rewards``.
+        capacity (int): C, where slots wrap around.
         indices (np.ndarray): Shape :math:`(B,)`: stored slots.
         length (int): H.
 
@@ -84,15 +87,12 @@ def buffer_histories(buffer, indices: np.ndarray,
             episode had not begun.
 
     """
-    # pylint: disable=protected-access
-    storage = buffer._buffer
-    capacity = buffer._capacity
-    steps = storage['episode_steps'][indices, 0].astype(np.int64)
+    steps = fields['episode_steps'][indices, 0].astype(np.int64)
     # Offsets -H .. 0: the history is offsets -H .. -1, the next one -H+1 .. 0.
     offsets = np.arange(-length, 1)
     present = steps[:, None] + offsets >= 0
     slots = (indices[:, None] + offsets) % capacity
-    features = transition_features({key: storage[key][slots]
+    features = transition_features({key: fields[key][slots]
                                     for key in ('actions', 'rewards',
                                                 'observations')})
     features[~present] = 0.0

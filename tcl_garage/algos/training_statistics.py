@@ -5,9 +5,11 @@ tensor, never read back inside the step, or a host number);
 :meth:`TrainingStatistics.means` averages them once the epoch ends and
 :meth:`TrainingStatistics.check_finite` stops the run at the first step
 whose losses were NaN or infinite (:class:`NonFiniteLossError`).
+:class:`EpochStatistics` is the epoch scaffolding PEARL and MQL share.
 """
-from typing import Dict
+from typing import Callable, Dict
 
+from dowel import tabular
 import numpy as np
 import torch
 
@@ -77,3 +79,56 @@ class TrainingStatistics(dict):
             raise NonFiniteLossError(
                 f'non-finite training loss in epoch {epoch}, step {first} '
                 f'of {steps_per_epoch}: {", ".join(names)}')
+
+
+class EpochStatistics:
+    """Mixin: an epoch of gradient steps whose statistics are recorded step
+    by step, checked for non-finite values, and logged as ``Train/<name>``
+    (PEARL and MQL). The host sets ``_train_stats`` to a
+    :class:`TrainingStatistics` and ``_epochs_trained`` to 0."""
+
+    def _train_epoch(self, steps_per_epoch: int,
+                     take_steps: Callable[[], None]) -> None:
+        """Take an epoch's steps, then check and log their statistics.
+
+        Args:
+            steps_per_epoch (int): Gradient steps in the epoch, for the
+                message of a non-finite loss.
+            take_steps (Callable[[], None]): Takes them, recording with
+                :meth:`_record`.
+
+        Raises:
+            NonFiniteLossError: If a training loss was not finite in some
+                step; raised before the trainer snapshots the epoch, so the
+                last snapshot (of finite parameters) is kept.
+
+        """
+        self._train_stats = TrainingStatistics()
+        take_steps()
+        self._train_stats.check_finite(self._epochs_trained, steps_per_epoch)
+        for name, value in self.train_statistics.items():
+            tabular.record(f'Train/{name}', value)
+        self._epochs_trained += 1
+
+    def _record(self, name: str, value) -> None:
+        """Keep one step's value of a statistic for this epoch's
+        ``Train/<name>`` log: a scalar tensor (kept on its device: no sync
+        inside a step) or a host number."""
+        self._train_stats.record(name, value)
+
+    @property
+    def train_statistics(self) -> Dict[str, float]:
+        """dict[str, float]: This epoch's statistics so far, averaged over
+        steps (``name -> mean``)."""
+        return self._train_stats.means()
+
+    def __getstate__(self):
+        """The base's pickled state, without this epoch's statistics.
+
+        Returns:
+            dict: The state.
+
+        """
+        state = dict(super().__getstate__())
+        state['_train_stats'] = TrainingStatistics()
+        return state

@@ -3,9 +3,10 @@
 Each :class:`Setting` holds a key's name, default, type, allowed range or
 choices, one line of documentation, the algorithms that read it and the
 keyword argument each algorithm's builder takes it as. Everything else
-comes from this table: ``configs/defaults.yaml`` (written by ``make defaults``; a test fails
-when the committed file and the table disagree), the config checks of
-:mod:`tcl_garage.experiment.config` (``--set`` included), the keys each row
+comes from this table: ``configs/defaults.yaml`` (written by ``make
+defaults``; a test fails when the committed file and the table
+disagree), the config checks of :mod:`tcl_garage.experiment.config`
+(``--set`` included), the keys each row
 of :data:`tcl_garage.experiment.algorithms.ALGORITHMS` reads, the
 arguments the launcher gives the builders, and the builders' own defaults
 (``build_pearl(...)`` without sizes builds what the table documents).
@@ -21,6 +22,7 @@ the settings it reads here.
 """
 import argparse
 import dataclasses
+import inspect
 import math
 import pathlib
 import sys
@@ -29,9 +31,14 @@ from typing import (Any, Callable, Dict, Iterator, List, Mapping, Optional,
                     Tuple, Union)
 
 from tcl_garage.sampling.metaworld_protocol import EVALUATIONS
+from tcl_garage.tcl.component import TCL
 from tcl_garage.tcl.loss import NEGATIVES
 from tcl_garage.tcl.windows import POSITIVES
 
+#: TCL's defaults are its component's (``tcl_garage.tcl.TCL``'s constructor):
+#: the experiment's TCL settings take them from there.
+_TCL = {name: parameter.default for name, parameter
+        in inspect.signature(TCL.__init__).parameters.items()}
 #: ``readers`` of a setting every algorithm reads.
 ALL = ('*', )
 #: PEARL and TCL-PEARL.
@@ -273,7 +280,8 @@ _TABLE: List[Union[Section, Setting, Block]] = [
             arguments=_as('compile_step', PEARL_FAMILY)),
     Setting('precision', 'fp32', "the training step's: fp32, bf16 (bfloat16 "
             'autocast of the forward passes; float32 weights, optimizer and '
-            'losses) or tf32 (CUDA: TF32 matrix products); docs/performance.md',
+            'losses) or tf32 (CUDA: TF32 matrix products); '
+            'docs/performance.md',
             PEARL_FAMILY,
             arguments=_as('precision', PEARL_FAMILY)),
     Setting('evaluation', 'pearl', "the meta-test protocol: pearl (PEARL's: "
@@ -284,29 +292,34 @@ _TABLE: List[Union[Section, Setting, Block]] = [
             'benchmarks only)', PEARL_FAMILY, choices=EVALUATIONS,
             arguments=_as('evaluation', PEARL_FAMILY)),
     Section('--- TCL ---'),
-    Setting('window_size', 64, 'W: transitions per window (tcl-mql: '
-            'mql.history_length)', ('tcl-pearl', ),
+    Setting('window_size', _TCL['window_size'],
+            'W: transitions per window (tcl-mql: mql.history_length)',
+            ('tcl-pearl', ),
             rule=_COUNT, arguments=_as('window_size', ('tcl-pearl', ))),
     Setting('windows_per_task', None, 'null: max(1, round('
             'embedding_batch_size / W)) (tcl-mql: W = mql.history_length)',
             ('tcl-pearl', 'tcl-mql'), type=int, rule=_COUNT),
-    Setting('contrastive_loss_scale', 1.0, 'weight of the TCL loss',
+    Setting('contrastive_loss_scale', _TCL['contrastive_loss_scale'],
+            'weight of the TCL loss',
             ('tcl-pearl', 'tcl-mql'), rule=NON_NEGATIVE,
             arguments=_as('contrastive_loss_scale', ('tcl-pearl', 'tcl-mql'))),
-    Setting('temperature', 1.0, "the TCL softmax's temperature",
+    Setting('temperature', _TCL['temperature'],
+            "the TCL softmax's temperature",
             ('tcl-pearl', 'tcl-mql'), rule=POSITIVE,
             arguments=_as('temperature', ('tcl-pearl', 'tcl-mql'))),
-    Setting('key_encoder_tau', 0.005, 'momentum encoder EMA rate',
+    Setting('key_encoder_tau', _TCL['key_encoder_tau'],
+            'momentum encoder EMA rate',
             ('tcl-pearl', 'tcl-mql'), rule=RATE,
             arguments=_as('key_encoder_tau', ('tcl-pearl', 'tcl-mql'))),
-    Setting('tcl_positive', 'trajectory', "a query's key: trajectory (its "
+    Setting('tcl_positive', _TCL['positive'], "a query's key: trajectory (its "
             "own episode at another start: the paper's text) or task "
             '(another episode of its task; a task holding one such episode '
             'falls back to its own, logged as '
             'Train/TCLSameEpisodeKeyFraction)', ('tcl-pearl', 'tcl-mql'),
             choices=POSITIVES,
             arguments=_as('positive', ('tcl-pearl', 'tcl-mql'))),
-    Setting('tcl_negatives', 'all', 'all (every key but the positive and '
+    Setting('tcl_negatives', _TCL['negatives'],
+            'all (every key but the positive and '
             "those of its trajectory: the paper's text) or other-tasks (keys "
             "of the query's own task are left out: the loss separates "
             'tasks, not episodes)', ('tcl-pearl', 'tcl-mql'),

@@ -1,23 +1,26 @@
 """Windows of consecutive transitions cut from whole trajectories.
 
 TCL's positive pairs are two windows of the SAME trajectory; windows of other
-trajectories are its negatives. The trajectories live in garage
-``PathBuffer``s, one per task, which keep episode boundaries. This module cuts
-windows out of them with one vectorised gather per buffer (no Python loop over
-transitions) and says which trajectory and which task (buffer) every window
-came from, so that a loss can tell a false negative (another window of the
-same trajectory, or of the same task) from a real one.
+trajectories are its negatives. A task's trajectories are given as
+:class:`Episodes`: plain per-field arrays and each episode's first slot and
+length (a host adapts its own replay buffer to it; garage's ``PathBuffer``
+is adapted in :mod:`tcl_garage.algos.path_buffers`). This module cuts
+windows out of them with one vectorised gather per task (no Python loop over
+transitions) and says which trajectory and which task every window came
+from, so that a loss can tell a false negative (another window of the same
+trajectory, or of the same task) from a real one.
 
 Where a key comes from is a design choice the paper leaves open
 (:data:`POSITIVES`): ``'trajectory'`` (the paper's text: the query's own
 episode at another start) or ``'task'`` (another episode of the same task,
 as in the authors' code before 2021-01-31).
 
-Only ``PathBuffer``'s storage layout is relied on: a ring buffer of capacity
-``C`` whose episodes occupy consecutive slots modulo ``C``.
+Only numpy is needed: episodes occupy consecutive slots of their arrays,
+modulo a capacity ``C`` (a ring buffer; ``C`` = the arrays' length for
+episodes stored one after another, :meth:`Episodes.concatenated`).
 """
 import dataclasses
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -73,38 +76,67 @@ class WindowPairs:
     same_episode_keys: Optional[np.ndarray] = None
 
 
-def episode_spans(buffer) -> Tuple[np.ndarray, np.ndarray]:
-    """Where each episode of a ``PathBuffer`` lies in its storage.
+@dataclasses.dataclass(frozen=True)
+class Episodes:
+    """One task's stored episodes: per-field arrays and episode boundaries.
 
-    Args:
-        buffer (garage.replay_buffer.PathBuffer): The buffer.
+    Step ``t`` of episode ``e`` is slot ``(starts[e] + t) % capacity`` of
+    every field.
 
-    Returns:
-        tuple[np.ndarray, np.ndarray]: First storage slot of each episode and
-            its length, oldest episode first; slot ``(first + t) % capacity``
-            holds step ``t``.
+    Attributes:
+        fields (Mapping[str, np.ndarray]): The storage, each field of shape
+            :math:`(C, \\dim)` (e.g. ``observations``, ``actions``,
+            ``rewards``); read, never copied or written.
+        starts (np.ndarray): Shape :math:`(E,)`, int: each episode's first
+            slot, oldest episode first.
+        lengths (np.ndarray): Shape :math:`(E,)`, int: each episode's steps.
+        capacity (int): C, where slots wrap around (a ring buffer's size).
 
     """
-    # pylint: disable=protected-access
-    segments = buffer._path_segments
-    firsts = np.fromiter((first.start for first, _ in segments), np.int64,
-                         len(segments))
-    lengths = np.fromiter((len(first) + len(second)
-                           for first, second in segments), np.int64,
-                          len(segments))
-    return firsts, lengths
+
+    fields: Mapping[str, np.ndarray]
+    starts: np.ndarray
+    lengths: np.ndarray
+    capacity: int
+
+    @classmethod
+    def concatenated(cls, episodes: Sequence[Mapping[str, np.ndarray]]
+                     ) -> 'Episodes':
+        """Whole episodes stored one after another.
+
+        Args:
+            episodes (Sequence[Mapping[str, np.ndarray]]): Each episode's
+                fields, each of shape :math:`(T_e, \\dim)`.
+
+        Returns:
+            Episodes: Their concatenation (a copy), capacity its length.
+
+        """
+        lengths = np.array([len(next(iter(episode.values())))
+                            for episode in episodes], np.int64)
+        fields = {key: np.concatenate([episode[key] for episode in episodes])
+                  for key in episodes[0]}
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(
+            np.int64)
+        return cls(fields, starts, lengths, int(lengths.sum()))
+
+    @property
+    def longest(self) -> int:
+        """int: Steps of the longest episode (0 when there is none)."""
+        return int(self.lengths.max(initial=0))
 
 
-def sample_window_pairs(buffers: Sequence,
+def sample_window_pairs(buffers: Sequence[Episodes],
                         window_size: int,
                         windows_per_buffer: int = 1,
                         with_keys: bool = True,
                         rng: Optional[np.random.Generator] = None,
                         positive: str = 'trajectory') -> WindowPairs:
-    """Cut query (and key) windows from trajectories of each buffer.
+    """Cut query (and key) windows from trajectories of each task.
 
-    For each buffer in ``buffers`` (the same buffer may appear more than once,
-    as tasks do in a PEARL meta-batch), ``windows_per_buffer`` trajectories
+    For each task's :class:`Episodes` in ``buffers`` (the same object may
+    appear more than once, as tasks do in a PEARL meta-batch: it is one
+    task), ``windows_per_buffer`` trajectories
     long enough are drawn, distinct within that draw where the buffer holds
     enough. From each, a query window starts at ``t`` uniform in
     ``[0, len - W]``. Its key window:
@@ -124,8 +156,7 @@ def sample_window_pairs(buffers: Sequence,
     come from ``buffers[b]`` (``K = windows_per_buffer``).
 
     Args:
-        buffers (Sequence[garage.replay_buffer.PathBuffer]): One buffer per
-            row group.
+        buffers (Sequence[Episodes]): One task's episodes per row group.
         window_size (int): W, the number of consecutive transitions.
         windows_per_buffer (int): K, trajectories drawn from each buffer.
         with_keys (bool): Also cut key windows.
@@ -166,7 +197,7 @@ def sample_window_pairs(buffers: Sequence,
     # A key needs a start other than its query's: one step more.
     min_length = window_size + 1 if with_keys else window_size
     for b, buffer in enumerate(buffers):
-        firsts, lengths = episode_spans(buffer)
+        firsts, lengths = buffer.starts, buffer.lengths
         long_enough = np.flatnonzero(lengths >= min_length)
         if long_enough.size == 0:
             longest = int(lengths.max()) if lengths.size else 0
@@ -188,9 +219,8 @@ def sample_window_pairs(buffers: Sequence,
         group = buffer_ids.setdefault(id(buffer), b)
         task_ids[rows] = group
         trajectory_ids[rows] = group * (1 << 32) + episodes
-        # pylint: disable=protected-access
-        capacity = buffer._capacity
-        storage = buffer._buffer
+        capacity = buffer.capacity
+        storage = buffer.fields
         slots = (firsts[episodes, None] + starts[:, None] +
                  offsets) % capacity
         query_parts.append({k: v[slots] for k, v in storage.items()})
