@@ -19,6 +19,7 @@ README = ROOT / 'README.md'
 #: all of its blocks in order, so they are not run one by one here.
 TUTORIALS = {
     'tutorial-own-benchmark.md': 'tests/test_tutorial_own_benchmark.py',
+    'tutorial-add-tcl.md': 'tests/test_tutorial_add_tcl.py',
 }
 #: The pages whose code blocks are checked: the README and the site's pages
 #: (docs/results/'s record folders are data, not pages).
