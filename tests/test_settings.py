@@ -89,7 +89,8 @@ def test_build_pearl_without_sizes_builds_the_documented_defaults():
                           benchmark.test_sampler, num_test_tasks=2)
     assert (algo._meta_batch_size, algo._num_steps_per_epoch,
             algo._batch_size, algo._reward_scale) == (16, 2000, 256, 5.0)
-    assert (algo._window_size, algo._windows_per_task) == (64, 2)
+    assert (algo.tcl_settings['window_size'],
+            algo.tcl_settings['windows_per_task']) == (64, 2)
     pearl, _ = build_pearl('pearl', benchmark.train_envs()[:2],
                            benchmark.test_sampler, num_test_tasks=2,
                            embedding_batch_size=16)
