@@ -363,9 +363,9 @@ def _stopped_message(stopped: RunStopped) -> str:
                 'some space first)')
     elif isinstance(cause, OSError):
         what = f'a file could not be written ({_one_line(cause)})'
-    else:  # a worker's error: its first line and its traceback's last
-        lines = _one_line(cause).split('; ')
-        what = '; '.join(lines if len(lines) < 3 else
-                         [lines[0], lines[-1]])
+    else:  # a worker's traceback: its first line and its last
+        lines = [line for line in str(cause).splitlines() if line.strip()]
+        what = _one_line(cause) if len(lines) < 3 else (
+            f'{lines[0].strip()} {lines[-1].strip()}')
     return f'{what}; {where}; {then}'
 

@@ -8,13 +8,15 @@ environment variable :data:`FAULT_VARIABLE` names that point; then the
 process SIGKILLs itself there, exactly as a power cut or the kernel's
 out-of-memory killer would stop it. ``TCL_GARAGE_FAULT=after-snapshot-rename``
 kills at the first time the point is reached, ``...=after-snapshot-rename@3``
-at the third (the third epoch's snapshot). The points are listed in
+at the third (the third epoch's snapshot). ``enospc:<point>[@n]`` raises
+the error of a full disk there instead. The points are listed in
 :data:`FAULT_POINTS`; ``tests/test_faults.py`` kills at each of them and
 resumes.
 
 :data:`TRACEBACK_VARIABLE` (``TCL_GARAGE_TRACEBACK=1``) asks for the full
 traceback of a failure instead of its one ``error:`` line.
 """
+import errno
 import os
 import signal
 
@@ -42,16 +44,24 @@ def fault_point(name: str) -> None:
     Args:
         name (str): One of :data:`FAULT_POINTS`.
 
+    Raises:
+        OSError: ``ENOSPC``, where the variable asks for a full disk.
+
     """
     wanted = os.environ.get(FAULT_VARIABLE)
     if not wanted:
         return
-    point, _, count = wanted.partition('@')
+    full_disk = wanted.startswith('enospc:')
+    point, _, count = wanted[len('enospc:') if full_disk else 0:].partition(
+        '@')
     if point != name:
         return
     _reached[name] = _reached.get(name, 0) + 1
-    if _reached[name] == int(count or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
+    if _reached[name] != int(count or 1):
+        return
+    if full_disk:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def want_traceback() -> bool:

@@ -23,7 +23,8 @@ Ctrl-C to the launcher. A worker that does not answer a call within
 :func:`worker_timeout` seconds (stopped, hung) stops the run with an
 :class:`EnvWorkerError` naming it; the environment variable
 :data:`WORKER_TIMEOUT_VARIABLE` sets that time (default
-:data:`DEFAULT_WORKER_TIMEOUT`).
+:data:`DEFAULT_WORKER_TIMEOUT`; a worker's first call, which waits for it to
+start, gets :data:`DEFAULT_WORKER_TIMEOUT` more).
 """
 import multiprocessing
 import os
@@ -477,6 +478,7 @@ class ProcessEnvs(_Workers):
         super().__init__(seed, n_workers, state)
         self._processes: Dict[int, Any] = {}
         self._connections: Dict[int, Any] = {}
+        self._answered = set()  # workers that answered a call
 
     def _start(self, worker, state):
         context = multiprocessing.get_context('spawn')
@@ -499,6 +501,8 @@ class ProcessEnvs(_Workers):
     def _receive(self, worker):
         connection = self._connections[worker]
         timeout, start = worker_timeout(), time.monotonic()
+        if worker not in self._answered:  # its first call waits its start
+            timeout += DEFAULT_WORKER_TIMEOUT
         while not connection.poll(min(1.0, timeout)):
             if not self._processes[worker].is_alive():
                 self._died(worker)
@@ -513,6 +517,7 @@ class ProcessEnvs(_Workers):
             status, value = connection.recv()
         except (EOFError, ConnectionResetError, OSError):
             self._died(worker)
+        self._answered.add(worker)
         if status == 'error':
             raise EnvWorkerError(f'environment worker {worker} failed:\n'
                                  f'{value}')
@@ -537,6 +542,7 @@ class ProcessEnvs(_Workers):
             if self._processes[worker].is_alive():
                 self._processes[worker].kill()
         self._processes, self._connections = {}, {}
+        self._answered = set()
         self._started = False
 
     def __del__(self):
@@ -559,6 +565,7 @@ class RayEnvs(_Workers):
         super().__init__(seed, n_workers, state)
         self._actors: Dict[int, Any] = {}
         self._pending: Dict[int, Any] = {}
+        self._answered = set()  # actors that answered a call
 
     def _start(self, worker, state):
         import ray
@@ -575,8 +582,12 @@ class RayEnvs(_Workers):
     def _receive(self, worker):
         import ray
         timeout = worker_timeout()
+        if worker not in self._answered:  # its first call waits its start
+            timeout += DEFAULT_WORKER_TIMEOUT
         try:
-            return ray.get(self._pending.pop(worker), timeout=timeout)
+            answer = ray.get(self._pending.pop(worker), timeout=timeout)
+            self._answered.add(worker)
+            return answer
         except ray.exceptions.GetTimeoutError:
             raise EnvWorkerError(
                 f'environment actor {worker} has not answered in '
@@ -597,6 +608,7 @@ class RayEnvs(_Workers):
         for actor in self._actors.values():
             ray.kill(actor)
         self._actors = {}
+        self._answered = set()
         self._started = False
 
 
