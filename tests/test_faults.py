@@ -200,10 +200,13 @@ def test_a_full_disk_keeps_the_last_good_snapshot_in_one_line(
     assert_same_run(run_dir, alone)
 
 
-def children(pid):
-    """The child processes of a process."""
+def workers_of(pid):
+    """The environment worker processes of a launcher (not
+    multiprocessing's resource tracker)."""
     path = pathlib.Path(f'/proc/{pid}/task/{pid}/children')
-    return [int(child) for child in path.read_text().split()]
+    return [int(child) for child in path.read_text().split()
+            if b'spawn_main' in pathlib.Path(
+                f'/proc/{child}/cmdline').read_bytes()]
 
 
 @pytest.mark.skipif(not sys.platform.startswith('linux'), reason='/proc')
@@ -218,7 +221,7 @@ def test_a_dead_or_stopped_worker_stops_the_run_in_one_line(
     process = start(*POINT, '--n-workers', '1', '--log-dir', str(run_dir),
                     env={'TCL_GARAGE_WORKER_TIMEOUT': '2'})
     wait_for_rows(process, run_dir)
-    worker = children(process.pid)[0]
+    worker, = workers_of(process.pid)
     os.kill(worker, how)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 1
@@ -231,8 +234,8 @@ def test_workers_end_with_their_killed_launcher(tmp_path):
     run_dir = tmp_path / 'run'
     process = start(*POINT, '--n-workers', '2', '--log-dir', str(run_dir))
     wait_for_rows(process, run_dir)
-    workers = children(process.pid)
-    assert len(workers) >= 2
+    workers = workers_of(process.pid)
+    assert len(workers) == 2
     process.kill()
     process.wait()
     deadline = time.time() + 10

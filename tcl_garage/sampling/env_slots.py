@@ -24,7 +24,8 @@ Ctrl-C to the launcher. A worker that does not answer a call within
 :class:`EnvWorkerError` naming it; the environment variable
 :data:`WORKER_TIMEOUT_VARIABLE` sets that time (default
 :data:`DEFAULT_WORKER_TIMEOUT`; a worker's first call, which waits for it to
-start, gets :data:`DEFAULT_WORKER_TIMEOUT` more).
+start, gets :data:`DEFAULT_WORKER_TIMEOUT` more); the silent worker is
+killed.
 """
 import multiprocessing
 import os
@@ -507,6 +508,9 @@ class ProcessEnvs(_Workers):
             if not self._processes[worker].is_alive():
                 self._died(worker)
             if time.monotonic() - start > timeout:
+                # SIGKILL reaches a stopped process; SIGTERM would wait.
+                self._processes[worker].kill()
+                self._processes[worker].join(timeout=5.0)
                 raise EnvWorkerError(
                     f'environment worker {worker} (pid '
                     f'{self._processes[worker].pid}) has not answered in '
