@@ -389,3 +389,79 @@ def test_the_traceback_comes_only_when_asked(tmp_path):
     assert short.returncode == 2 and 'Traceback' not in short.stderr
     full = experiment(*args, env={'TCL_GARAGE_TRACEBACK': '1'})
     assert full.returncode != 0 and 'Traceback' in full.stderr
+
+
+# ------------------------------------------------------- sweeps, analysis
+def fake_run(directory, rows, epochs=3, snapshot=True):
+    """A run directory as the sweep sees it: config, snapshot, rows."""
+    import json
+    directory.mkdir(parents=True)
+    (directory / rundir.VARIANT).write_text(json.dumps(
+        {'config': {'benchmark': 'point', 'algo': 'pearl', 'seed': 2,
+                    'epochs': epochs}}))
+    if snapshot:
+        (directory / rundir.SNAPSHOT).write_bytes(b'snapshot')
+    if rows:
+        (directory / rundir.PROGRESS).write_text(
+            'TotalEnvSteps\n' + ''.join(f'{10 * (i + 1)}\n'
+                                        for i in range(rows)))
+    return directory
+
+
+@pytest.fixture
+def commands_run(monkeypatch):
+    """The commands the sweep runs, each exiting 0 without running."""
+    from tcl_garage.experiment import sweep as sweep_module
+    ran = []
+
+    def run(cmd, check=False, **kwargs):
+        del check, kwargs
+        ran.append(cmd)
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(sweep_module.subprocess, 'run', run)
+    return ran
+
+
+def test_a_retried_ray_task_resumes_its_own_directory(tmp_path,
+                                                      commands_run):
+    from tcl_garage.experiment.sweep import run_task
+    directory = fake_run(tmp_path / 'point' / 'pearl' / 'seed2', rows=1)
+    assert run_task('point', 'pearl', 2, str(directory)) == 0
+    assert commands_run[-1][-2:] == ['--resume', str(directory)]
+    # Killed before its first snapshot: started again in the same place.
+    unstarted = fake_run(tmp_path / 'other' / 'seed2', rows=0,
+                         snapshot=False)
+    run_task('point', 'pearl', 2, str(unstarted), ['--smoke'])
+    assert commands_run[-1][-3:] == ['--log-dir', str(unstarted), '--smoke']
+    assert not unstarted.exists()  # the launcher makes it anew
+    # Finished by an earlier attempt: nothing runs.
+    done = fake_run(tmp_path / 'done' / 'seed2', rows=3)
+    count = len(commands_run)
+    assert run_task('point', 'pearl', 2, str(done)) == 0
+    assert len(commands_run) == count
+
+
+def test_a_sweep_counts_only_runs_that_hold_all_their_epochs(
+        tmp_path, commands_run, capsys):
+    from tcl_garage.experiment.sweep import sweep
+    fake_run(tmp_path / 'point' / 'pearl' / 'seed2', rows=1)
+    failed = sweep(['point'], ['pearl'], [2], str(tmp_path))
+    assert failed == [str(tmp_path / 'point' / 'pearl' / 'seed2')]
+    assert '0 of 1 runs finished' in capsys.readouterr().out
+
+
+def test_analysis_never_counts_one_seed_twice(alone, tmp_path):
+    from tcl_garage.analysis.runs import check_distinct, load_run
+    copy = tmp_path / 'seed7_1'
+    shutil.copytree(alone, copy)
+    with pytest.raises(ValueError, match=f'{alone} and {copy} hold the same '
+                       r'run \(point tcl-pearl seed 7, same config\)'):
+        check_distinct([load_run(alone), load_run(copy)])
+    result = subprocess.run(
+        [sys.executable, '-m', 'tcl_garage.analysis', 'table', str(alone),
+         str(copy), '--out', str(tmp_path / 'results')],
+        capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 2
+    assert 'hold the same run' in result.stderr
+    assert not (tmp_path / 'results.md').exists()
