@@ -446,9 +446,10 @@ def test_a_sweep_counts_only_runs_that_hold_all_their_epochs(
         tmp_path, commands_run, capsys):
     from tcl_garage.experiment.sweep import sweep
     fake_run(tmp_path / 'point' / 'pearl' / 'seed2', rows=1)
-    failed = sweep(['point'], ['pearl'], [2], str(tmp_path))
-    assert failed == [str(tmp_path / 'point' / 'pearl' / 'seed2')]
-    assert '0 of 1 runs finished' in capsys.readouterr().out
+    assert sweep(['point'], ['pearl'], [2], str(tmp_path)) == []  # exit 0
+    directory = tmp_path / 'point' / 'pearl' / 'seed2'
+    assert (f'0 of 1 runs finished; 1 stopped before their last epoch '
+            f'(resume them): {directory}') in capsys.readouterr().out
 
 
 def test_analysis_never_counts_one_seed_twice(alone, tmp_path):

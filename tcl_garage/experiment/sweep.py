@@ -13,8 +13,8 @@ A Ray task decides its command when it starts (:func:`run_task`), not when
 it is submitted: a task Ray retries after its worker died resumes the run
 its first attempt left in its own directory (or starts it again there if no
 epoch was saved), never a numbered sibling; the run's launcher dies with
-the task's worker, so the retry never finds it still running. A run counts
-as finished only when its directory holds all its epochs.
+the task's worker, so the retry never finds it still running. The summary
+counts a run as finished only when its directory holds all its epochs.
 """
 import collections
 import concurrent.futures
@@ -282,7 +282,10 @@ def sweep(benchmarks: Sequence[str],
             print(f'run: {directory}', flush=True)
             codes.append(subprocess.run(cmd, check=False).returncode)
             finished(index, codes[-1])
-    failed = [str(job[0]) for index, (job, code) in enumerate(zip(jobs, codes))
-              if code != 0 or index in codes_not_done]
-    print(f'{len(jobs) - len(failed)} of {len(jobs)} runs finished')
+    failed = [str(job[0]) for job, code in zip(jobs, codes) if code != 0]
+    unfinished = [str(jobs[index][0]) for index in sorted(codes_not_done)]
+    print(f'{len(jobs) - len(failed) - len(unfinished)} of {len(jobs)} runs '
+          'finished' + (f'; {len(unfinished)} stopped before their last '
+                        f'epoch (resume them): {", ".join(unfinished)}'
+                        if unfinished else ''))
     return failed
