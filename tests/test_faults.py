@@ -246,6 +246,26 @@ def test_workers_end_with_their_killed_launcher(tmp_path):
         time.sleep(0.1)
 
 
+def test_a_non_finite_loss_met_on_resume_is_one_line_and_adds_no_events(
+        finished):
+    import cloudpickle
+    run_dir = finished()
+    with open(run_dir / rundir.SNAPSHOT, 'rb') as file:
+        snapshot = pickle.load(file)
+    snapshot['algo']._reward_scale = 1e39  # Q targets overflow: inf loss
+    with open(run_dir / rundir.SNAPSHOT, 'wb') as file:
+        cloudpickle.dump(snapshot, file)
+    events = sorted(run_dir.glob('events.out.tfevents.*'))
+    result = experiment('--resume', str(run_dir), '--epochs', '4', '--quiet')
+    assert result.returncode == 1
+    line = one_error_line(result)
+    assert line.startswith('error: non-finite training loss in epoch 3')
+    assert 'the last good snapshot (if any) is kept' in line
+    assert line.endswith(f'--resume {run_dir}')
+    assert sorted(run_dir.glob('events.out.tfevents.*')) == events
+    assert len(progress(run_dir)) == 3
+
+
 # ------------------------------------------------------- hostile resumes
 def corrupt_pickle(path):
     path.write_bytes(path.read_bytes()[:1000])
