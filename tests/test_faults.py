@@ -49,7 +49,8 @@ def wait_for_rows(process, run_dir, n_rows=1):
     """Wait until the run logged ``n_rows`` rows."""
     deadline = time.time() + 120
     while len(rundir.progress_rows(run_dir)) < n_rows:
-        assert process.poll() is None, process.stderr.read()
+        assert process.poll() is None, (process.stderr or
+                                        process.stdout).read()[-3000:]
         assert time.time() < deadline, 'no epoch logged in 120 s'
         time.sleep(0.05)
 
@@ -486,3 +487,79 @@ def test_analysis_never_counts_one_seed_twice(alone, tmp_path):
     assert result.returncode == 2
     assert 'hold the same run' in result.stderr
     assert not (tmp_path / 'results.md').exists()
+
+
+def ray_task_workers():
+    """Processes running a Ray sweep task (``ray::run_task``)."""
+    found = []
+    for entry in pathlib.Path('/proc').iterdir():
+        try:
+            if entry.name.isdigit() and (entry / 'cmdline').read_bytes(
+            ).startswith(b'ray::run_task'):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='/proc')
+def test_a_ray_sweep_task_killed_mid_run_resumes_its_own_directory(
+        tmp_path):
+    """A local two-node Ray cluster (a head and a second node on
+    127.0.0.1); the task's worker is SIGKILLed after the run's first epoch;
+    Ray's retry resumes the run in its own directory."""
+    pytest.importorskip('ray')
+    import socket
+    ray_script = str(pathlib.Path(sys.executable).parent / 'ray')
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, RAY_USAGE_STATS_ENABLED='0',
+               RAY_AUTH_MODE='disabled', PYTHONPATH=str(ROOT))
+    current = pathlib.Path('/tmp/ray/ray_current_cluster')
+    had_current = current.exists()
+    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                 start_new_session=True, env=env)
+    nodes = [subprocess.Popen(
+        [ray_script, 'start', '--head', f'--port={port}', '--num-cpus=1',
+         '--include-dashboard=false', '--disable-usage-stats', '--block'],
+        **quiet)]
+    runs = tmp_path / 'runs'
+    directory = runs / 'point' / 'tcl-pearl' / 'seed2'
+    try:
+        time.sleep(10)
+        nodes.append(subprocess.Popen(
+            [ray_script, 'start', f'--address=127.0.0.1:{port}',
+             '--num-cpus=1', '--disable-usage-stats', '--block'], **quiet))
+        sweep = subprocess.Popen(
+            [sys.executable, str(ROOT / 'experiments' / 'sweep.py'), '--envs',
+             'point', '--algos', 'tcl-pearl', '--seeds', '2', '--runs-dir',
+             str(runs), '--ray', '--ray-address', f'127.0.0.1:{port}',
+             '--smoke', '--epochs', '6', '--quiet'],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=ROOT, env=env)
+        wait_for_rows(sweep, directory)
+        workers = ray_task_workers()
+        assert len(workers) == 1
+        os.kill(workers[0], signal.SIGKILL)
+        output, _ = sweep.communicate(timeout=300)
+        assert sweep.returncode == 0, output[-3000:]
+        assert '1 of 1 runs finished' in output
+        assert os.listdir(directory.parent) == ['seed2']  # no seed2_1
+        assert len(rundir.read_machines(directory)) == 2  # start, resume
+        alone = experiment('point', '--algo', 'tcl-pearl', '--seed', '2',
+                           '--smoke', '--epochs', '6', '--quiet',
+                           '--log-dir', str(tmp_path / 'alone'))
+        assert alone.returncode == 0, alone.stderr[-2000:]
+        assert_same_run(directory, tmp_path / 'alone')
+    finally:
+        for node in reversed(nodes):
+            os.killpg(node.pid, signal.SIGTERM)
+            try:
+                node.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(node.pid, signal.SIGKILL)
+                node.wait()
+        if not had_current and current.exists():
+            current.unlink()  # ray start's pointer to the cluster now gone
