@@ -202,9 +202,8 @@ def _stopped(error: BaseException, trainer, run_dir: str, first_epoch: int,
         RunStopped: Naming the epochs saved.
 
     """
-    # pylint: disable=protected-access
-    saved = getattr(getattr(trainer, '_snapshotter', None), 'saved_epochs',
-                    None)
+    from tcl_garage.experiment.snapshots import snapshotter_of
+    saved = None if trainer is None else snapshotter_of(trainer).saved_epochs
     return RunStopped(error, run_dir, first_epoch if saved is None else saved,
                       epochs)
 
@@ -409,7 +408,7 @@ def resume(run_dir: str,
     from tcl_garage.experiment.devices import use_device
     from tcl_garage.experiment.snapshots import (load_snapshot,
                                                  remove_temporary_files,
-                                                 ROW_KEY)
+                                                 ROW_KEY, snapshotter_of)
 
     config = read_run_config(run_dir)
     check_algorithm_installed(config)
@@ -449,10 +448,10 @@ def resume(run_dir: str,
             ] + ([] if quiet else [StdOutput()])
             for output in outputs:
                 logger.add_output(output)
-            # pylint: disable=protected-access
-            trainer._snapshotter.use_loaded(snapshot)
+            snapshotter_of(trainer).use_loaded(snapshot)
             del snapshot
             train_args = trainer.restore(run_dir)
+            # pylint: disable=protected-access
             if hasattr(trainer._algo, 'to'):  # garage's MAML and RL2: no
                 trainer._algo.to()  # onto this run's device
             logger.log(f'Resuming {run_dir} at epoch '

@@ -304,3 +304,16 @@ def make_trainer(snapshot_config: SnapshotConfig, tensorflow: bool = False,
                                              snapshot_config.snapshot_gap,
                                              config)
     return trainer
+
+
+def snapshotter_of(trainer) -> AtomicSnapshotter:
+    """The :class:`AtomicSnapshotter` of a trainer of :func:`make_trainer`.
+
+    Args:
+        trainer (garage.trainer.Trainer): The trainer.
+
+    Returns:
+        AtomicSnapshotter: Its snapshotter.
+
+    """
+    return trainer._snapshotter  # pylint: disable=protected-access
