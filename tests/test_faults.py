@@ -35,14 +35,34 @@ def experiment(*args, env=None, timeout=300):
         env=dict(os.environ, **(env or {})))
 
 
+#: Processes :func:`start` started, ended (with their workers) after
+#: each test.
+STARTED = []
+
+
 def start(*args, env=None):
     """``python -m tcl_garage.experiment ARGS`` running, in a new process
     group."""
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, '-m', 'tcl_garage.experiment', *args],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         cwd=ROOT, env=dict(os.environ, **(env or {})),
         start_new_session=True)
+    STARTED.append(process)
+    return process
+
+
+@pytest.fixture(autouse=True)
+def _end_started_processes():
+    """A test that fails leaves no run (or stopped worker) behind."""
+    yield
+    while STARTED:
+        process = STARTED.pop()
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
 
 
 def wait_for_rows(process, run_dir, n_rows=1):
