@@ -528,7 +528,9 @@ def test_a_ray_sweep_task_killed_mid_run_resumes_its_own_directory(
         tmp_path):
     """A local two-node Ray cluster (a head and a second node on
     127.0.0.1); the task's worker is SIGKILLed after the run's first epoch;
-    Ray's retry resumes the run in its own directory."""
+    Ray's retry resumes the run in its own directory. (While it runs, a
+    ``ray.init()`` elsewhere on this machine joins its cluster: run it
+    alone.)"""
     pytest.importorskip('ray')
     import socket
     ray_script = str(pathlib.Path(sys.executable).parent / 'ray')
