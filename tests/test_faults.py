@@ -120,30 +120,36 @@ def assert_same_run(run_dir, alone):
 
 
 # ------------------------------------------------------- kills, resumes
-@pytest.mark.parametrize('point, rows_left', [
-    ('during-snapshot-write@2', 1),
-    ('after-snapshot-rename@2', 1),  # the snapshot one epoch ahead
-    ('during-progress-write@2', 1),
-    ('after-progress-rename@1', 1),
-])
-def test_a_kill_at_each_write_point_resumes_to_the_run_left_alone(
-        tmp_path, alone, point, rows_left):
-    run_dir = tmp_path / 'run'
-    killed = experiment(*POINT, '--log-dir', str(run_dir),
-                        env={'TCL_GARAGE_FAULT': point})
-    assert killed.returncode == -signal.SIGKILL
-    assert len(progress(run_dir)) == rows_left
-    resumed = experiment('--resume', str(run_dir), '--quiet')
-    assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert_same_run(run_dir, alone)
+def saved_epochs(run_dir):
+    """Epochs a run directory's snapshot holds."""
+    with open(pathlib.Path(run_dir) / rundir.SNAPSHOT, 'rb') as file:
+        return pickle.load(file)['stats'].total_epoch + 1
 
 
-def test_a_kill_between_the_last_snapshot_and_its_row_finishes_on_resume(
+#: A run killed at every write point in turn, each kill in a resume of the
+#: last: (process, fault point, epochs saved and rows left after the kill).
+KILLS = [
+    ('new', 'after-snapshot-rename@1', 1, 0),  # the snapshot, not its row
+    ('resume', 'during-progress-write@1', 1, 0),  # the resume's rewrite
+    ('resume', 'during-snapshot-write@1', 1, 1),  # epoch 2's snapshot
+    ('resume', 'during-progress-write@1', 2, 1),  # epoch 2's row
+    ('resume', 'after-progress-rename@1', 2, 2),  # the rewrite, renamed
+    ('resume', 'after-snapshot-rename@1', 3, 2),  # the last epoch's
+]
+
+
+def test_a_run_killed_at_every_write_point_resumes_to_the_run_left_alone(
         tmp_path, alone):
     run_dir = tmp_path / 'run'
-    killed = experiment(*POINT, '--log-dir', str(run_dir),
-                        env={'TCL_GARAGE_FAULT': 'after-snapshot-rename@3'})
-    assert killed.returncode == -signal.SIGKILL
+    for process, point, saved, rows in KILLS:
+        args = (POINT + ['--log-dir', str(run_dir)] if process == 'new'
+                else ['--resume', str(run_dir), '--quiet'])
+        killed = experiment(*args, env={'TCL_GARAGE_FAULT': point})
+        assert killed.returncode == -signal.SIGKILL, (point,
+                                                      killed.stderr[-2000:])
+        assert (saved_epochs(run_dir), len(progress(run_dir))) == (
+            saved, rows), point
+        assert progress(run_dir) == progress(alone)[:rows]  # never cut
     assert rundir.status(run_dir) == 'partial'  # 2 rows of 3
     resumed = experiment('--resume', str(run_dir), '--quiet')
     assert resumed.returncode == 0, resumed.stderr[-2000:]
@@ -157,21 +163,6 @@ def test_a_kill_between_the_last_snapshot_and_its_row_finishes_on_resume(
     again = experiment('--resume', str(run_dir), '--quiet')
     assert again.returncode == 0 and 'all 3 epochs are done' in again.stdout
     assert files(run_dir) == before
-
-
-def test_a_kill_during_a_resumes_rewrite_of_the_rows_loses_nothing(
-        tmp_path, alone):
-    run_dir = tmp_path / 'run'
-    experiment(*POINT, '--log-dir', str(run_dir),
-               env={'TCL_GARAGE_FAULT': 'after-snapshot-rename@2'})
-    rows = read_rows(str(run_dir / rundir.PROGRESS))
-    killed = experiment('--resume', str(run_dir), '--quiet',
-                        env={'TCL_GARAGE_FAULT': 'during-progress-write@1'})
-    assert killed.returncode == -signal.SIGKILL
-    assert read_rows(str(run_dir / rundir.PROGRESS)) == rows  # untouched
-    resumed = experiment('--resume', str(run_dir), '--quiet')
-    assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert_same_run(run_dir, alone)
 
 
 def test_sigterm_is_one_line_with_the_epoch_and_the_resume_command(
