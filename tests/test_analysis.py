@@ -33,10 +33,11 @@ def test_cluster_metrics_exact_on_hand_made_clusters():
 
 def fake_run(root, name, benchmark, algo, steps, returns, success=None,
              drop=None, extra=None):
+    seed = len(list(root.rglob('variant.json')))  # each run its own seed
     run = root / name
     run.mkdir(parents=True)
     (run / 'variant.json').write_text(json.dumps(
-        {'config': {'benchmark': benchmark, 'algo': algo, 'seed': 0}}))
+        {'config': {'benchmark': benchmark, 'algo': algo, 'seed': seed}}))
     columns = {'TotalEnvSteps': steps,
                'MetaTest/Average/AverageReturn': returns, **(extra or {})}
     if success is not None:

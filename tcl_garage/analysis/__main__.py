@@ -6,7 +6,7 @@ import pathlib
 import sys
 
 import tcl_garage  # noqa: F401  (adapts garage before it is imported)
-from tcl_garage.analysis.runs import load_run
+from tcl_garage.analysis.runs import check_distinct, load_run
 
 
 def main(argv=None) -> None:
@@ -56,6 +56,7 @@ def main(argv=None) -> None:
         elif args.command == 'learning':
             from tcl_garage.analysis.runs import learning_report
             runs = [load_run(d) for d in args.run_dirs]
+            check_distinct(runs)
             print(learning_report(runs, args.epochs))
         elif args.command == 'training':
             from tcl_garage.analysis.training import (TRAIN_PREFIX,
@@ -67,6 +68,7 @@ def main(argv=None) -> None:
         elif args.command == 'curves':
             from tcl_garage.analysis.curves import plot_curves
             runs = [load_run(d) for d in args.run_dirs]
+            check_distinct(runs)
             print(f'wrote {plot_curves(runs, args.out)}')
         else:
             from tcl_garage.analysis.table import (results_table, to_csv,
@@ -74,6 +76,7 @@ def main(argv=None) -> None:
             from tcl_garage.analysis.ablation import (arm_rows,
                                                       to_markdown as robust)
             runs = [load_run(d) for d in args.run_dirs]
+            check_distinct(runs)
             rows, summary = results_table(runs, args.last_steps)
             markdown = to_markdown(rows, summary)
             # Per benchmark: mean and IQM with bootstrap intervals and the

@@ -1,6 +1,7 @@
 """Reading run directories for analysis: config and progress, as arrays."""
 import collections
 import dataclasses
+import json
 import pathlib
 from typing import Dict, Optional, Sequence, Tuple
 
@@ -92,6 +93,31 @@ def load_run(path, label: Optional[str] = None) -> Run:
         for key in rows[0]
     }
     return Run(path, config, columns, label)
+
+
+def check_distinct(runs: Sequence[Run]) -> None:
+    """Refuse runs that count one seed twice: directories holding the same
+    label, config and seed (a run and a copy of it, or a run restarted
+    beside itself).
+
+    Args:
+        runs (Sequence[Run]): The runs.
+
+    Raises:
+        ValueError: Naming the directories that hold the same run.
+
+    """
+    seen: Dict[str, Run] = {}
+    for run in runs:
+        key = json.dumps([run.name, run.config], sort_keys=True, default=str)
+        if key in seen:
+            first = seen[key]
+            raise ValueError(
+                f'{first.path} and {run.path} hold the same run '
+                f'({run.benchmark} {run.name} seed {run.config.get("seed")},'
+                ' same config): one seed would count twice; give only one '
+                'of them')
+        seen[key] = run
 
 
 def first_and_last_mean(run: Run,

@@ -2,19 +2,38 @@
 launchers of ``experiments/``.
 
 Parses the options, resolves and checks the config, then trains or resumes
-through :mod:`tcl_garage.experiment.launcher`. Every bad input is one
-``error:`` line naming the fix, exit status 2, and nothing is written.
+through :mod:`tcl_garage.experiment.launcher`. Every failure is one
+``error:`` line on stderr naming what happened and what to do: exit status
+2 for bad input (nothing is written), 1 for a fault at run time (Ctrl-C,
+SIGTERM, a dead or silent worker, a full disk, a non-finite loss; the line
+gives the epochs saved and the ``--resume`` command). The full traceback
+comes only when ``TCL_GARAGE_TRACEBACK=1``
+(:data:`~tcl_garage.experiment.faults.TRACEBACK_VARIABLE`) is set.
 """
 import argparse
+import errno
+import os
+import shlex
+import signal
 import sys
+import threading
 import time
 import warnings
 from typing import Optional, Sequence
 
+import yaml
+
 from tcl_garage.experiment.algorithms import ALGORITHMS
 from tcl_garage.experiment.config import (ConfigError, load_config,
                                           parse_overrides)
-from tcl_garage.experiment.launcher import read_run_config, resume, run
+from tcl_garage.experiment.faults import want_traceback
+from tcl_garage.experiment.launcher import (read_run_config, resume, run,
+                                            RunStopped)
+
+#: Exit status of bad input (nothing was written).
+BAD_INPUT = 2
+#: Exit status of a fault at run time.
+RUN_TIME_FAULT = 1
 
 
 def parse_args(argv: Optional[Sequence[str]], benchmark: Optional[str]):
@@ -101,11 +120,13 @@ _CONFIG_OPTIONS = ('algo', 'seed', 'device', 'sampler', 'n_workers',
                    'ray_address', 'log_dir', 'profile')
 
 
-def _resume_from_command_line(args) -> str:
+def _resume_from_command_line(args, benchmark: Optional[str]) -> str:
     """Resume the run of ``--resume``, after checking the options.
 
     Args:
         args (argparse.Namespace): Parsed options.
+        benchmark (str or None): The launcher's benchmark (``'ml1'``: any
+            ML1 environment; None: any).
 
     Returns:
         str: The run directory.
@@ -116,6 +137,12 @@ def _resume_from_command_line(args) -> str:
 
     """
     config = read_run_config(args.resume)
+    family = config['benchmark'].split('/')[0]
+    if benchmark is not None and benchmark != family:
+        raise ConfigError(
+            f'resume={args.resume}: it is a {config["benchmark"]} run, and '
+            f'this launcher trains {benchmark}; resume it with python -m '
+            f'tcl_garage.experiment --resume {args.resume}')
     if args.algo is not None and args.algo != config['algo']:
         raise ConfigError(f'algo={args.algo}: {args.resume} is a '
                           f'{config["algo"]} run; resume it without --algo')
@@ -191,25 +218,155 @@ def main(benchmark: Optional[str] = None,
     if args.quiet:  # garage's notices that every run repeats
         warnings.filterwarnings('ignore', category=UserWarning,
                                 module=r'garage\.')
+    previous = (signal.signal(signal.SIGTERM, _terminated)
+                if threading.current_thread() is threading.main_thread()
+                else None)
     try:
-        if args.resume:
-            return _resume_from_command_line(args)
-        config = _config_from_command_line(args, benchmark)
+        return _main(args, benchmark)
+    except SystemExit:
+        raise
     except (ConfigError, ValueError) as error:
-        fail(str(error))
+        if want_traceback():
+            raise
+        fail(_one_line(error))
+    except yaml.YAMLError as error:
+        if want_traceback():
+            raise
+        fail(f'not valid YAML: {_one_line(error)}; fix the value (--set '
+             'takes key=<YAML value>) or the profile')
+    except RunStopped as stopped:
+        if want_traceback():
+            raise
+        fail(_stopped_message(stopped), status=RUN_TIME_FAULT)
+    except BaseException as error:  # pylint: disable=broad-except
+        if want_traceback() or not isinstance(error, Exception) and (
+                not isinstance(error, KeyboardInterrupt)):
+            raise
+        if isinstance(error, KeyboardInterrupt):
+            how = (_one_line(error) if isinstance(error, Terminated) else
+                   'Ctrl-C')
+            fail(f'stopped ({how}) before training started; nothing was '
+                 'saved',
+                 status=RUN_TIME_FAULT)
+        fail(f'{type(error).__name__}: {_one_line(error)}; set '
+             'TCL_GARAGE_TRACEBACK=1 for the traceback',
+             status=RUN_TIME_FAULT)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return ''
+
+
+def _main(args, benchmark: Optional[str]) -> str:
+    """Check the command line, then run or resume.
+
+    Args:
+        args (argparse.Namespace): Parsed options.
+        benchmark (str or None): The launcher's benchmark.
+
+    Returns:
+        str: The run directory.
+
+    """
+    start = time.time()
+    if args.resume:
+        return _resume_from_command_line(args, benchmark)
+    config = _config_from_command_line(args, benchmark)
     if args.ray_address:
         from tcl_garage.garage_compat import ray_init
         ray_init(address=args.ray_address)
-    from tcl_garage.algos import NonFiniteLossError  # loads garage
-    start = time.time()
-    try:
-        run_dir = run(config, args.log_dir, quiet=args.quiet)
-    except ConfigError as error:
-        fail(str(error))
-    except NonFiniteLossError as error:
-        fail(f'{error}; the last good snapshot (if any) is kept in the '
-             'run directory: lower the learning rates or reward_scale',
-             status=1)
+    run_dir = run(config, args.log_dir, quiet=args.quiet)
     print(f'Finished in {time.time() - start:.0f} s; outputs in {run_dir}')
     return run_dir
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an exception that unwinds the run (its workers
+    closed, its outputs flushed) as Ctrl-C does."""
+
+
+def _terminated(signum, frame) -> None:
+    """The SIGTERM handler.
+
+    Args:
+        signum (int): The signal.
+        frame (frame): Unused.
+
+    Raises:
+        Terminated: Always.
+
+    """
+    del frame
+    raise Terminated(signal.Signals(signum).name)
+
+
+def _one_line(error: BaseException) -> str:
+    """An exception's message as one line.
+
+    Args:
+        error (BaseException): The exception.
+
+    Returns:
+        str: Its lines joined with ``'; '``.
+
+    """
+    lines = [line.strip() for line in str(error).splitlines()]
+    return '; '.join(line for line in lines if line) or type(error).__name__
+
+
+def resume_command(run_dir: str) -> str:
+    """The command that resumes a run, as this process was started.
+
+    Args:
+        run_dir (str): The run directory.
+
+    Returns:
+        str: E.g. ``python experiments/point.py --resume runs/...``.
+
+    """
+    script = sys.argv[0] if sys.argv and sys.argv[0].endswith('.py') and (
+        not sys.argv[0].endswith('__main__.py')) else None
+    launcher = (f'python {shlex.quote(script)}' if script else
+                'python -m tcl_garage.experiment')
+    return f'{launcher} --resume {shlex.quote(run_dir)}'
+
+
+def _stopped_message(stopped: RunStopped) -> str:
+    """The one line of a run stopped at run time.
+
+    Args:
+        stopped (RunStopped): The stop.
+
+    Returns:
+        str: What happened, the epochs saved, and the resume command.
+
+    """
+    from tcl_garage.algos import NonFiniteLossError
+    from tcl_garage.experiment import rundir
+    cause = stopped.cause
+    saved = stopped.epochs_saved
+    has_snapshot = os.path.isfile(os.path.join(stopped.run_dir,
+                                               rundir.SNAPSHOT))
+    where = (f'{saved} of {stopped.epochs} epochs are saved in '
+             f'{stopped.run_dir}')
+    then = (f'resume with: {resume_command(stopped.run_dir)}'
+            if has_snapshot else 'no epoch was saved: start the run again')
+    if isinstance(cause, Terminated):
+        what = f'stopped by {cause}'
+    elif isinstance(cause, KeyboardInterrupt):
+        what = 'interrupted (Ctrl-C)'
+    elif isinstance(cause, NonFiniteLossError):
+        return (f'{_one_line(cause)}; the last good snapshot (if any) is '
+                f'kept in the run directory ({where}): lower the learning '
+                f'rates or reward_scale, or {then}')
+    elif isinstance(cause, OSError) and cause.errno == errno.ENOSPC:
+        what = ('the disk is full (the last good snapshot is kept; free '
+                'some space first)')
+    elif isinstance(cause, OSError):
+        what = f'a file could not be written ({_one_line(cause)})'
+    else:  # a worker's traceback: its first line and its last
+        lines = [line for line in str(cause).splitlines() if line.strip()]
+        what = _one_line(cause) if len(lines) < 3 else (
+            f'{lines[0].strip()} {lines[-1].strip()}')
+    return f'{what}; {where}; {then}'
 

@@ -6,19 +6,104 @@ them share this one code path: config -> benchmark -> networks and
 algorithm (:mod:`tcl_garage.experiment.build`,
 :mod:`tcl_garage.experiment.build_baselines`) -> garage's ``Trainer``. A run
 directory (:mod:`tcl_garage.experiment.rundir`) is never overwritten.
+
+A process training in a run directory holds its lock
+(:func:`~tcl_garage.experiment.rundir.locked`). A resume reads and checks
+the snapshot before it writes anything: it refuses (:class:`ConfigError`) a
+snapshot that is not the directory's run, a target below the epochs done,
+and a ``progress.csv`` it cannot parse; it then rewrites ``progress.csv``
+so that its rows end where the snapshot does (the snapshot holds its own
+epoch's row, :mod:`tcl_garage.experiment.snapshots`), removes what
+interrupted writes left, and trains on. A failure at run time (a signal, a
+dead or silent worker, a full disk, a non-finite loss) comes out as
+:class:`RunStopped`, which names the run directory and the epochs saved.
 """
 import contextlib
 import os
+import pathlib
 import sys
 from typing import Any, Dict, Optional
 
-from dowel import logger, StdOutput, tabular, TensorBoardOutput, TextOutput
+from dowel import (CsvOutput, LogOutput, logger, StdOutput, tabular,
+                   TabularInput, TensorBoardOutput, TextOutput)
 
 from tcl_garage.experiment.algorithms import ALGORITHMS
 from tcl_garage.experiment.config import ConfigError
 from tcl_garage.experiment import rundir
 from tcl_garage.experiment.machine import describe_machine
-from tcl_garage.experiment.progress import ProgressLine, ResumableCsvOutput
+from tcl_garage.experiment.progress import (AtomicCsvOutput, ProgressLine,
+                                            resumed_rows, read_rows,
+                                            same_rows, write_rows)
+
+#: Config keys a resume may change (--epochs): a snapshot whose config
+#: differs from its directory's elsewhere is another run's.
+RESUMABLE_KEYS = ('epochs', )
+
+
+class RunStopped(RuntimeError):
+    """A run stopped by a fault or a signal while it trained.
+
+    Args:
+        cause (BaseException): What stopped it.
+        run_dir (str): The run directory.
+        epochs_saved (int): Epochs its last snapshot holds (0: none).
+        epochs (int): The epochs it was to train.
+
+    """
+
+    def __init__(self, cause: BaseException, run_dir: str,
+                 epochs_saved: int, epochs: int) -> None:
+        super().__init__(f'{type(cause).__name__}: {cause}')
+        self.cause = cause
+        self.run_dir = run_dir
+        self.epochs_saved = epochs_saved
+        self.epochs = epochs
+
+
+class _LazyTensorBoardOutput(LogOutput):
+    """dowel's TensorBoard output, made at the first logged epoch: a resume
+    that fails before that adds no events file.
+
+    Args:
+        log_dir (str): The run directory.
+
+    """
+
+    def __init__(self, log_dir: str) -> None:
+        self._log_dir = log_dir
+        self._output: Optional[TensorBoardOutput] = None
+
+    @property
+    def types_accepted(self):
+        """tuple: Tabular data only."""
+        return (TabularInput, )
+
+    def record(self, data, prefix=''):
+        """Make the output if needed, then record.
+
+        Args:
+            data (TabularInput): The epoch's table.
+            prefix (str): Passed on.
+
+        """
+        if self._output is None:
+            self._output = TensorBoardOutput(self._log_dir)
+        self._output.record(data, prefix)
+
+    def dump(self, step=None):
+        """Flush, once made.
+
+        Args:
+            step (int or None): Passed on.
+
+        """
+        if self._output is not None:
+            self._output.dump(step)
+
+    def close(self):
+        """Close, once made."""
+        if self._output is not None:
+            self._output.close()
 
 
 def build_run(config: Dict[str, Any]):
@@ -42,6 +127,26 @@ def build_run(config: Dict[str, Any]):
     return built, benchmark
 
 
+def check_benchmark(config: Dict[str, Any]) -> None:
+    """Refuse settings the benchmark cannot take (a fixed episode length),
+    by making its task samplers (no environment is kept, nothing written).
+
+    Args:
+        config (dict): Resolved config.
+
+    Raises:
+        ConfigError: ``max_episode_length=<value>: <the benchmark's
+            rule>``.
+
+    """
+    try:
+        rundir.benchmark_of(config)
+    except ValueError as error:
+        raise ConfigError(
+            f'max_episode_length={config["max_episode_length"]}: {error}; '
+            'leave it unset (null) for this benchmark') from None
+
+
 def check_algorithm_installed(config: Dict[str, Any]) -> None:
     """Fail early, with the install command, when something the config's
     algorithm needs is not installed (rl2-ppo without TensorFlow).
@@ -62,7 +167,8 @@ def check_algorithm_installed(config: Dict[str, Any]) -> None:
 
 
 def _trainer(config: Dict[str, Any], snapshot_config):
-    """garage's Trainer for the config's algorithm, as a context manager.
+    """garage's Trainer for the config's algorithm, as a context manager;
+    its snapshots hold the config.
 
     Args:
         config (dict): Resolved config.
@@ -76,8 +182,54 @@ def _trainer(config: Dict[str, Any], snapshot_config):
     """
     from tcl_garage.experiment.snapshots import make_trainer
     if ALGORITHMS[config['algo']].tensorflow:  # its session opens on enter
-        return make_trainer(snapshot_config, tensorflow=True)
-    return contextlib.nullcontext(make_trainer(snapshot_config))
+        return make_trainer(snapshot_config, tensorflow=True, config=config)
+    return contextlib.nullcontext(make_trainer(snapshot_config,
+                                               config=config))
+
+
+def _stopped(error: BaseException, trainer, run_dir: str, first_epoch: int,
+             epochs: int) -> RunStopped:
+    """The :class:`RunStopped` of a failure while training.
+
+    Args:
+        error (BaseException): The failure.
+        trainer (garage.trainer.Trainer or None): The trainer.
+        run_dir (str): The run directory.
+        first_epoch (int): Epochs saved when this process started.
+        epochs (int): Epochs to train.
+
+    Returns:
+        RunStopped: Naming the epochs saved.
+
+    """
+    from tcl_garage.experiment.snapshots import snapshotter_of
+    saved = None if trainer is None else snapshotter_of(trainer).saved_epochs
+    return RunStopped(error, run_dir, first_epoch if saved is None else saved,
+                      epochs)
+
+
+#: Failures at run time that :class:`RunStopped` reports.
+RUN_TIME_FAULTS = (KeyboardInterrupt, OSError, RuntimeError, MemoryError)
+
+
+def check_log_dir(log_dir: str) -> None:
+    """Refuse a run directory that cannot be made: under a file.
+
+    Args:
+        log_dir (str): The run directory (absolute).
+
+    Raises:
+        ConfigError: Naming the file in the way.
+
+    """
+    for parent in [log_dir] + [str(p) for p in
+                               pathlib.Path(log_dir).parents]:
+        if os.path.exists(parent):
+            if not os.path.isdir(parent):
+                raise ConfigError(f'log_dir={log_dir}: {parent} is a file, '
+                                  'not a folder; give a --log-dir outside '
+                                  'it')
+            return
 
 
 def _train(trainer_setup, config: Dict[str, Any], run_dir: str,
@@ -124,11 +276,15 @@ def run(config: Dict[str, Any],
     from garage import wrap_experiment
     from garage.experiment.deterministic import set_seed
 
+    from tcl_garage.experiment.resources import check_resources
     check_algorithm_installed(config)
+    check_resources(config)
+    check_benchmark(config)
     tabular.clear()  # nothing of an earlier run in this process
 
     log_dir = os.path.abspath(log_dir or rundir.default_run_dir(
         config['benchmark'], config['algo'], config['seed']))
+    check_log_dir(log_dir)
     if os.path.exists(log_dir):
         print(f'{log_dir} exists: this run gets a new directory beside it '
               '(use --resume DIR to continue that run)', file=sys.stderr)
@@ -142,8 +298,14 @@ def run(config: Dict[str, Any],
         used['dir'] = ctxt.snapshot_dir
         if quiet:
             logger.remove_output_type(StdOutput)
+        # garage's CSV output appends and rewrites in place: ours instead.
+        logger.remove_output_type(CsvOutput)
+        logger.add_output(AtomicCsvOutput(
+            os.path.join(ctxt.snapshot_dir, rundir.PROGRESS)))
         set_seed(config['seed'])
-        with _trainer(config, ctxt) as trainer:
+        with rundir.locked(ctxt.snapshot_dir), \
+                _trainer(config, ctxt) as trainer:
+            used['trainer'] = trainer
             built, _ = build_run(config)
 
             def train():
@@ -158,11 +320,15 @@ def run(config: Dict[str, Any],
         # --resume and the analysis import it in a new process.
         tcl_garage_experiment(config=config,
                               **rundir.benchmark_module_entry(config))
-    except BaseException:
+    except RUN_TIME_FAULTS as error:
+        if 'dir' not in used:
+            raise
+        raise _stopped(error, used.get('trainer'), used['dir'], 0,
+                       config['epochs']) from error
+    finally:
         # garage removes its log outputs only when the run succeeds; drop
         # them now, so they close here and not at interpreter exit.
         logger.remove_all()
-        raise
     return used['dir']
 
 
@@ -190,57 +356,118 @@ def read_run_config(run_dir: str) -> Dict[str, Any]:
                           'of a tcl_garage run') from None
 
 
+def _check_snapshot(run_dir: str, config: Dict[str, Any],
+                    snapshot: Dict[str, Any]) -> None:
+    """Refuse a snapshot that is not the directory's run.
+
+    Args:
+        run_dir (str): The run directory.
+        config (dict): Its config (``variant.json``).
+        snapshot (dict): Its snapshot.
+
+    Raises:
+        ConfigError: Naming the first setting that differs.
+
+    """
+    from tcl_garage.experiment.snapshots import CONFIG_KEY
+    saved = snapshot.get(CONFIG_KEY)
+    if saved is None:  # written before snapshots held their config
+        return
+    for key in sorted(set(saved) | set(config)):
+        if key not in RESUMABLE_KEYS and saved.get(key) != config.get(key):
+            raise ConfigError(
+                f'{run_dir}: its {rundir.SNAPSHOT} is a snapshot of another '
+                f'run ({saved.get("benchmark")} {saved.get("algo")} seed '
+                f'{saved.get("seed")}; {key}={saved.get(key)!r}, not '
+                f'{config.get(key)!r} as in {rundir.VARIANT}); put back '
+                'this run\'s own snapshot, or start a new run')
+
+
 def resume(run_dir: str,
            epochs: Optional[int] = None,
            quiet: bool = False) -> str:
     """Continue a run from its last snapshot, in the same directory.
 
-    ``progress.csv`` keeps its rows; ``debug.log`` is appended to.
+    ``progress.csv`` keeps its rows up to the snapshot's epoch;
+    ``debug.log`` is appended to. A run whose epochs are all done is left
+    as it is (its rows completed from the snapshot if a kill lost the last
+    one), with one line saying so.
 
     Args:
         run_dir (str): The run directory.
-        epochs (int or None): Total epochs; default the run's own.
+        epochs (int or None): Total epochs; default the snapshot's target.
         quiet (bool): Print only the progress line of each epoch.
 
     Returns:
         str: The run directory.
 
+    Raises:
+        ConfigError: For a directory, snapshot, progress file or epoch
+            count that cannot be resumed; nothing is written then.
+        RunStopped: For a failure while training.
+
     """
     from garage.experiment import SnapshotConfig
 
     from tcl_garage.experiment.devices import use_device
-    from tcl_garage.experiment.snapshots import moved_modules
+    from tcl_garage.experiment.snapshots import (load_snapshot,
+                                                 remove_temporary_files,
+                                                 ROW_KEY, snapshotter_of)
 
     config = read_run_config(run_dir)
-    if epochs is not None:
-        config['epochs'] = epochs
     check_algorithm_installed(config)
     use_device(config['device'])
     run_dir = os.path.abspath(run_dir)
+    progress_path = os.path.join(run_dir, rundir.PROGRESS)
     tabular.clear()  # nothing of an earlier run in this process
-    csv_output = ResumableCsvOutput(os.path.join(run_dir, rundir.PROGRESS))
-    outputs = [
-        TextOutput(os.path.join(run_dir, 'debug.log')), csv_output,
-        TensorBoardOutput(run_dir)
-    ] + ([] if quiet else [StdOutput()])
-    for output in outputs:
-        logger.add_output(output)
     snapshot_config = SnapshotConfig(snapshot_dir=run_dir,
                                      snapshot_mode='last',
                                      snapshot_gap=1)
+    trainer, saved = None, 0
     try:
-        with _trainer(config, snapshot_config) as trainer:
-            with moved_modules():  # snapshots of tcl_garage 0.1
-                train_args = trainer.restore(run_dir)
-            csv_output.keep_rows(train_args.start_epoch)
+        with rundir.locked(run_dir), _trainer(config,
+                                              snapshot_config) as trainer:
+            snapshot = load_snapshot(os.path.join(run_dir, rundir.SNAPSHOT))
+            _check_snapshot(run_dir, config, snapshot)
+            saved = snapshot['stats'].total_epoch + 1
+            target = epochs or snapshot['train_args'].n_epochs
+            if target < saved:
+                raise ConfigError(
+                    f'epochs={target}: {run_dir} has done {saved} epochs; '
+                    f'give --epochs {saved + 1} or more to train on')
+            rows = resumed_rows(progress_path, saved, snapshot.get(ROW_KEY))
+            remove_temporary_files(run_dir)
+            if not same_rows(rows, read_rows(progress_path)):
+                write_rows(progress_path, rows)
+            if target == saved:
+                print(f'{run_dir}: all {saved} epochs are done; nothing to '
+                      f'resume (give --epochs {saved + 1} or more to train '
+                      'on)')
+                return run_dir
+            config['epochs'] = target
+            outputs = [
+                TextOutput(os.path.join(run_dir, 'debug.log')),
+                AtomicCsvOutput(progress_path, rows),
+                _LazyTensorBoardOutput(run_dir)
+            ] + ([] if quiet else [StdOutput()])
+            for output in outputs:
+                logger.add_output(output)
+            snapshotter_of(trainer).use_loaded(snapshot)
+            del snapshot
+            train_args = trainer.restore(run_dir)
             # pylint: disable=protected-access
             if hasattr(trainer._algo, 'to'):  # garage's MAML and RL2: no
                 trainer._algo.to()  # onto this run's device
             logger.log(f'Resuming {run_dir} at epoch '
                        f'{train_args.start_epoch}')
-            _train(lambda: trainer.resume(n_epochs=config['epochs']),
+            _train(lambda: trainer.resume(n_epochs=target),
                    config, run_dir,
                    start_epoch=train_args.start_epoch)
+    except RUN_TIME_FAULTS as error:
+        if isinstance(error, ConfigError):
+            raise
+        raise _stopped(error, trainer, run_dir, saved,
+                       epochs or config['epochs']) from error
     finally:
         logger.remove_all()
     return run_dir

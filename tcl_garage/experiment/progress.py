@@ -2,15 +2,26 @@
 
 :class:`ProgressLine` prints, after each epoch: epoch i/n, total environment
 steps, meta-test return (and success rate where the benchmark reports one),
-TCL accuracy, elapsed time and an ETA. :class:`ResumableCsvOutput` keeps the
-rows of an existing ``progress.csv`` when a run is resumed.
+TCL accuracy, elapsed time and an ETA. :class:`AtomicCsvOutput` writes
+``progress.csv`` atomically, after each epoch and when a run is resumed
+(:func:`resumed_rows`: the rows end where the snapshot does; see
+:mod:`tcl_garage.experiment.snapshots`), and a file it cannot parse is
+refused, never cut down.
 """
 import csv
 import os
 import sys
+import tempfile
 import time
+from typing import Any, Dict, List, Optional, Sequence
 
-from dowel import CsvOutput, LogOutput, TabularInput
+from dowel import LogOutput, TabularInput
+
+from tcl_garage.experiment.config import ConfigError
+from tcl_garage.experiment.faults import fault_point
+
+#: A column every progress row holds (garage logs it each epoch).
+STEPS_COLUMN = 'TotalEnvSteps'
 
 
 class ProgressLine(LogOutput):
@@ -85,49 +96,181 @@ def _clock(seconds: float) -> str:
     return f'{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}'
 
 
-class ResumableCsvOutput(CsvOutput):
-    """dowel's CSV output that keeps the rows already in its file.
+def _text(value: Any) -> str:
+    """A value as the CSV writer writes it.
 
     Args:
-        file_name (str): The CSV file; its rows (if any) are kept and new
-            rows are appended (new columns widen the file, as in dowel).
+        value (object): A row's value.
+
+    Returns:
+        str: Its text.
+
+    """
+    return '' if value is None else str(value)
+
+
+def write_rows(file_name: str, rows: Sequence[Dict[str, Any]]) -> None:
+    """Write a progress file whole and atomically (temporary file, fsync,
+    rename): a kill leaves the old file or the new one, never a part.
+
+    Args:
+        file_name (str): The file.
+        rows (Sequence[dict]): Every row; the header is the sorted union of
+            their columns (a column a row lacks is left empty).
+
+    """
+    fieldnames = sorted(set().union(*(row.keys() for row in rows)))
+    folder = os.path.dirname(os.path.abspath(file_name))
+    handle, temporary = tempfile.mkstemp(
+        prefix='.' + os.path.basename(file_name), suffix='.tmp', dir=folder)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's file is private
+        with os.fdopen(handle, 'w', newline='', encoding='utf-8') as file:
+            writer = csv.DictWriter(file, fieldnames=fieldnames, restval='',
+                                    extrasaction='raise')
+            writer.writeheader()
+            writer.writerows(rows)
+            file.flush()
+            os.fsync(file.fileno())
+        fault_point('during-progress-write')
+        os.replace(temporary, file_name)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    fault_point('after-progress-rename')
+
+
+def read_rows(file_name: str) -> List[Dict[str, str]]:
+    """The rows of a run's progress file, refusing one it cannot parse
+    whole (so that nothing rewrites it and loses rows).
+
+    Args:
+        file_name (str): The file (missing or empty: no rows).
+
+    Returns:
+        list[dict[str, str]]: The rows.
+
+    Raises:
+        ConfigError: If a line is not a row of the header's columns, or
+            the file is not a run's progress file.
+
+    """
+    if not os.path.isfile(file_name) or os.path.getsize(file_name) == 0:
+        return []
+    advice = ('a run\'s progress file has a header and one row per epoch '
+              f'(with {STEPS_COLUMN}); restore it, or move it away to '
+              'resume with the snapshot\'s last row only')
+    try:
+        with open(file_name, newline='', encoding='utf-8') as file:
+            reader = csv.DictReader(file)
+            rows = list(reader)
+            fieldnames = reader.fieldnames or []
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise ConfigError(f'{file_name} cannot be parsed ({error}); '
+                          f'{advice}') from None
+    if STEPS_COLUMN not in fieldnames:
+        raise ConfigError(f'{file_name} has no {STEPS_COLUMN} column; '
+                          f'{advice}')
+    for number, row in enumerate(rows, start=2):
+        broken = None in row or None in row.values()
+        if broken or not row[STEPS_COLUMN].isdigit():
+            raise ConfigError(f'{file_name} line {number} is not a row of '
+                              f'its header\'s columns; {advice}')
+    return rows
+
+
+def resumed_rows(file_name: str, epochs_saved: int,
+                 snapshot_row: Optional[Dict[str, Any]]) -> List[Dict]:
+    """The rows a resumed run starts from: the rows of the epochs before
+    the snapshot's, then the snapshot's own row.
+
+    Args:
+        file_name (str): The run's progress file.
+        epochs_saved (int): Epochs the snapshot holds (its epoch + 1).
+        snapshot_row (dict or None): The row saved in the snapshot (None
+            for a snapshot written before snapshots held it: the file's
+            rows are kept up to ``epochs_saved``).
+
+    Returns:
+        list[dict]: The rows.
+
+    Raises:
+        ConfigError: If the file cannot be parsed, or lacks rows before the
+            snapshot's epoch.
+
+    """
+    rows = read_rows(file_name)
+    if snapshot_row is None:
+        return rows[:epochs_saved]
+    if len(rows) < epochs_saved - 1:
+        raise ConfigError(
+            f'{file_name} holds {len(rows)} rows but the snapshot is at '
+            f'epoch {epochs_saved}: the rows of epochs {len(rows) + 1} to '
+            f'{epochs_saved - 1} are gone; restore the file, or start a new '
+            'run')
+    return rows[:epochs_saved - 1] + [snapshot_row]
+
+
+def same_rows(a: Sequence[Dict[str, Any]],
+              b: Sequence[Dict[str, Any]]) -> bool:
+    """Whether two lists of rows write the same CSV cells.
+
+    Args:
+        a (Sequence[dict]): Rows.
+        b (Sequence[dict]): Rows.
+
+    Returns:
+        bool: True when every row has the same columns and cell texts.
+
+    """
+    def cells(rows):
+        columns = set().union(*(row.keys() for row in rows))
+        return [{key: _text(row.get(key)) for key in columns}
+                for row in rows]
+
+    return len(a) == len(b) and cells(a) == cells(b)
+
+
+class AtomicCsvOutput(LogOutput):
+    """dowel output writing ``progress.csv``: after each logged epoch the
+    whole file is rewritten atomically (:func:`write_rows`), so it is never
+    half-written nor truncated. (dowel's ``CsvOutput`` appends, and rewrites
+    the file in place when a column appears.)
+
+    Args:
+        file_name (str): The CSV file.
+        rows (Sequence[dict]): The rows it already holds (a resumed run's,
+            :func:`resumed_rows`); new rows follow them.
 
     """
 
-    def __init__(self, file_name: str) -> None:
-        rows, fieldnames = [], None
-        if os.path.isfile(file_name) and os.path.getsize(file_name) > 0:
-            with open(file_name, newline='') as f:
-                reader = csv.DictReader(f)
-                fieldnames = reader.fieldnames
-                rows = list(reader)
-        super().__init__(file_name)
-        if fieldnames:
-            self._fieldnames = set(fieldnames)
-            self._writer = csv.DictWriter(self._log_file,
-                                          fieldnames=fieldnames,
-                                          restval='',
-                                          extrasaction='raise')
-            self._writer.writeheader()
-            self._writer.writerows(rows)
-            self._log_file.flush()
-        self._rows = rows
+    def __init__(self, file_name: str,
+                 rows: Sequence[Dict[str, Any]] = ()) -> None:
+        self._file_name = file_name
+        self._rows = list(rows)
 
-    def keep_rows(self, n_rows: int) -> None:
-        """Keep only the first ``n_rows`` rows of the kept file.
+    @property
+    def types_accepted(self):
+        """tuple: Tabular data only."""
+        return (TabularInput, )
 
-        A resumed run continues from its last snapshot; rows logged after
-        that snapshot (a kill between the two writes) are logged again.
+    def record(self, data, prefix=''):
+        """Add the epoch's row and rewrite the file.
 
         Args:
-            n_rows (int): Rows to keep (the epochs of the snapshot).
+            data (TabularInput): The epoch's table.
+            prefix (str): Unused.
 
         """
-        if len(self._rows) <= n_rows:
-            return
-        self._rows = self._rows[:n_rows]
-        self._log_file.seek(0)
-        self._log_file.truncate()
-        self._writer.writeheader()
-        self._writer.writerows(self._rows)
-        self._log_file.flush()
+        del prefix
+        row = data.as_primitive_dict
+        self._rows.append(dict(row))
+        write_rows(self._file_name, self._rows)
+        for key in row:
+            data.mark(key)
+
+    def dump(self, step=None):
+        """Nothing to flush: each row is on disk once recorded."""

@@ -9,11 +9,23 @@ module that registers it, imported by :func:`read_config`. Runs go to
 ``<runs dir>/<benchmark>/<algo>/seed<seed>`` by default (``ml1/push-v3``
 nests). The launcher, the sweep and the analysis read directories through
 these functions, and learn a run's benchmark through :func:`read_benchmark`.
+
+A process training in a run directory holds its lock (:func:`locked`,
+:data:`LOCK`): an ``flock`` on a file naming the process, so a second
+process refuses the directory, naming the first, and a lock left by a dead
+process is free (the kernel drops it with the process).
 """
+import contextlib
 import csv
 import json
+import os
 import pathlib
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, Iterator, List, Union
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; directories are not locked
+    fcntl = None
 
 #: The resolved config of the run, under ``config``.
 VARIANT = 'variant.json'
@@ -30,6 +42,8 @@ MACHINE = 'machine.json'
 #: The key of :data:`VARIANT` naming the module that registers the run's
 #: benchmark (a registered benchmark's run only).
 BENCHMARK_MODULE = 'benchmark_module'
+#: The lock of a run directory in use: holds the process id.
+LOCK = '.lock'
 #: Where runs go by default.
 DEFAULT_RUNS_DIR = 'runs'
 
@@ -234,3 +248,54 @@ def read_benchmark(run_dir: PathLike):
     config = read_config(run_dir)
     config.setdefault('reward_function_version', None)  # older runs
     return benchmark_of(config)
+
+
+class RunDirLockedError(ValueError):
+    """Another live process trains in the run directory."""
+
+
+@contextlib.contextmanager
+def locked(run_dir: PathLike) -> Iterator[None]:
+    """Hold the run directory's lock while the block runs; the lock file is
+    removed on leaving it.
+
+    Args:
+        run_dir (str or pathlib.Path): The run directory (it exists).
+
+    Yields:
+        None
+
+    Raises:
+        RunDirLockedError: If a live process holds the lock; the message
+            names it.
+
+    """
+    if fcntl is None:
+        yield
+        return
+    path = pathlib.Path(run_dir) / LOCK
+    while True:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(handle, 64).decode(errors='replace').strip()
+            os.close(handle)
+            raise RunDirLockedError(
+                f'{run_dir} is in use by process {holder or "(unknown)"} (a '
+                'run or resume of it still going); wait for it to end, or '
+                f'stop it (kill {holder or "<pid>"}) and resume') from None
+        try:  # the file may have been removed by its last holder meanwhile
+            same = os.fstat(handle).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(handle)
+    try:
+        os.ftruncate(handle, 0)
+        os.write(handle, f'{os.getpid()}\n'.encode())
+        yield
+    finally:
+        os.unlink(path)
+        os.close(handle)

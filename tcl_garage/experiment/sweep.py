@@ -8,6 +8,13 @@ part-way is resumed from its last snapshot; others start fresh. Each run is
 its own process (``python -m tcl_garage.experiment``): one after another,
 several at a time on this machine (:func:`run_commands`, each on its share
 of the CPU cores), or as Ray tasks on a cluster.
+
+A Ray task decides its command when it starts (:func:`run_task`), not when
+it is submitted: a task Ray retries after its worker died resumes the run
+its first attempt left in its own directory (or starts it again there if no
+epoch was saved), never a numbered sibling; the run's launcher dies with
+the task's worker, so the retry never finds it still running. The summary
+counts a run as finished only when its directory holds all its epochs.
 """
 import collections
 import concurrent.futures
@@ -69,6 +76,55 @@ def command(benchmark: str, algo: str, seed: int, directory: pathlib.Path,
                          'move it away first')
     return [*launcher, benchmark, '--algo', algo, '--seed', str(seed),
             '--log-dir', str(directory), *launcher_args]
+
+
+def restart_unstarted(directory: pathlib.Path) -> None:
+    """Remove a run directory whose run saved no epoch (its launcher was
+    killed before its first snapshot), so that the run starts again in it.
+
+    Args:
+        directory (pathlib.Path): The run directory.
+
+    Raises:
+        ValueError: If a live process holds it (its lock), or it holds a
+            snapshot or progress rows (not an unstarted run).
+
+    """
+    import shutil
+    if not directory.is_dir() or rundir.is_resumable(directory):
+        return
+    if not (directory / rundir.VARIANT).is_file() or rundir.progress_rows(
+            directory):
+        return  # not a run of this package: command() refuses it
+    with rundir.locked(directory):  # refuses one in use
+        pass
+    shutil.rmtree(directory)
+
+
+def run_task(benchmark: str, algo: str, seed: int, directory: str,
+             launcher_args: Sequence[str] = ()) -> int:
+    """One run of a Ray sweep, its command decided now (a retried task
+    resumes its own directory); its launcher dies with this process.
+
+    Args:
+        benchmark (str): The benchmark.
+        algo (str): The algorithm.
+        seed (int): The seed.
+        directory (str): Its run directory.
+        launcher_args (Sequence[str]): Further options of a new run.
+
+    Returns:
+        int: The launcher's exit status (0 for a run already done).
+
+    """
+    from tcl_garage.sampling.env_slots import end_with_parent
+    directory = pathlib.Path(directory)
+    if rundir.status(directory) == 'done':
+        return 0
+    restart_unstarted(directory)
+    cmd = command(benchmark, algo, seed, directory, launcher_args)
+    return subprocess.run(cmd, check=False,
+                          preexec_fn=end_with_parent).returncode
 
 
 def run_commands(jobs: Sequence[Tuple[str, Sequence[str]]],
@@ -188,15 +244,21 @@ def sweep(benchmarks: Sequence[str],
                 if (benchmark, arm.name, seed) in skip:
                     print(f'skip (recorded): {directory}')
                     continue
+                args = [*launcher_args, *arm.launcher_args]
                 jobs.append((directory,
                              command(benchmark, arm.algo, seed, directory,
-                                     [*launcher_args, *arm.launcher_args])))
+                                     args),
+                             (benchmark, arm.algo, seed, str(directory),
+                              args)))
     if not jobs:
         print('nothing to run')
         return []
+    codes_not_done = set()  # exit 0, yet not all epochs in the directory
 
     def finished(index: int, code: int) -> None:
         directory = jobs[index][0]
+        if code == 0 and rundir.status(directory) != 'done':
+            codes_not_done.add(index)
         if (on_finished is not None and code == 0 and
                 rundir.status(directory) == 'done'):
             on_finished(directory)
@@ -206,23 +268,24 @@ def sweep(benchmarks: Sequence[str],
         from tcl_garage import garage_compat
         garage_compat.ray_init(address=ray_address)
 
-        @ray_module.remote(num_cpus=cpus_per_run)
-        def launch(cmd):
-            return subprocess.run(cmd, check=False).returncode
-
-        codes = ray_module.get([launch.remote(cmd) for _, cmd in jobs])
+        launch = ray_module.remote(num_cpus=cpus_per_run)(run_task)
+        codes = ray_module.get([launch.remote(*task) for _, _, task in jobs])
         for index, code in enumerate(codes):
             finished(index, code)
     elif parallel > 1:
         codes = run_commands([(str(pathlib.Path(d).relative_to(runs_dir)),
-                               cmd) for d, cmd in jobs], parallel,
+                               cmd) for d, cmd, _ in jobs], parallel,
                              on_exit=finished)
     else:
         codes = []
-        for index, (directory, cmd) in enumerate(jobs):
+        for index, (directory, cmd, _) in enumerate(jobs):
             print(f'run: {directory}', flush=True)
             codes.append(subprocess.run(cmd, check=False).returncode)
             finished(index, codes[-1])
-    failed = [str(d) for (d, _), code in zip(jobs, codes) if code != 0]
-    print(f'{len(jobs) - len(failed)} of {len(jobs)} runs finished')
+    failed = [str(job[0]) for job, code in zip(jobs, codes) if code != 0]
+    unfinished = [str(jobs[index][0]) for index in sorted(codes_not_done)]
+    print(f'{len(jobs) - len(failed) - len(unfinished)} of {len(jobs)} runs '
+          'finished' + (f'; {len(unfinished)} stopped before their last '
+                        f'epoch (resume them): {", ".join(unfinished)}'
+                        if unfinished else ''))
     return failed

@@ -16,9 +16,23 @@ episodes back.
 
 All three pickle with their environments and noise streams: a snapshot
 resumes exactly, in as many workers as it had.
+
+A worker process ends with its launcher, whatever kills it (Linux: the
+parent-death signal; elsewhere it ends when its pipe closes), and leaves
+Ctrl-C to the launcher. A worker that does not answer a call within
+:func:`worker_timeout` seconds (stopped, hung) stops the run with an
+:class:`EnvWorkerError` naming it; the environment variable
+:data:`WORKER_TIMEOUT_VARIABLE` sets that time (default
+:data:`DEFAULT_WORKER_TIMEOUT`; a worker's first call, which waits for it to
+start, gets :data:`DEFAULT_WORKER_TIMEOUT` more); the silent worker is
+killed.
 """
 import multiprocessing
+import os
 import random
+import signal
+import sys
+import time
 import traceback
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -33,7 +47,53 @@ StepResult = Tuple[np.ndarray, float, Any, dict]
 
 
 class EnvWorkerError(RuntimeError):
-    """An environment worker died or failed; the run cannot continue."""
+    """An environment worker died, failed or stopped answering; the run
+    cannot continue."""
+
+
+#: The environment variable that sets :func:`worker_timeout` (seconds).
+WORKER_TIMEOUT_VARIABLE = 'TCL_GARAGE_WORKER_TIMEOUT'
+#: Seconds a worker may take to answer one call, by default.
+DEFAULT_WORKER_TIMEOUT = 300.0
+
+
+def worker_timeout() -> float:
+    """Seconds an environment worker may take to answer one call (whole
+    episodes of its slots) before the run stops.
+
+    Returns:
+        float: :data:`WORKER_TIMEOUT_VARIABLE`'s value, else
+            :data:`DEFAULT_WORKER_TIMEOUT`.
+
+    Raises:
+        ValueError: If the variable is not a positive number.
+
+    """
+    text = os.environ.get(WORKER_TIMEOUT_VARIABLE)
+    if not text:
+        return DEFAULT_WORKER_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float('nan')
+    if not seconds > 0:
+        raise ValueError(f'{WORKER_TIMEOUT_VARIABLE}={text}: give a number of '
+                         'seconds > 0')
+    return seconds
+
+
+def end_with_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent dies (Linux's
+    ``PR_SET_PDEATHSIG``); elsewhere a no-op."""
+    if not sys.platform.startswith('linux'):
+        return
+    import ctypes
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
 
 
 def slot_seed(seed: int, slot: int, build: int) -> int:
@@ -381,8 +441,13 @@ class InProcessEnvs(_Workers):
             self._slots.close()
 
 
-def _serve(connection, seed: int, state: Dict, worker: int) -> None:
+def _serve(connection, seed: int, state: Dict, worker: int,
+           parent: int) -> None:
     """A worker process: answer ``(method, args)`` requests on a pipe."""
+    end_with_parent()
+    if os.getppid() != parent:  # the launcher died before that
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the launcher's to handle
     torch.set_num_threads(1)  # a few rows a call; the other cores are busy
     slots = Slots(seed, state, worker)
     while True:
@@ -414,12 +479,14 @@ class ProcessEnvs(_Workers):
         super().__init__(seed, n_workers, state)
         self._processes: Dict[int, Any] = {}
         self._connections: Dict[int, Any] = {}
+        self._answered = set()  # workers that answered a call
 
     def _start(self, worker, state):
         context = multiprocessing.get_context('spawn')
         mine, theirs = context.Pipe()
         process = context.Process(target=_serve,
-                                  args=(theirs, self._seed, state, worker),
+                                  args=(theirs, self._seed, state, worker,
+                                        os.getpid()),
                                   daemon=True,
                                   name=f'tcl_garage-envs-{worker}')
         process.start()
@@ -434,13 +501,27 @@ class ProcessEnvs(_Workers):
 
     def _receive(self, worker):
         connection = self._connections[worker]
-        while not connection.poll(1.0):
+        timeout, start = worker_timeout(), time.monotonic()
+        if worker not in self._answered:  # its first call waits its start
+            timeout += DEFAULT_WORKER_TIMEOUT
+        while not connection.poll(min(1.0, timeout)):
             if not self._processes[worker].is_alive():
                 self._died(worker)
+            if time.monotonic() - start > timeout:
+                # SIGKILL reaches a stopped process; SIGTERM would wait.
+                self._processes[worker].kill()
+                self._processes[worker].join(timeout=5.0)
+                raise EnvWorkerError(
+                    f'environment worker {worker} (pid '
+                    f'{self._processes[worker].pid}) has not answered in '
+                    f'{timeout:g} s (stopped or hung; '
+                    f'{WORKER_TIMEOUT_VARIABLE} sets the limit); the run '
+                    'stops: resume it from its last snapshot (--resume DIR)')
         try:
             status, value = connection.recv()
         except (EOFError, ConnectionResetError, OSError):
             self._died(worker)
+        self._answered.add(worker)
         if status == 'error':
             raise EnvWorkerError(f'environment worker {worker} failed:\n'
                                  f'{value}')
@@ -465,6 +546,7 @@ class ProcessEnvs(_Workers):
             if self._processes[worker].is_alive():
                 self._processes[worker].kill()
         self._processes, self._connections = {}, {}
+        self._answered = set()
         self._started = False
 
     def __del__(self):
@@ -487,6 +569,7 @@ class RayEnvs(_Workers):
         super().__init__(seed, n_workers, state)
         self._actors: Dict[int, Any] = {}
         self._pending: Dict[int, Any] = {}
+        self._answered = set()  # actors that answered a call
 
     def _start(self, worker, state):
         import ray
@@ -502,8 +585,19 @@ class RayEnvs(_Workers):
 
     def _receive(self, worker):
         import ray
+        timeout = worker_timeout()
+        if worker not in self._answered:  # its first call waits its start
+            timeout += DEFAULT_WORKER_TIMEOUT
         try:
-            return ray.get(self._pending.pop(worker))
+            answer = ray.get(self._pending.pop(worker), timeout=timeout)
+            self._answered.add(worker)
+            return answer
+        except ray.exceptions.GetTimeoutError:
+            raise EnvWorkerError(
+                f'environment actor {worker} has not answered in '
+                f'{timeout:g} s (stopped or hung; {WORKER_TIMEOUT_VARIABLE} '
+                'sets the limit); the run stops: resume it from its last '
+                'snapshot (--resume DIR)') from None
         except ray.exceptions.RayActorError as error:
             raise EnvWorkerError(
                 f'environment actor {worker} died ({error}); the run stops:'
@@ -518,6 +612,7 @@ class RayEnvs(_Workers):
         for actor in self._actors.values():
             ray.kill(actor)
         self._actors = {}
+        self._answered = set()
         self._started = False
 
 
