@@ -78,7 +78,7 @@ def fetch(dest: pathlib.Path,
         name = normalise(requirement.split('==')[0])
         version = requirement.split('==')[1]
 
-        def present():
+        def present(name=name, version=version):
             return [w for w in dest.glob('*.whl')
                     if normalise(w.name.split('-')[0]) == name and
                     w.name.split('-')[1] == version and

@@ -17,15 +17,16 @@ process).
     python benchmarks/sampling.py --env ml1/push-v3
     python benchmarks/sampling.py --env cheetah-vel --rounds 3
 
-With ``--versus-raw`` it times, in one process, (a) PEARL's sampling path on one task: garage's
-``LocalSampler`` with our ``PEARLWorker`` and a TCL-PEARL policy at the
-paper's sizes (policy inference on every step, the garage adapter and the
-task reward included), and (b) the raw gymnasium environment of the same
-task stepped with the actions (a) took, so that both simulate the same kind
-of motion (Meta-World's step costs more when the gripper touches things);
-the two alternate, so that machine noise hits both alike. Prints steps per second and the ratio of seconds per step (target:
-at most 1.5). With ``--ray`` it then measures garage's ``RaySampler`` with 1
-and with 2 worker processes and prints the scaling.
+With ``--versus-raw`` it times, in one process, (a) PEARL's sampling path on
+one task: garage's ``LocalSampler`` with our ``PEARLWorker`` and a TCL-PEARL
+policy at the paper's sizes (policy inference on every step, the garage
+adapter and the task reward included), and (b) the raw gymnasium environment
+of the same task stepped with the actions (a) took, so that both simulate
+the same kind of motion (Meta-World's step costs more when the gripper
+touches things); the two alternate, so that machine noise hits both alike.
+Prints steps per second and the ratio of seconds per step (target: at most
+1.5). With ``--ray`` it then measures garage's ``RaySampler`` with 1 and
+with 2 worker processes and prints the scaling.
 
     python benchmarks/sampling.py --versus-raw --env cheetah-vel
     python benchmarks/sampling.py --versus-raw --env ml1/push-v3 --ray

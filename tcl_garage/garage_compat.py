@@ -3,8 +3,9 @@
 garage 2021.3.0 was published for Python 3.6-3.8, TensorFlow 2, gym 0.17 and
 numpy < 1.24. Its PyTorch algorithms run on Python 3.11, torch 2 and numpy 1.26
 once the few places below are adapted. Each adaptation is applied by
-:func:`install` (idempotent), touches only what garage itself needs, and has a test in ``tests/test_garage_compat.py`` that
-fails if it stops working.
+:func:`install` (idempotent), touches only what garage itself needs, and
+has a test in ``tests/test_garage_compat.py`` that fails if it stops
+working.
 
 1. ``garage.tf.samplers`` without TensorFlow. ``garage.sampler.worker_factory``
    imports ``TFWorkerClassWrapper`` from ``garage.tf.samplers`` (which imports

@@ -21,7 +21,6 @@ import pytest
 from conftest import parameters, progress, ROOT, same_parameters
 
 from tcl_garage.experiment import rundir
-from tcl_garage.experiment.progress import read_rows
 
 #: A new point run of three epochs (seconds).
 POINT = ['point', '--smoke', '--epochs', '3', '--seed', '7', '--quiet']

@@ -15,9 +15,9 @@ def loop_loss(qm, qs, km, ks, temperature=1.0):
     for i in range(n):
         sims = []
         for j in range(n):
-            d = sum((float(qm[i, l]) - float(km[j, l]))**2 +
-                    (float(qs[i, l]) - float(ks[j, l]))**2
-                    for l in range(qm.shape[1]))
+            d = sum((float(qm[i, c]) - float(km[j, c]))**2 +
+                    (float(qs[i, c]) - float(ks[j, c]))**2
+                    for c in range(qm.shape[1]))
             sims.append(-d / temperature)
         top = max(sims)
         log_denominator = top + math.log(sum(math.exp(s - top)

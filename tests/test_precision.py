@@ -68,7 +68,7 @@ def test_bf16_runs_the_networks_in_bfloat16_and_fp32_does_not(algo_name):
         seen = set()
         handles = [
             net.register_forward_hook(
-                lambda module, inputs, output, name=name: seen.add(
+                lambda module, inputs, output, name=name, seen=seen: seen.add(
                     (name, output.dtype)))
             for name, net in (('encoder', algo.context_encoder),
                               ('qf1', algo._qf1), ('vf', algo._vf))

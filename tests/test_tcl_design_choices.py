@@ -138,9 +138,9 @@ def loop_loss(qm, qs, km, ks, excluded, temperature):
         for j in range(n):
             if excluded[i][j]:
                 continue
-            d = sum((float(qm[i, l]) - float(km[j, l]))**2 +
-                    (float(qs[i, l]) - float(ks[j, l]))**2
-                    for l in range(qm.shape[1]))
+            d = sum((float(qm[i, c]) - float(km[j, c]))**2 +
+                    (float(qs[i, c]) - float(ks[j, c]))**2
+                    for c in range(qm.shape[1]))
             sims[j] = -d / temperature
         top = max(sims.values())
         log_denominator = top + math.log(sum(math.exp(s - top)

@@ -100,8 +100,9 @@ def goal_draws_only():
     ``_reset_hand`` steps the simulator with the arm's mocap (which also
     computes the bodies' positions) and records where the gripper ended
     (``init_tcp``, read by some ``reset_model`` for their rewards); here
-    the positions are computed without stepping. No environment's goal draw reads either (every
-    rejection loop compares parts of the random vector), so the goals are
+    the positions are computed without stepping. No environment's goal
+    draw reads either (every rejection loop compares parts of the random
+    vector), so the goals are
     unchanged. The drawing environments are thrown away.
     """
     original = SawyerXYZEnv._reset_hand  # pylint: disable=protected-access

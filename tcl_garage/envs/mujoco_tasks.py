@@ -14,7 +14,7 @@ defaults.
 | :class:`AntDirEnv` | Ant-v5 | direction angle 0 or pi |
 | :class:`AntGoalEnv` | Ant-v5 | goal in the disc of radius 3 |
 | :class:`HumanoidDirEnv` | Humanoid-v5 | direction angle ~ U[0, 2 pi) |
-| :class:`WalkerRandParamsEnv` | Walker2d-v5 | body masses, inertias, frictions, damping |
+| :class:`WalkerRandParamsEnv` | Walker2d-v5 | masses, inertias, frictions, damping |
 """
 from typing import Any, Dict, List, Optional, Tuple
 

@@ -14,7 +14,6 @@ setting, every value must have its type and lie in its range or choices
 and with the algorithm: :func:`load_config` checks all of it before
 anything is built.
 """
-import copy
 import pathlib
 from typing import Any, Dict, Iterable, Optional
 

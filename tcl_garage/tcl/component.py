@@ -220,7 +220,8 @@ class TCL:
                     f'{self.owner}: some tasks hold no episode of '
                     f'window_size + {spare}={self.window_size + spare} steps '
                     f'(longest: {longest}); using windows of {window} while '
-                    'that lasts (logged as Train/TCLWindowSize)')
+                    'that lasts (logged as Train/TCLWindowSize)',
+                    stacklevel=2)
                 self._warned_short_episodes = True
         windows = sample_window_pairs(
             tasks,
