@@ -8,8 +8,10 @@ PY = $(VENV)/bin/python
 PIP = $(PY) -m pip
 STAMP = $(VENV)/.installed
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one a core by default.
+PYTEST_WORKERS ?= auto
 
-.PHONY: install install-ray install-rl2 demo test test-all docs gpu-wheels clean \
+.PHONY: install install-ray install-rl2 demo test test-all lint docs gpu-wheels clean \
 	settings defaults
 
 install: $(STAMP)
@@ -40,11 +42,15 @@ demo: install
 	$(PY) experiments/demo.py
 
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Also the opt-in slow tests (longer runs, all 50 Meta-World envs).
 test-all: install
-	$(PY) -m pytest --run-slow $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --run-slow $(PYTEST_ARGS)
+
+# The linter (ruff, configured in pyproject.toml) on the whole repository.
+lint: install
+	$(VENV)/bin/ruff check .
 
 # The documentation site (mkdocs.yml, docs/), built strictly into a
 # temporary folder: a broken link or anchor, or a page missing from the nav,

@@ -44,7 +44,9 @@ setup(
         'pandas<3',
     ],
     extras_require={
-        'test': ['pytest>=7'],
+        # pytest-xdist: `make test` runs the suite on every core; ruff: the
+        # linter `make lint` and CI run.
+        'test': ['pytest>=7', 'pytest-xdist>=3', 'ruff>=0.6'],
         # The documentation site (mkdocs.yml; `make docs`).
         'docs': ['mkdocs-material>=9.5'],
         # Sampling on Ray workers or a cluster (--sampler ray, sweep --ray):
