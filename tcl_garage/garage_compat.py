@@ -60,7 +60,9 @@ import contextlib
 import importlib.abc
 import importlib.util
 import io
+import signal
 import sys
+import threading
 import types
 from typing import Any
 
@@ -300,4 +302,13 @@ def ray_init(**kwargs: Any) -> Any:
     runtime_env['worker_process_setup_hook'] = (
         'tcl_garage.garage_compat.install')
     kwargs.setdefault('log_to_driver', False)
-    return ray.init(runtime_env=runtime_env, **kwargs)
+    # ray.init installs its own SIGTERM handler (sys.exit) in the main
+    # thread: keep the launcher's, which reports the epoch and the resume
+    # command.
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if main else None
+    try:
+        return ray.init(runtime_env=runtime_env, **kwargs)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

@@ -575,3 +575,39 @@ def test_a_ray_sweep_task_killed_mid_run_resumes_its_own_directory(
                 node.wait()
         if not had_current and current.exists():
             current.unlink()  # ray start's pointer to the cluster now gone
+
+
+def test_any_error_once_training_started_is_a_fault_of_the_run(
+        tmp_path, monkeypatch):
+    """Not bad input: exit 1 with the epochs saved and --resume (a shape
+    error deep in an update is a ValueError too)."""
+    from tcl_garage.algos.pearl import PEARL
+    from tcl_garage.experiment import load_config
+    from tcl_garage.experiment.launcher import (is_run_time_fault, run,
+                                                RunStopped)
+
+    def broken_train(self, trainer):
+        raise ValueError('shapes (3, 4) and (5,) not aligned')
+
+    monkeypatch.setattr(PEARL, 'train', broken_train)
+    config = load_config('point', algo='tcl-pearl', profile='smoke')
+    with pytest.raises(RunStopped) as stopped:
+        run(config, log_dir=str(tmp_path / 'run'), quiet=True)
+    assert isinstance(stopped.value.cause, ValueError)
+    assert (tmp_path / 'run' / rundir.VARIANT).is_file()
+    # Before training starts a ValueError is bad input; a config's never
+    # is a fault, a full disk always is.
+    from tcl_garage.experiment.config import ConfigError
+    assert not is_run_time_fault(ValueError('x'), training=False)
+    assert not is_run_time_fault(ConfigError('x'), training=True)
+    assert is_run_time_fault(OSError(28, 'No space'), training=False)
+
+
+def test_a_sweep_launcher_ends_at_once_when_its_named_parent_is_gone(
+        tmp_path):
+    """The Ray sweep's launcher ends itself with its task's process: named
+    in the environment, a parent that is not its own means it is gone."""
+    finished = experiment(*POINT, '--log-dir', str(tmp_path / 'run'),
+                          env={'TCL_GARAGE_END_WITH_PID': '1'})
+    assert finished.returncode == 1
+    assert not (tmp_path / 'run').exists()

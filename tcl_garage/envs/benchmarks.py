@@ -22,6 +22,7 @@ analysis import it themselves. See docs/tutorial-own-benchmark.md.
 import dataclasses
 import functools
 import importlib
+import inspect
 import os
 import pathlib
 from typing import Callable, Dict, Optional, Tuple, Union
@@ -99,11 +100,12 @@ def register_benchmark(name: str,
                        num_test_tasks: int,
                        max_episode_length: int,
                        config_file: Union[str, pathlib.Path, None] = None,
-                       fixed_episode_length: bool = False) -> BenchmarkSpec:
+                       fixed_episode_length: bool = False,
+                       module: Optional[str] = None) -> BenchmarkSpec:
     """Add a benchmark to the launchers, the configs and the analysis.
 
     Call it when your module is imported (at its top level): the module
-    that defines ``make_samplers`` is recorded in each run's
+    that calls it (or ``module``) is recorded in each run's
     ``variant.json``, and importing it again in a new process (``--resume``,
     the analysis) registers the benchmark again. Registering a name again
     replaces its entry.
@@ -120,6 +122,9 @@ def register_benchmark(name: str,
             benchmark's differences from ``configs/defaults.yaml`` (and
             sections named after algorithms); None: the defaults.
         fixed_episode_length (bool): Refuse another episode length.
+        module (str or None): The importable module that registers the
+            benchmark; None: the module calling this function (a script
+            run as ``__main__`` records none).
 
     Returns:
         BenchmarkSpec: The entry.
@@ -143,7 +148,8 @@ def register_benchmark(name: str,
         if not config_file.is_file():
             raise ValueError(f'config_file={config_file}: no such file; '
                              'give the path of its YAML file, or None')
-    module = getattr(make_samplers, '__module__', None)
+    if module is None:  # the caller's module, which registers it on import
+        module = inspect.currentframe().f_back.f_globals.get('__name__')
     spec = BenchmarkSpec(name, make_samplers, num_train_tasks,
                          num_test_tasks, max_episode_length, config_file,
                          fixed_episode_length,

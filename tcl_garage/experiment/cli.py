@@ -29,6 +29,8 @@ from tcl_garage.experiment.config import (ConfigError, load_config,
 from tcl_garage.experiment.faults import want_traceback
 from tcl_garage.experiment.launcher import (read_run_config, resume, run,
                                             RunStopped)
+from tcl_garage.sampling.env_slots import (
+    end_with_parent_named_in_environment, worker_timeout)
 
 #: Exit status of bad input (nothing was written).
 BAD_INPUT = 2
@@ -214,6 +216,7 @@ def main(benchmark: Optional[str] = None,
         str: The run directory.
 
     """
+    end_with_parent_named_in_environment()  # a Ray sweep task's launcher
     args = parse_args(argv, benchmark)
     if args.quiet:  # garage's notices that every run repeats
         warnings.filterwarnings('ignore', category=UserWarning,
@@ -269,6 +272,7 @@ def _main(args, benchmark: Optional[str]) -> str:
 
     """
     start = time.time()
+    worker_timeout()  # a bad TCL_GARAGE_WORKER_TIMEOUT: refused before a run
     if args.resume:
         return _resume_from_command_line(args, benchmark)
     config = _config_from_command_line(args, benchmark)

@@ -212,6 +212,25 @@ def _stopped(error: BaseException, trainer, run_dir: str, first_epoch: int,
 RUN_TIME_FAULTS = (KeyboardInterrupt, OSError, RuntimeError, MemoryError)
 
 
+def is_run_time_fault(error: BaseException, training: bool) -> bool:
+    """Whether a failure is a fault at run time (exit 1, with the resume
+    command) rather than bad input (exit 2, nothing written).
+
+    Args:
+        error (BaseException): The failure.
+        training (bool): Training had started (the trainer was set up):
+            from then on every error but a config's is a fault of the run.
+
+    Returns:
+        bool: A fault at run time.
+
+    """
+    if isinstance(error, (ConfigError, rundir.RunDirLockedError)):
+        return False
+    return isinstance(error, RUN_TIME_FAULTS) or (
+        training and isinstance(error, Exception))
+
+
 def check_log_dir(log_dir: str) -> None:
     """Refuse a run directory that cannot be made: under a file.
 
@@ -309,6 +328,7 @@ def run(config: Dict[str, Any],
             built, _ = build_run(config)
 
             def train():
+                used['training'] = True
                 trainer.setup(algo=built.algo, env=built.env)
                 trainer.train(n_epochs=config['epochs'],
                               batch_size=built.batch_size)
@@ -320,8 +340,9 @@ def run(config: Dict[str, Any],
         # --resume and the analysis import it in a new process.
         tcl_garage_experiment(config=config,
                               **rundir.benchmark_module_entry(config))
-    except RUN_TIME_FAULTS as error:
-        if 'dir' not in used:
+    except BaseException as error:  # pylint: disable=broad-except
+        if 'dir' not in used or not is_run_time_fault(
+                error, used.get('training', False)):
             raise
         raise _stopped(error, used.get('trainer'), used['dir'], 0,
                        config['epochs']) from error
@@ -423,14 +444,15 @@ def resume(run_dir: str,
     snapshot_config = SnapshotConfig(snapshot_dir=run_dir,
                                      snapshot_mode='last',
                                      snapshot_gap=1)
-    trainer, saved = None, 0
+    trainer, saved, training = None, 0, False
     try:
         with rundir.locked(run_dir), _trainer(config,
                                               snapshot_config) as trainer:
             snapshot = load_snapshot(os.path.join(run_dir, rundir.SNAPSHOT))
             _check_snapshot(run_dir, config, snapshot)
             saved = snapshot['stats'].total_epoch + 1
-            target = epochs or snapshot['train_args'].n_epochs
+            target = (snapshot['train_args'].n_epochs if epochs is None
+                      else epochs)
             if target < saved:
                 raise ConfigError(
                     f'epochs={target}: {run_dir} has done {saved} epochs; '
@@ -460,11 +482,12 @@ def resume(run_dir: str,
                 trainer._algo.to()  # onto this run's device
             logger.log(f'Resuming {run_dir} at epoch '
                        f'{train_args.start_epoch}')
+            training = True
             _train(lambda: trainer.resume(n_epochs=target),
                    config, run_dir,
                    start_epoch=train_args.start_epoch)
-    except RUN_TIME_FAULTS as error:
-        if isinstance(error, ConfigError):
+    except BaseException as error:  # pylint: disable=broad-except
+        if not is_run_time_fault(error, training):
             raise
         raise _stopped(error, trainer, run_dir, saved,
                        epochs or config['epochs']) from error

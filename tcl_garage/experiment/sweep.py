@@ -117,14 +117,20 @@ def run_task(benchmark: str, algo: str, seed: int, directory: str,
         int: The launcher's exit status (0 for a run already done).
 
     """
-    from tcl_garage.sampling.env_slots import end_with_parent
+    from tcl_garage.sampling.env_slots import END_WITH_ENV
     directory = pathlib.Path(directory)
     if rundir.status(directory) == 'done':
         return 0
-    restart_unstarted(directory)
+    try:
+        restart_unstarted(directory)
+    except rundir.RunDirLockedError as error:  # another process trains it
+        print(f'error: {error}', file=sys.stderr)
+        return 2
     cmd = command(benchmark, algo, seed, directory, launcher_args)
-    return subprocess.run(cmd, check=False,
-                          preexec_fn=end_with_parent).returncode
+    # The launcher ends itself with this process (a Ray worker is threaded:
+    # no preexec_fn).
+    env = dict(os.environ, **{END_WITH_ENV: str(os.getpid())})
+    return subprocess.run(cmd, check=False, env=env).returncode
 
 
 def run_commands(jobs: Sequence[Tuple[str, Sequence[str]]],

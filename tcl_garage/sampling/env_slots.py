@@ -96,6 +96,22 @@ def end_with_parent() -> None:
         return
 
 
+#: Environment variable naming the process whose death must end this one
+#: (a process started by a threaded parent, where ``preexec_fn`` is unsafe).
+END_WITH_ENV = 'TCL_GARAGE_END_WITH_PID'
+
+
+def end_with_parent_named_in_environment() -> None:
+    """:func:`end_with_parent` when :data:`END_WITH_ENV` names this
+    process's parent; exit at once if that parent is already gone."""
+    pid = os.environ.pop(END_WITH_ENV, None)
+    if pid is None:
+        return
+    end_with_parent()
+    if os.getppid() != int(pid):  # it died before the kernel was told
+        sys.exit(1)
+
+
 def slot_seed(seed: int, slot: int, build: int) -> int:
     """Seed of the ``build``-th environment built in a slot.
 
