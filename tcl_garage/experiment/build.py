@@ -15,6 +15,7 @@ from tcl_garage import garage_compat
 from tcl_garage.algos import PEARL, PEARLWorker, TCLPEARL
 from tcl_garage.experiment.algorithms import default_arguments
 from tcl_garage.experiment.devices import use_device
+from tcl_garage.experiment.settings import SETTINGS
 from tcl_garage.sampling import make_env_slots
 
 class SessionRaySampler(RaySampler):
@@ -164,11 +165,11 @@ def build_pearl(algo: Union[str, type],
                                 hidden_sizes=list(net_sizes))
     inner_policy = TanhGaussianMLPPolicy(env_spec=augmented_spec,
                                          hidden_sizes=list(net_sizes))
-    if sampler not in ('local', 'ray'):
-        raise ValueError(f'unknown sampler {sampler!r}: use local or ray')
-    if collector not in ('vectorised', 'sequential'):
-        raise ValueError(f'unknown collector {collector!r}: use vectorised '
-                         'or sequential')
+    for key, value in (('sampler', sampler), ('collector', collector)):
+        choices = SETTINGS[key].choices
+        if value not in choices:
+            raise ValueError(f'unknown {key} {value!r}: use '
+                             f'{" or ".join(choices)}')
     if not issubclass(algo, PEARL):  # garage's own: one task at a time
         collector = 'sequential'
     if collector == 'vectorised':

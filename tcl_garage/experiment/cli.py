@@ -29,6 +29,7 @@ from tcl_garage.experiment.config import (ConfigError, load_config,
 from tcl_garage.experiment.faults import want_traceback
 from tcl_garage.experiment.launcher import (read_run_config, resume, run,
                                             RunStopped)
+from tcl_garage.experiment.settings import SETTINGS
 from tcl_garage.sampling.env_slots import (
     end_with_parent_named_in_environment, worker_timeout)
 
@@ -71,7 +72,7 @@ def parse_args(argv: Optional[Sequence[str]], benchmark: Optional[str]):
     parser.add_argument('--algo', choices=ALGORITHMS)
     parser.add_argument('--seed', type=int)
     parser.add_argument('--device', help='cpu, cuda or cuda:<index>')
-    parser.add_argument('--sampler', choices=['local', 'ray'])
+    parser.add_argument('--sampler', choices=SETTINGS['sampler'].choices)
     parser.add_argument('--n-workers', type=int,
                         help='environment workers: local 0 = this process, '
                         'N = N worker processes; ray: N Ray workers')

@@ -285,6 +285,11 @@ def locked(run_dir: PathLike) -> Iterator[None]:
                 f'{run_dir} is in use by process {holder or "(unknown)"} (a '
                 'run or resume of it still going); wait for it to end, or '
                 f'stop it (kill {holder or "<pid>"}) and resume') from None
+        except OSError as error:  # e.g. ENOLCK: no locks on this filesystem
+            os.close(handle)
+            raise RunDirLockedError(
+                f'{run_dir} cannot be locked ({error.strerror}); give a run '
+                'directory on a local filesystem') from None
         try:  # the file may have been removed by its last holder meanwhile
             same = os.fstat(handle).st_ino == os.stat(path).st_ino
         except FileNotFoundError:
