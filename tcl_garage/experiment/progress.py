@@ -11,14 +11,13 @@ refused, never cut down.
 import csv
 import os
 import sys
-import tempfile
 import time
 from typing import Any, Dict, List, Optional, Sequence
 
 from dowel import LogOutput, TabularInput
 
 from tcl_garage.experiment.config import ConfigError
-from tcl_garage.experiment.faults import fault_point
+from tcl_garage.experiment.atomic import replace_whole
 
 #: A column every progress row holds (garage logs it each epoch).
 STEPS_COLUMN = 'TotalEnvSteps'
@@ -120,27 +119,15 @@ def write_rows(file_name: str, rows: Sequence[Dict[str, Any]]) -> None:
 
     """
     fieldnames = sorted(set().union(*(row.keys() for row in rows)))
-    folder = os.path.dirname(os.path.abspath(file_name))
-    handle, temporary = tempfile.mkstemp(
-        prefix='.' + os.path.basename(file_name), suffix='.tmp', dir=folder)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's file is private
-        with os.fdopen(handle, 'w', newline='', encoding='utf-8') as file:
-            writer = csv.DictWriter(file, fieldnames=fieldnames, restval='',
-                                    extrasaction='raise')
-            writer.writeheader()
-            writer.writerows(rows)
-            file.flush()
-            os.fsync(file.fileno())
-        fault_point('during-progress-write')
-        os.replace(temporary, file_name)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    fault_point('after-progress-rename')
+
+    def write(file):
+        writer = csv.DictWriter(file, fieldnames=fieldnames, restval='',
+                                extrasaction='raise')
+        writer.writeheader()
+        writer.writerows(rows)
+
+    # Readable as garage's own CSV was (mkstemp's file is private).
+    replace_whole(file_name, write, name='progress', permissions=0o666)
 
 
 def read_rows(file_name: str) -> List[Dict[str, str]]:

@@ -33,7 +33,6 @@ import importlib
 import os
 import pickle
 import sys
-import tempfile
 from typing import Any, Dict, Iterator, List, Optional
 
 import cloudpickle
@@ -41,8 +40,8 @@ from dowel import tabular
 from garage.experiment import SnapshotConfig
 from garage.experiment.snapshotter import Snapshotter
 
+from tcl_garage.experiment.atomic import replace_whole
 from tcl_garage.experiment.config import ConfigError
-from tcl_garage.experiment.faults import fault_point
 
 #: A snapshot's key holding its epoch's progress row (column -> value).
 ROW_KEY = 'progress_row'
@@ -91,27 +90,8 @@ def atomic_pickle(obj: Any, path: str) -> None:
         path (str): The file; replaced only once the new one is on disk.
 
     """
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix='.' + os.path.basename(path),
-                                         suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(handle, 'wb') as file:
-            cloudpickle.dump(obj, file)
-            file.flush()
-            os.fsync(file.fileno())
-        fault_point('during-snapshot-write')
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    fault_point('after-snapshot-rename')
-    # The rename itself reaches the disk with the folder's entry.
-    folder_handle = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(folder_handle)
-    finally:
-        os.close(folder_handle)
+    replace_whole(path, lambda file: cloudpickle.dump(obj, file),
+                  name='snapshot', binary=True)
 
 
 def epoch_row(params: Dict[str, Any]) -> Dict[str, Any]:
