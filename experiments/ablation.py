@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""TCL's design choices, arm by arm, at one budget: the issue-27 ablation.
+"""TCL's design choices, arm by arm, at one budget: the ablation study of
+``docs/results.md``.
 
 Arms (each a run directory ``<out>/runs/<benchmark>/<arm>/seed<s>``):
 
@@ -14,10 +15,10 @@ Arms (each a run directory ``<out>/runs/<benchmark>/<arm>/seed<s>``):
   code before 2021-01-31: hypothesis H2);
 * ``tcl-window-64`` (opt-in, ``--arms``): windows of 64 steps (H3);
 * ``mql``, ``td3-context`` (``mql.adapt=false``) and ``tcl-mql`` (opt-in):
-  the issue-25 study of TCL on a second algorithm, beside ``pearl`` and
+  the study of TCL on a second algorithm, beside ``pearl`` and
   ``tcl-pearl`` at the same budget;
 * ``tcl-pearl-bf16`` (opt-in): TCL-PEARL with ``precision=bf16``, beside
-  ``tcl-pearl`` (fp32): the issue-26 check that bf16 learns as fp32 does.
+  ``tcl-pearl`` (fp32): the check that bf16 learns as fp32 does.
 
 ``--set key=value`` (repeatable) changes a setting of every arm's runs,
 after the profile; a key that an arm itself sets is refused, so an arm
