@@ -16,7 +16,7 @@ UV_FIND_LINKS), never a multi-GB CUDA build from the index: without one
 there the test stops (exit 2) before installing anything. Everything lives
 in a scratch folder, removed at the end; in the checkout pip leaves only
 git-ignored build folders. Exit 0 when every step passed, 1 otherwise,
-with one line a step and its wall-clock.
+with one line a step and its wall-clock, and a closing count.
 
     python3 .ci/pip_install_test.py              # pip, then uv
     python3 .ci/pip_install_test.py --only pip
@@ -64,6 +64,7 @@ class Steps:
     """Runs the steps, one line each with its wall-clock."""
 
     def __init__(self) -> None:
+        self.passed = 0
         self.failed: List[str] = []
 
     def run(self, name: str, command: List[str], cwd: pathlib.Path,
@@ -76,7 +77,9 @@ class Steps:
         ok = done.returncode == 0 and expect in done.stdout + done.stderr
         print(f'{"ok" if ok else "FAILED":6} {seconds:6.1f} s  {name}',
               flush=True)
-        if not ok:
+        if ok:
+            self.passed += 1
+        else:
             print((done.stdout + done.stderr)[-3000:], flush=True)
             self.failed.append(name)
         return ok
@@ -102,7 +105,8 @@ def check_installed(steps: Steps, label: str, venv: pathlib.Path,
     folder outside the checkout."""
     python = str(venv / 'bin' / 'python')
     listing = ('import pathlib, tcl_garage\n'
-               'folder = pathlib.Path(tcl_garage.__file__).parent / "configs"\n'
+               'folder = pathlib.Path(tcl_garage.__file__).parent\n'
+               'folder = folder / "configs"\n'
                'assert "site-packages" in str(folder), folder\n'
                'print(*sorted(str(p.relative_to(folder)) for p in '
                'folder.rglob("*.yaml")))\n')
@@ -214,9 +218,9 @@ def main() -> None:
             uv_path(steps, scratch, python, args.torch_wheels)
     if not build_existed:  # what `pip install .` left in the checkout
         shutil.rmtree(ROOT / 'build', ignore_errors=True)
-    print(f'{"FAILED" if steps.failed else "passed"}: the README\'s install '
-          f'in {time.monotonic() - start:.0f} s'
+    print(f'the README\'s install in {time.monotonic() - start:.0f} s'
           + (f'; failed: {"; ".join(steps.failed)}' if steps.failed else ''))
+    print(f'install: {steps.passed} passed, {len(steps.failed)} failed')
     sys.exit(1 if steps.failed else 0)
 
 

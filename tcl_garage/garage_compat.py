@@ -368,7 +368,8 @@ def installed_garage_version() -> Optional[str]:
             not installed.
 
     """
-    import importlib.metadata as metadata  # pylint: disable=import-outside-toplevel
+    # pylint: disable=import-outside-toplevel
+    import importlib.metadata as metadata
     try:
         return metadata.version('garage')
     except metadata.PackageNotFoundError:
