@@ -209,15 +209,18 @@ def main() -> None:
         sys.exit(2)
     steps = Steps()
     start = time.monotonic()
-    build_existed = (ROOT / 'build').exists()
+    # What `pip install .` leaves in the checkout, removed unless it was
+    # there before.
+    left = [ROOT / name for name in ('build', 'tcl_garage.egg-info')
+            if not (ROOT / name).exists()]
     with tempfile.TemporaryDirectory(prefix='tcl_garage-install-') as tmp:
         scratch = pathlib.Path(tmp)
         if args.only in (None, 'pip'):
             pip_path(steps, scratch, python, args.torch_wheels)
         if args.only in (None, 'uv'):
             uv_path(steps, scratch, python, args.torch_wheels)
-    if not build_existed:  # what `pip install .` left in the checkout
-        shutil.rmtree(ROOT / 'build', ignore_errors=True)
+    for folder in left:
+        shutil.rmtree(folder, ignore_errors=True)
     print(f'the README\'s install in {time.monotonic() - start:.0f} s'
           + (f'; failed: {"; ".join(steps.failed)}' if steps.failed else ''))
     print(f'install: {steps.passed} passed, {len(steps.failed)} failed')
