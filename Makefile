@@ -3,7 +3,6 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
-GARAGE_SPEC = garage==2021.3.0
 PY = $(VENV)/bin/python
 PIP = $(PY) -m pip
 STAMP = $(VENV)/.installed
@@ -17,14 +16,15 @@ PYTEST_WORKERS ?= auto
 install: $(STAMP)
 
 # Re-installs only when setup.py or this Makefile change (a stamp file).
-# pip < 25.1: newer pip refuses garage 2021.3.0's metadata (a URL dependency
-# in its "dev" extra) even with --no-deps.
+# The README's "Install with pip" steps, editable: garage goes in through
+# tcl_garage.install_garage (its published metadata cannot be installed
+# today: tcl_garage/garage_compat.py, item 7).
 $(STAMP): setup.py Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet 'pip>=24.2,<25.1' 'setuptools>=64' wheel
+	$(PIP) install --quiet 'pip>=24.2' 'setuptools>=64' wheel
 	$(PIP) install --quiet '$(TORCH_SPEC)'
-	$(PIP) install --quiet --no-deps '$(GARAGE_SPEC)'
 	$(PIP) install --quiet -e '.[test]'
+	$(PY) -m tcl_garage.install_garage
 	$(PY) -c "import tcl_garage, garage.torch.algos"
 	touch $(STAMP)
 

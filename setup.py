@@ -1,4 +1,5 @@
-"""Installs tcl_garage. Use `make install`: garage must go in with --no-deps."""
+"""Installs tcl_garage. Then `python -m tcl_garage.install_garage` installs
+garage 2021.3.0 (`make install` does both; see the README)."""
 from setuptools import find_packages, setup
 
 setup(
@@ -11,8 +12,11 @@ setup(
     license='MIT',
     python_requires='>=3.10,<3.13',
     packages=find_packages(include=['tcl_garage', 'tcl_garage.*']),
-    # garage==2021.3.0 is required too, but its metadata pins torch<1.8,
-    # TensorFlow and gym 0.17: `make install` installs it with --no-deps.
+    # The launchers' configs: tcl_garage/configs links to configs/.
+    package_data={'tcl_garage': ['configs/*.yaml', 'configs/profiles/*.yaml']},
+    # garage==2021.3.0 is required too, but its published metadata cannot be
+    # installed today: `python -m tcl_garage.install_garage` installs it
+    # with metadata adapted to this list (tcl_garage.garage_compat, item 7).
     install_requires=[
         'torch>=2',
         # numpy 2 included: garage's last numpy 2 gap is adapted in

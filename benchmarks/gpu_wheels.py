@@ -4,8 +4,9 @@
 Reads ``benchmarks/gpu_wheels.txt`` (one ``name==version`` a line), takes
 each as a binary wheel for the GPU machine's Python (3.12, manylinux
 x86-64) from the package index, or builds one from the source release
-when the index has none (garage, akro, dowel and gym are pure Python and
-ship sources only), into ``.whl/`` (ignored by git), and checks that the
+when the index has none (akro, dowel and gym are pure Python and ship
+sources only), adds garage's wheel as ``tcl_garage.install_garage`` builds
+it, into ``.whl/`` (ignored by git), and checks that the
 wheels and the working tree together fit the device tool's 64 MiB. Exit 2,
 one line, when they do not.
 
@@ -110,7 +111,16 @@ def fetch(dest: pathlib.Path,
                     made[0].rename(dest / made[0].name)
             found = present()
         wheels.extend(found)
-    return wheels
+    garage = sorted(dest.glob('garage-*.whl'))
+    if not garage:  # pure Python: one wheel serves every Python version
+        built = subprocess.run(
+            [sys.executable, '-m', 'tcl_garage.install_garage',
+             '--wheel-dir', str(dest)],
+            capture_output=True, text=True, check=False)
+        garage = sorted(dest.glob('garage-*.whl'))
+        if built.returncode != 0 or not garage:
+            raise RuntimeError(f'garage: {built.stderr.strip()[-300:]}')
+    return wheels + garage
 
 
 def tree_bytes() -> int:

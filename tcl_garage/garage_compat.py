@@ -47,6 +47,17 @@ working.
    large to carry to a GPU machine). When Ray is not installed, a stand-in
    module provides ``RaySampler``, whose construction raises an error naming
    the install command; with Ray installed the real module is used.
+7. garage's published metadata. garage 2021.3.0 is published as a source
+   release only, whose metadata today's installers refuse: pip 25.1 and
+   newer reject its ``dev`` extra's URL requirement (``Distributions from
+   PyPI cannot declare direct URL dependencies``), uv cannot parse it, and
+   its pins (torch < 1.8, TensorFlow, cma 2.7, dowel 0.0.3) cannot be met
+   beside today's torch. :func:`install_garage` (``python -m
+   tcl_garage.install_garage``, which ``make install`` runs) takes that
+   release from the package index, checks its SHA-256, and installs it as
+   a wheel whose metadata differs only as :data:`GARAGE_REQUIREMENT_CHANGES`
+   says (the same files, version ``2021.3.0+tcl1``), with ``--no-deps``:
+   what it still requires, tcl_garage requires too.
 
 :func:`install` runs just before garage is first imported, not when
 ``tcl_garage`` is: ``import tcl_garage`` registers
@@ -60,17 +71,19 @@ import contextlib
 import importlib.abc
 import importlib.util
 import io
+import pathlib
 import signal
 import sys
 import threading
 import types
-from typing import Any
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 
 GARAGE_VERSION = '2021.3.0'
-INSTALL_HINT = ('run `make install` (or `pip install --no-deps '
-                f'garage=={GARAGE_VERSION}` in an environment made by it)')
+#: The command that installs garage (item 7), with any pip or with uv.
+INSTALL_HINT = ('run `python -m tcl_garage.install_garage` (in a checkout, '
+                '`make install` does it)')
 
 
 #: The command that installs Ray (an optional extra).
@@ -183,13 +196,11 @@ def _check_garage_version() -> None:
         ImportError: garage is not installed, or not version 2021.3.0.
 
     """
-    try:
-        from importlib.metadata import PackageNotFoundError, version
-        installed = version('garage')
-    except PackageNotFoundError as error:
+    installed = installed_garage_version()
+    if installed is None:
         raise ImportError(f'tcl_garage needs garage=={GARAGE_VERSION}, which '
-                          f'is not installed: {INSTALL_HINT}.') from error
-    if installed != GARAGE_VERSION:
+                          f'is not installed: {INSTALL_HINT}.')
+    if installed.partition('+')[0] != GARAGE_VERSION:  # +tcl1: item 7's
         raise ImportError(f'tcl_garage needs garage=={GARAGE_VERSION}, found '
                           f'garage=={installed}: {INSTALL_HINT}.')
 
@@ -312,3 +323,331 @@ def ray_init(**kwargs: Any) -> Any:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+# ------------------------------------------------ 7. garage's metadata
+#: garage's published source release and its SHA-256 (as the package index
+#: lists it): the only input of :func:`build_garage_wheel`.
+GARAGE_SDIST = f'garage-{GARAGE_VERSION}.tar.gz'
+GARAGE_SDIST_SHA256 = (
+    '4db5dd5b753e4681d89adee36f3e84d9ef952b9b3a370ed0bbe7497b290acfc6')
+#: The version the repackaged garage installs as: garage's, with a local
+#: label saying whose metadata it carries (``pip list`` shows it).
+GARAGE_WHEEL_VERSION = f'{GARAGE_VERSION}+tcl1'
+#: How the repackaged garage's requirements differ from the published ones
+#: (``src/garage.egg-info/requires.txt`` of the source release), by name:
+#: a requirement that replaces it, ``extra:<name>`` to move it into that
+#: extra, or None to drop it. Every other requirement stays as published.
+GARAGE_REQUIREMENT_CHANGES = {
+    # ==2.7.0: garage's CMA-ES runs on cma 3 (tcl_garage requires cma>=3).
+    'cma': 'cma',
+    # ==0.0.3: 0.0.4 is the same logger on today's numpy (tcl_garage's).
+    'dowel': 'dowel',
+    # <1.8.0: garage's torch algorithms run on torch 2 (items 2 and 5).
+    'torch': 'torch>=1.0.0,!=1.5.0',
+    # garage never imports torchvision.
+    'torchvision': None,
+    # Python < 3.7 only: the release was made on Python 3.6.
+    'dataclasses': None,
+    # Optional here: garage's TensorFlow algorithms (item 1), its Ray
+    # sampler (item 6) and its Atari image wrappers.
+    'tensorflow': 'extra:tf',
+    'tensorflow-probability': 'extra:tf',
+    'ray': 'extra:ray',
+    'scikit-image': 'extra:image',
+    # The dev extra's URL requirement, which today's installers refuse.
+    'metaworld': None,
+}
+
+
+def installed_garage_version() -> Optional[str]:
+    """The installed garage's version, without importing it.
+
+    Returns:
+        str or None: ``2021.3.0``, ``2021.3.0+tcl1``, ...; None when garage is
+            not installed.
+
+    """
+    # pylint: disable=import-outside-toplevel
+    import importlib.metadata as metadata
+    try:
+        return metadata.version('garage')
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def garage_requirements(requires_txt: str) -> Dict[str, List[str]]:
+    """The repackaged garage's requirements, from the published ones.
+
+    Args:
+        requires_txt (str): ``requires.txt`` of garage's source release
+            (``[extra]`` headers before each extra's lines).
+
+    Returns:
+        dict[str, list[str]]: Requirement strings by extra ('' for the
+            required ones), in published order, changed as
+            :data:`GARAGE_REQUIREMENT_CHANGES` says; extras left empty are
+            dropped.
+
+    Raises:
+        ValueError: A section header with an environment marker (the
+            published file has none).
+
+    """
+    # pylint: disable=import-outside-toplevel
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    changes = {canonicalize_name(name): change
+               for name, change in GARAGE_REQUIREMENT_CHANGES.items()}
+    sections: Dict[str, List[str]] = {'': []}
+    extra = ''
+    for line in requires_txt.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith('['):
+            extra = line.strip('[]')
+            if ':' in extra:
+                raise ValueError(f'requires.txt: marker section {line}')
+            sections.setdefault(extra, [])
+            continue
+        name = canonicalize_name(Requirement(line).name)
+        change = changes.get(name, line)
+        if change is None:
+            continue
+        if change.startswith('extra:'):
+            sections.setdefault(change[len('extra:'):], []).append(line)
+        else:
+            sections[extra].append(str(Requirement(change)))
+    return {name: lines for name, lines in sections.items()
+            if lines or not name}
+
+
+def _wheel_metadata(pkg_info: str, requires_txt: str, readme: str) -> str:
+    """The repackaged garage's ``METADATA`` (core metadata 2.1).
+
+    Args:
+        pkg_info (str): ``PKG-INFO`` of the source release.
+        requires_txt (str): Its ``requires.txt``.
+        readme (str): Its README (the long description).
+
+    Returns:
+        str: The file's text.
+
+    """
+    import email.parser  # pylint: disable=import-outside-toplevel
+    published = email.parser.Parser().parsestr(pkg_info, headersonly=True)
+    lines = ['Metadata-Version: 2.1', 'Name: garage',
+             f'Version: {GARAGE_WHEEL_VERSION}',
+             f'Summary: {published["Summary"]} (garage {GARAGE_VERSION}, '
+             'its requirements adapted by tcl_garage)']
+    for field in ('Home-page', 'Author', 'License', 'Requires-Python'):
+        if published[field]:
+            lines.append(f'{field}: {published[field]}')
+    lines += [f'Classifier: {value}'
+              for value in published.get_all('Classifier') or []]
+    for extra, requirements in garage_requirements(requires_txt).items():
+        if extra:
+            lines.append(f'Provides-Extra: {extra}')
+        lines += [f'Requires-Dist: {requirement}' +
+                  (f'; extra == "{extra}"' if extra else '')
+                  for requirement in requirements]
+    lines.append('Description-Content-Type: text/markdown')
+    return '\n'.join(lines) + '\n\n' + readme
+
+
+def build_garage_wheel(sdist: pathlib.Path,
+                       wheel_dir: pathlib.Path) -> pathlib.Path:
+    """Build the repackaged garage's wheel from garage's source release.
+
+    The wheel holds every file of the release's ``src/garage`` (what its own
+    build installs), its ``garage`` script, its license and top-level name,
+    and :func:`_wheel_metadata`'s metadata; it is the same, byte for byte,
+    on every build.
+
+    Args:
+        sdist (pathlib.Path): ``garage-2021.3.0.tar.gz``.
+        wheel_dir (pathlib.Path): Where the wheel is written (created).
+
+    Returns:
+        pathlib.Path: ``<wheel_dir>/garage-2021.3.0+tcl1-py3-none-any.whl``.
+
+    Raises:
+        ValueError: The file's SHA-256 is not the published release's.
+
+    """
+    # pylint: disable=import-outside-toplevel
+    import base64
+    import hashlib
+    import tarfile
+    import zipfile
+    digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
+    if digest != GARAGE_SDIST_SHA256:
+        raise ValueError(f'{sdist} is not garage {GARAGE_VERSION}\'s source '
+                         f'release: its SHA-256 is {digest}, the published '
+                         f'one {GARAGE_SDIST_SHA256}')
+    root = f'garage-{GARAGE_VERSION}/'
+    with tarfile.open(sdist, 'r:gz') as archive:
+        members = {member.name: member for member in archive.getmembers()
+                   if member.isfile()}
+
+        def read(name: str) -> bytes:
+            return archive.extractfile(members[root + name]).read()
+
+        files = {name[len(root + 'src/'):]: read(name[len(root):])
+                 for name in sorted(members)
+                 if name.startswith(root + 'src/garage/')
+                 and not name.endswith(('.pyc', '.pyo'))}
+        script = read('scripts/garage').split(b'\n', 1)[1]
+        dist_info = f'garage-{GARAGE_WHEEL_VERSION}.dist-info'
+        files[f'garage-{GARAGE_WHEEL_VERSION}.data/scripts/garage'] = (
+            b'#!python\n' + script)  # the installer writes the interpreter
+        files[f'{dist_info}/METADATA'] = _wheel_metadata(
+            read('PKG-INFO').decode(), read('src/garage.egg-info/requires.txt')
+            .decode(), read('README.md').decode()).encode()
+        files[f'{dist_info}/WHEEL'] = (
+            b'Wheel-Version: 1.0\nGenerator: tcl_garage\n'
+            b'Root-Is-Purelib: true\nTag: py3-none-any\n')
+        files[f'{dist_info}/top_level.txt'] = b'garage\n'
+        files[f'{dist_info}/LICENSE'] = read('LICENSE')
+    record = []
+    for name, data in files.items():
+        hashed = base64.urlsafe_b64encode(
+            hashlib.sha256(data).digest()).rstrip(b'=').decode()
+        record.append(f'{name},sha256={hashed},{len(data)}')
+    files[f'{dist_info}/RECORD'] = (
+        '\n'.join(record + [f'{dist_info}/RECORD,,']) + '\n').encode()
+    wheel_dir.mkdir(parents=True, exist_ok=True)
+    wheel = wheel_dir / f'garage-{GARAGE_WHEEL_VERSION}-py3-none-any.whl'
+    partial = wheel.with_name(wheel.name + '.partial')
+    with zipfile.ZipFile(partial, 'w', zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.external_attr = (0o755 if '.data/scripts/' in name
+                                   else 0o644) << 16
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, data)
+    partial.replace(wheel)
+    return wheel
+
+
+def fetch_garage_sdist(folder: pathlib.Path,
+                       index_url: str) -> pathlib.Path:
+    """Download garage's source release from a package index.
+
+    Args:
+        folder (pathlib.Path): Where it is written.
+        index_url (str): A simple repository (PEP 503), e.g.
+            ``https://pypi.org/simple``.
+
+    Returns:
+        pathlib.Path: ``<folder>/garage-2021.3.0.tar.gz`` (its SHA-256 is
+            checked by :func:`build_garage_wheel`).
+
+    Raises:
+        OSError: The index cannot be read or does not list the release.
+
+    """
+    # pylint: disable=import-outside-toplevel
+    import re
+    import urllib.parse
+    import urllib.request
+    page_url = index_url.rstrip('/') + '/garage/'
+    with urllib.request.urlopen(page_url, timeout=120) as response:
+        page = response.read().decode('utf-8', 'replace')
+    links = [href for href in re.findall(r'href="([^"]+)"', page)
+             if urllib.parse.urlsplit(href).path.endswith('/' + GARAGE_SDIST)
+             or href.split('#')[0] == GARAGE_SDIST]
+    if not links:
+        raise OSError(f'{page_url} does not list {GARAGE_SDIST}')
+    url = urllib.parse.urljoin(page_url, links[0].replace('&amp;', '&'))
+    path = folder / GARAGE_SDIST
+    with urllib.request.urlopen(url.split('#')[0], timeout=300) as response:
+        path.write_bytes(response.read())
+    return path
+
+
+def _installer_command() -> Optional[List[str]]:
+    """The command that installs a wheel into this interpreter's
+    environment: its pip, else uv (an environment made by ``uv venv``).
+
+    Returns:
+        list[str] or None: The command up to its arguments; None when
+            neither is found.
+
+    """
+    import shutil  # pylint: disable=import-outside-toplevel
+    if importlib.util.find_spec('pip') is not None:
+        return [sys.executable, '-m', 'pip', 'install']
+    uv = shutil.which('uv')
+    if uv is not None:
+        return [uv, 'pip', 'install', '--python', sys.executable]
+    return None
+
+
+def install_garage(argv: Optional[List[str]] = None) -> None:
+    """``python -m tcl_garage.install_garage``: install garage (item 7).
+
+    Args:
+        argv (list[str] or None): The options (None: ``sys.argv[1:]``).
+
+    Raises:
+        SystemExit: 2 with one line when the release cannot be had or
+            checked, or no installer is found; nothing is installed then.
+
+    """
+    # pylint: disable=import-outside-toplevel
+    import argparse
+    import os
+    import subprocess
+    import tempfile
+    parser = argparse.ArgumentParser(
+        prog='python -m tcl_garage.install_garage',
+        description=(
+            f'Install garage {GARAGE_VERSION} with metadata that today\'s pip '
+            'and uv accept: download its source release, check its SHA-256, '
+            f'build it as a wheel (version {GARAGE_WHEEL_VERSION}: garage\'s '
+            'files; its requirements relaxed to today\'s stack, TensorFlow '
+            'and Ray optional, no URL requirement) and install that wheel '
+            'with --no-deps (pip, or uv where pip is missing).'))
+    parser.add_argument(
+        '--index-url',
+        default=(os.environ.get('PIP_INDEX_URL') or
+                 os.environ.get('UV_DEFAULT_INDEX') or
+                 os.environ.get('UV_INDEX_URL') or 'https://pypi.org/simple'),
+        help='the package index to download the release from (default: '
+        '$PIP_INDEX_URL, $UV_DEFAULT_INDEX, $UV_INDEX_URL or PyPI)')
+    parser.add_argument(
+        '--sdist', metavar='FILE', type=pathlib.Path,
+        help=f'use this {GARAGE_SDIST} instead of downloading it (offline)')
+    parser.add_argument(
+        '--wheel-dir', metavar='DIR', type=pathlib.Path,
+        help='only build the wheel, into DIR; install nothing')
+    args = parser.parse_args(argv)
+    if args.wheel_dir is None and (installed_garage_version() ==
+                                   GARAGE_WHEEL_VERSION):
+        print(f'garage {GARAGE_WHEEL_VERSION} is already installed')
+        return
+    installer = _installer_command()
+    if args.wheel_dir is None and installer is None:
+        parser.exit(2, 'error: neither pip nor uv found to install garage: '
+                    'run `python -m ensurepip` or install uv\n')
+    with tempfile.TemporaryDirectory(prefix='tcl_garage-') as folder:
+        try:
+            sdist = args.sdist or fetch_garage_sdist(pathlib.Path(folder),
+                                                     args.index_url)
+            wheel = build_garage_wheel(sdist, args.wheel_dir or
+                                       pathlib.Path(folder))
+        except (OSError, ValueError, KeyError) as error:
+            parser.exit(2, f'error: cannot build garage {GARAGE_VERSION}\'s '
+                        f'wheel: {error}; retry, or give the release with '
+                        '--sdist FILE\n')
+        if args.wheel_dir is not None:
+            print(f'built {wheel}')
+            return
+        done = subprocess.run(installer + ['--no-deps', str(wheel)],
+                              check=False)
+        if done.returncode != 0:
+            parser.exit(2, f'error: {" ".join(installer[:3])} could not '
+                        f'install {wheel.name} (above)\n')
+    print(f'installed garage {GARAGE_WHEEL_VERSION}')

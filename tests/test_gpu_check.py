@@ -17,6 +17,7 @@ import pytest
 import torch
 
 from conftest import ROOT
+from tcl_garage import garage_compat
 
 sys.path.insert(0, str(ROOT / 'benchmarks'))
 import gpu_wheels  # noqa: E402  (a script of benchmarks/)
@@ -80,6 +81,13 @@ def test_asking_for_cuda_without_it_is_one_line_and_status_2(tmp_path):
                       'CUDA machine, or use --device cpu for the dry run']
 
 
+def carried_wheels():
+    """``name==version`` of every wheel ``make gpu-wheels`` carries: the
+    listed ones and garage's, as tcl_garage.install_garage builds it."""
+    return gpu_wheels.requirements() + [
+        f'garage=={garage_compat.GARAGE_WHEEL_VERSION}']
+
+
 @pytest.fixture(scope='module', name='wheels_312')
 def _wheels_312(tmp_path_factory):
     return gpu_wheels.fetch(tmp_path_factory.mktemp('whl312'), '3.12')
@@ -91,8 +99,8 @@ def test_the_wheels_fit_64_mib_and_install_into_a_clean_python_312_target(
     python = python_312()
     if not python.exists():
         pytest.skip('no Python 3.12 (pyenv 3.12.1)')
-    names = [gpu_wheels.normalise(r.split('==')[0])
-             for r in gpu_wheels.requirements()]
+    carried = carried_wheels()
+    names = [gpu_wheels.normalise(r.split('==')[0]) for r in carried]
     assert sorted(gpu_wheels.normalise(w.name.split('-')[0])
                   for w in wheels_312) == sorted(names)  # one each
     assert all(gpu_wheels.compatible(w, '3.12') for w in wheels_312)
@@ -111,7 +119,7 @@ def test_the_wheels_fit_64_mib_and_install_into_a_clean_python_312_target(
     assert sorted(gpu_wheels.normalise(v.split('==')[0]) + '==' +
                   v.split('==')[1] for v in versions) == sorted(
                       gpu_wheels.normalise(r.split('==')[0]) + '==' +
-                      r.split('==')[1] for r in gpu_wheels.requirements())
+                      r.split('==')[1] for r in carried)
 
 
 def image_stand_in(folder: pathlib.Path) -> pathlib.Path:
@@ -159,4 +167,4 @@ def test_with_the_images_packages_and_the_wheels_alone_the_dry_run_runs(
                        env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     summary = (tmp_path / 'out' / 'summary.md').read_text()
-    assert f'wheels: {len(gpu_wheels.requirements())} installed' in summary
+    assert f'wheels: {len(carried_wheels())} installed' in summary

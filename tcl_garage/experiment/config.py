@@ -22,8 +22,9 @@ import yaml
 from tcl_garage.experiment import settings
 from tcl_garage.experiment.algorithms import ALGORITHMS
 
-#: The configs folder at the repository root.
-CONFIG_DIR = pathlib.Path(__file__).resolve().parents[2] / 'configs'
+#: The configs folder (the repository's ``configs/``, shipped with the
+#: package).
+CONFIG_DIR = settings.CONFIG_DIR
 
 
 class ConfigError(ValueError):

@@ -596,9 +596,12 @@ def check_choice(name: str, value: Any) -> Optional[str]:
 
 
 # ----------------------------------------------------------- defaults.yaml
+#: The configs folder: ``tcl_garage/configs``, package data, a link to the
+#: repository's ``configs/`` in a checkout (resolved there to that folder).
+CONFIG_DIR = (pathlib.Path(__file__).resolve().parents[1] /
+              'configs').resolve()
 #: configs/defaults.yaml, written from the table.
-DEFAULTS_FILE = pathlib.Path(__file__).resolve().parents[2] / 'configs' / \
-    'defaults.yaml'
+DEFAULTS_FILE = CONFIG_DIR / 'defaults.yaml'
 _HEADER = """\
 # The defaults of every experiment, written by `make defaults` from the
 # table of tcl_garage/experiment/settings.py (edit that, not this file;
