@@ -114,15 +114,7 @@ def test_task_vector_env_rejects_envs_without_a_task_vector():
 
 
 # --------------------------------------------------------------- launchers
-@pytest.mark.parametrize('algo', ['oracle', 'maml-trpo'])
-@pytest.mark.parametrize('script, args', [
-    ('cheetah_vel', ()),
-    ('metaworld_ml1', ('--env', 'reach-v3')),
-])
-def test_baseline_smoke_epoch_logs_meta_test(tmp_path, algo, script, args):
-    run = tmp_path / 'run'
-    result = launch(script, *args, '--algo', algo, '--smoke', '--log-dir',
-                    str(run))
+def assert_smoke_epochs_log_meta_test(result, run, script):
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count('[progress] epoch') == 2
     rows = progress_rows(run)
@@ -134,11 +126,25 @@ def test_baseline_smoke_epoch_logs_meta_test(tmp_path, algo, script, args):
         assert 'MetaTest/Average/SuccessRate' in rows[0]
 
 
-def test_maml_run_resumes(tmp_path):
+# (MAML-TRPO on Cheetah-Vel: in the resume test below.)
+@pytest.mark.parametrize('algo, script, args', [
+    ('oracle', 'cheetah_vel', ()),
+    ('oracle', 'metaworld_ml1', ('--env', 'reach-v3')),
+    ('maml-trpo', 'metaworld_ml1', ('--env', 'reach-v3')),
+])
+def test_baseline_smoke_epoch_logs_meta_test(tmp_path, algo, script, args):
+    run = tmp_path / 'run'
+    result = launch(script, *args, '--algo', algo, '--smoke', '--log-dir',
+                    str(run))
+    assert_smoke_epochs_log_meta_test(result, run, script)
+
+
+def test_maml_run_logs_meta_test_and_resumes(tmp_path):
     """Needs garage_compat's ConjugateGradientOptimizer unpickling fix."""
     run = tmp_path / 'run'
-    assert launch('cheetah_vel', '--algo', 'maml-trpo', '--smoke',
-                  '--log-dir', str(run)).returncode == 0
+    assert_smoke_epochs_log_meta_test(
+        launch('cheetah_vel', '--algo', 'maml-trpo', '--smoke', '--log-dir',
+               str(run)), run, 'cheetah_vel')
     result = launch('cheetah_vel', '--resume', str(run), '--epochs', '3')
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(progress_rows(run)) == 3

@@ -272,6 +272,7 @@ def test_ray_sampler_smoke_epoch_with_two_workers(tmp_path):
     assert len(progress_rows(tmp_path / 'run')) == 1
 
 
+@pytest.mark.slow  # (test_faults kills a run at every write point)
 def test_killed_run_resumes_after_its_last_snapshot(tmp_path):
     """SIGKILL a run after its first epoch is logged, then --resume it."""
     run_dir = tmp_path / 'run'

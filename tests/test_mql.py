@@ -316,7 +316,10 @@ def test_td3_context_evaluates_without_adapting(monkeypatch):
     tabular.clear()
 
 
-@pytest.mark.parametrize('algo', ['mql', 'tcl-mql'])
+# (MQL alone behind --run-slow: TCL-MQL's resume restores MQL's whole state
+# and TCL's.)
+@pytest.mark.parametrize('algo', [pytest.param('mql', marks=pytest.mark.slow),
+                                  'tcl-mql'])
 def test_a_killed_mql_run_resumes_to_the_run_left_alone(tmp_path, algo):
     killed = assert_killed_run_resumes_exactly(
         tmp_path, 'cheetah_vel', ['--algo', algo, '--smoke', '--epochs', '3',
@@ -324,11 +327,17 @@ def test_a_killed_mql_run_resumes_to_the_run_left_alone(tmp_path, algo):
     assert 'MetaTest/Average/AverageReturn' in progress(killed)[0]
 
 
-def test_the_same_seed_gives_the_same_mql_run(tmp_path):
+def test_the_same_seed_gives_the_same_mql_run_with_or_without_workers(
+        tmp_path):
+    """Runs a and b: seed 0 in this process and in 2 worker processes;
+    c: seed 1."""
     runs = [launch('cheetah_vel', '--algo', 'tcl-mql', '--smoke', '--quiet',
-                   '--seed', str(seed), '--log-dir', str(tmp_path / name))
-            for name, seed in (('a', 0), ('b', 0), ('c', 1))]
-    assert all(run.returncode == 0 for run in runs), runs[-1].stderr[-2000:]
+                   '--seed', str(seed), '--n-workers', workers, '--log-dir',
+                   str(tmp_path / name))
+            for name, seed, workers in (('a', 0, '0'), ('b', 0, '2'),
+                                        ('c', 1, '0'))]
+    assert all(run.returncode == 0 for run in runs), [
+        run.stderr[-2000:] for run in runs]
     assert progress(tmp_path / 'a') == progress(tmp_path / 'b')
     assert progress(tmp_path / 'a') != progress(tmp_path / 'c')
     assert same_parameters(parameters(tmp_path / 'a'),
@@ -379,10 +388,3 @@ def test_tcl_mql_rejects_bad_settings_through_the_cores_check(setting,
                   env_steps_per_task=20, num_steps_per_epoch=1,
                   num_tasks_sample=1, **setting)
 
-
-def test_worker_processes_give_the_same_mql_run(tmp_path):
-    runs = [launch('cheetah_vel', '--algo', 'mql', '--smoke', '--quiet',
-                   '--n-workers', workers, '--log-dir', str(tmp_path / workers))
-            for workers in ('0', '2')]
-    assert all(run.returncode == 0 for run in runs), runs[-1].stderr[-2000:]
-    assert progress(tmp_path / '0') == progress(tmp_path / '2')

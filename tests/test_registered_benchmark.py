@@ -100,13 +100,12 @@ def test_the_sweep_and_the_ablation_run_a_registered_benchmark(tmp_path):
     assert variant['config']['num_train_tasks'] == 3
     ablation = subprocess.run(
         [sys.executable, str(ROOT / 'experiments' / 'ablation.py'), '--env',
-         'few-points', '--seeds', '1', '--arms', 'pearl', 'tcl-pearl',
+         'few-points', '--seeds', '1', '--arms', 'tcl-pearl',
          '--profile', 'smoke', '--parallel', '1', '--out',
          str(tmp_path / 'study')],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900)
     assert ablation.returncode == 0, ablation.stderr[-3000:]
     report = (tmp_path / 'study' / 'few-points' / 'results.md').read_text()
-    assert 'tcl-pearl' in report and 'pearl' in report
-    for arm in ('pearl', 'tcl-pearl'):
-        assert len(progress_rows(tmp_path / 'study' / 'runs' / 'few-points' /
-                                 arm / 'seed0')) == 2
+    assert 'tcl-pearl' in report
+    assert len(progress_rows(tmp_path / 'study' / 'runs' / 'few-points' /
+                             'tcl-pearl' / 'seed0')) == 2

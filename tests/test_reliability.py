@@ -55,6 +55,7 @@ def test_environments_never_seed_from_os_entropy():
 
 
 # ----------------------------------------------------------------- resume
+@pytest.mark.slow  # (test_faults kills a run at every write point)
 def test_sigkilled_run_resumes_to_the_run_left_alone(tmp_path):
     """TCL-PEARL on Walker (early terminations): SIGKILL after its first
     logged epoch, resume; the result is the uninterrupted run's."""
