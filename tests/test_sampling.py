@@ -173,10 +173,11 @@ def collect(envs):
 
 def test_identical_data_for_any_number_of_workers():
     """Each slot's environment (reset noise included) is seeded from the
-    run's seed and its slot, never from its worker."""
+    run's seed and its slot, never from its worker (1 and 4 workers, and
+    every field: test_collection)."""
     reference = collect(InProcessEnvs(seed=4))
     assert reference[4].shape == (12 + 2 * 36, 17)  # HalfCheetah
-    for n_workers in (1, 2, 4):
+    for n_workers in (2, ):
         data = collect(ProcessEnvs(seed=4, n_workers=n_workers))
         for task, observations in reference.items():
             np.testing.assert_array_equal(data[task], observations)
