@@ -178,7 +178,8 @@ def print_profile(name: str, config: Dict[str, Any],
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('--env', default='cheetah-dir')
     parser.add_argument('--algo', default='tcl-pearl')
     parser.add_argument('--profile', default=None,

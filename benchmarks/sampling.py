@@ -192,7 +192,8 @@ def vectorised_versus_sequential(env_name: str, rounds: int) -> None:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('--env', default='cheetah-vel',
                         help='a benchmark name, e.g. cheetah-vel or '
                         'ml1/push-v3')

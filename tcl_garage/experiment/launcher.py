@@ -166,6 +166,35 @@ def check_algorithm_installed(config: Dict[str, Any]) -> None:
             raise ConfigError(str(error)) from None
 
 
+def check_main_guard(config: Dict[str, Any]) -> None:
+    """Stop, with one line, a run with worker processes started from a
+    script's top level outside ``if __name__ == '__main__':`` (each worker
+    would import the script again and start the run again,
+    :func:`tcl_garage.sampling.env_slots.check_main_guard`), before
+    anything is written.
+
+    Args:
+        config (dict): Resolved config.
+
+    Raises:
+        SystemExit: Status 2, after the line ``error: <script>, line <n>:
+            ...`` on stderr.
+
+    """
+    from tcl_garage.experiment.settings import SETTINGS
+    from tcl_garage.sampling.env_slots import (check_main_guard as check,
+                                               starts_processes,
+                                               UnguardedMainError)
+    if config['algo'] not in SETTINGS['n_workers'].arguments or (
+            not starts_processes(config['sampler'], config['n_workers'])):
+        return
+    try:
+        check()
+    except UnguardedMainError as error:
+        print(f'error: {error}', file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def _trainer(config: Dict[str, Any], snapshot_config):
     """garage's Trainer for the config's algorithm, as a context manager;
     its snapshots hold the config.
@@ -265,7 +294,8 @@ def _train(trainer_setup, config: Dict[str, Any], run_dir: str,
     """
     from garage.torch import global_device
     rundir.append_machine(run_dir, describe_machine(global_device(),
-                                                    start_epoch))
+                                                    start_epoch,
+                                                    config['epochs']))
     progress = ProgressLine(config['epochs'], start_epoch)
     logger.add_output(progress)
     try:
@@ -299,6 +329,7 @@ def run(config: Dict[str, Any],
     check_algorithm_installed(config)
     check_resources(config)
     check_benchmark(config)
+    check_main_guard(config)
     tabular.clear()  # nothing of an earlier run in this process
 
     log_dir = os.path.abspath(log_dir or rundir.default_run_dir(
@@ -437,6 +468,7 @@ def resume(run_dir: str,
 
     config = read_run_config(run_dir)
     check_algorithm_installed(config)
+    check_main_guard(config)
     use_device(config['device'])
     run_dir = os.path.abspath(run_dir)
     progress_path = os.path.join(run_dir, rundir.PROGRESS)

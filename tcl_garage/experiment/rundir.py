@@ -201,7 +201,9 @@ def is_resumable(run_dir: PathLike) -> bool:
 
 
 def status(run_dir: PathLike) -> str:
-    """``'new'``, ``'partial'`` (resumable) or ``'done'``.
+    """``'new'``, ``'partial'`` (resumable) or ``'done'``: done when it
+    holds the epochs of its last start (:data:`MACHINE`; a resume with
+    ``--epochs`` extends a run), or of its config.
 
     Args:
         run_dir (str or pathlib.Path): The directory.
@@ -212,7 +214,9 @@ def status(run_dir: PathLike) -> str:
     """
     if not is_resumable(run_dir):
         return 'new'
-    epochs = read_config(run_dir)['epochs']
+    starts = read_machines(run_dir)
+    epochs = (starts[-1].get('epochs') if starts else None) or read_config(
+        run_dir)['epochs']
     return 'done' if len(progress_rows(run_dir)) >= epochs else 'partial'
 
 
