@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import warnings
-from typing import Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 
@@ -83,17 +83,75 @@ def parse_args(argv: Optional[Sequence[str]], benchmark: Optional[str]):
                         'seed<seed>)')
     parser.add_argument('--resume', metavar='DIR',
                         help='continue the run in DIR from its last snapshot')
-    parser.add_argument('--epochs', type=int)
-    parser.add_argument('--smoke', action='store_true',
-                        help='tiny sizes: finishes in seconds')
-    parser.add_argument('--profile', help='a profile of configs/profiles')
+    add_config_options(parser, resume=True)
     parser.add_argument('--quiet', action='store_true',
                         help="print only each epoch's progress line (the "
                         'full tables stay in debug.log)')
+    return parser.parse_args(argv)
+
+
+def add_config_options(parser: argparse.ArgumentParser,
+                       resume: bool = False) -> None:
+    """Add the options that shape a new run's config: ``--epochs``,
+    ``--smoke``, ``--profile`` and ``--set`` (the launchers' and the
+    sweep's).
+
+    Args:
+        parser (argparse.ArgumentParser): The parser.
+        resume (bool): The parser also resumes runs (``--epochs`` then
+            extends one).
+
+    """
+    epochs = SETTINGS['epochs']
+    parser.add_argument(
+        '--epochs', type=int,
+        help=f"{epochs.doc} (default {epochs.default}, or the profile's"
+        + ('; with --resume, the total to train to)' if resume else ')'))
+    parser.add_argument('--smoke', action='store_true',
+                        help='tiny sizes: finishes in seconds (the smoke '
+                        'profile)')
+    parser.add_argument('--profile', help='a profile of configs/profiles '
+                        '(smoke, demo, cpu-hour, or your own)')
     parser.add_argument('--set', action='append', default=[],
                         metavar='KEY=VALUE', help='override a config key '
-                        '(repeatable), e.g. --set window_size=32')
-    return parser.parse_args(argv)
+                        '(repeatable), e.g. --set window_size=32; the keys '
+                        'are those of configs/defaults.yaml')
+
+
+def config_options(args: argparse.Namespace) -> List[str]:
+    """The options of :func:`add_config_options` given, as arguments of a
+    launcher's command line.
+
+    Args:
+        args (argparse.Namespace): Parsed options.
+
+    Returns:
+        list[str]: E.g. ``['--profile', 'smoke', '--set', 'seed=1']``.
+
+    """
+    return ([] if args.epochs is None else ['--epochs', str(args.epochs)]) + (
+        ['--smoke'] if args.smoke else []) + (
+            [] if args.profile is None else ['--profile', args.profile]) + [
+                item for pair in args.set for item in ('--set', pair)]
+
+
+def check_command_line(argv: Sequence[str]) -> Dict[str, Any]:
+    """The config a new run's command line (``python -m
+    tcl_garage.experiment ARGV``) resolves to, checked; nothing runs.
+
+    Args:
+        argv (Sequence[str]): Its arguments.
+
+    Returns:
+        dict: The resolved config.
+
+    Raises:
+        ConfigError: For a bad setting.
+        ValueError: For a bad device or ML1 name.
+        SystemExit: For options it does not take (one ``error:`` line).
+
+    """
+    return _config_from_command_line(parse_args(argv, None), None)
 
 
 def fail(message: str, status: int = 2) -> None:
