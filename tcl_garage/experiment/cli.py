@@ -18,7 +18,6 @@ import signal
 import sys
 import threading
 import time
-import warnings
 from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
@@ -277,9 +276,6 @@ def main(benchmark: Optional[str] = None,
     """
     end_with_parent_named_in_environment()  # a Ray sweep task's launcher
     args = parse_args(argv, benchmark)
-    if args.quiet:  # garage's notices that every run repeats
-        warnings.filterwarnings('ignore', category=UserWarning,
-                                module=r'garage\.')
     previous = (signal.signal(signal.SIGTERM, _terminated)
                 if threading.current_thread() is threading.main_thread()
                 else None)
