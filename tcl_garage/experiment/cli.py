@@ -29,6 +29,7 @@ from tcl_garage.experiment.faults import want_traceback
 from tcl_garage.experiment.launcher import (read_run_config, resume, run,
                                             RunStopped)
 from tcl_garage.experiment.settings import SETTINGS
+from tcl_garage.experiment.tracking import Tracking
 from tcl_garage.sampling.env_slots import (
     end_with_parent_named_in_environment, worker_timeout)
 
@@ -86,7 +87,40 @@ def parse_args(argv: Optional[Sequence[str]], benchmark: Optional[str]):
     parser.add_argument('--quiet', action='store_true',
                         help="print only each epoch's progress line (the "
                         'full tables stay in debug.log)')
+    parser.add_argument('--track', action='store_true',
+                        help='also send every logged scalar, the config and '
+                        'the machine to Weights & Biases (pip install '
+                        "'tcl_garage[wandb]'); a tracked run's --resume "
+                        'continues its W&B run')
+    parser.add_argument('--wandb-project', metavar='PROJECT',
+                        help="with --track: the W&B project (default: W&B's,"
+                        ' $WANDB_PROJECT)')
+    parser.add_argument('--wandb-run-name', metavar='NAME',
+                        help='with --track: the W&B run name (default: '
+                        '<benchmark>/<algo>/seed<seed>)')
     return parser.parse_args(argv)
+
+
+def tracking_of(args: argparse.Namespace) -> Optional[Tracking]:
+    """The tracking the options ask for.
+
+    Args:
+        args (argparse.Namespace): Parsed options.
+
+    Returns:
+        Tracking or None: None without ``--track``.
+
+    Raises:
+        ConfigError: For a W&B option without ``--track``.
+
+    """
+    if not args.track:
+        for option in ('wandb_project', 'wandb_run_name'):
+            if getattr(args, option) is not None:
+                raise ConfigError(f'--{option.replace("_", "-")}: it names '
+                                  'where --track sends the run; add --track')
+        return None
+    return Tracking(project=args.wandb_project, name=args.wandb_run_name)
 
 
 def add_config_options(parser: argparse.ArgumentParser,
@@ -216,7 +250,8 @@ def _resume_from_command_line(args, benchmark: Optional[str]) -> str:
     if args.epochs is not None and args.epochs < 1:
         raise ConfigError(f'epochs={args.epochs}: must be >= 1; give the '
                           'total number of epochs')
-    return resume(args.resume, epochs=args.epochs, quiet=args.quiet)
+    return resume(args.resume, epochs=args.epochs, quiet=args.quiet,
+                  tracking=tracking_of(args))
 
 
 def _config_from_command_line(args, benchmark: Optional[str]):
@@ -331,10 +366,11 @@ def _main(args, benchmark: Optional[str]) -> str:
     if args.resume:
         return _resume_from_command_line(args, benchmark)
     config = _config_from_command_line(args, benchmark)
+    tracking = tracking_of(args)
     if args.ray_address:
         from tcl_garage.garage_compat import ray_init
         ray_init(address=args.ray_address)
-    run_dir = run(config, args.log_dir, quiet=args.quiet)
+    run_dir = run(config, args.log_dir, quiet=args.quiet, tracking=tracking)
     print(f'Finished in {time.time() - start:.0f} s; outputs in {run_dir}')
     return run_dir
 
