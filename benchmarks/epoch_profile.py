@@ -204,6 +204,11 @@ def main() -> None:
         overrides['n_workers'] = args.n_workers
     config = load_config(args.env, algo=args.algo, profile=args.profile,
                          overrides=overrides)
+    from dowel import logger, tabular
+    # The timed parts log to no output (but the logging part): dowel's
+    # warnings that nothing takes their lines say nothing here.
+    logger.disable_warnings()
+    tabular.disable_warnings()
     profile = profile_epoch(config, args.timed_steps, args.initial_tasks)
     print_profile(f'{args.env} ({args.profile or "paper sizes"})', config,
                   profile)
