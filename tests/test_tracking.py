@@ -17,7 +17,7 @@ import pytest
 from conftest import ROOT
 
 from tcl_garage.experiment import rundir
-from tcl_garage.experiment.tracking import TRACKING_FILE, WANDB_INSTALL_HINT
+from tcl_garage.experiment.tracking import WANDB_INSTALL_HINT
 
 #: A new point run of two epochs, tracked.
 TRACKED = ['point', '--smoke', '--epochs', '2', '--seed', '5', '--quiet',
@@ -109,7 +109,7 @@ def test_a_tracked_run_and_its_resume_send_the_config_machine_and_rows(
                          env=wandb_env)  # stays tracked without --track
     assert resumed.returncode == 0, resumed.stderr[-3000:]
 
-    kept = json.loads((run_dir / TRACKING_FILE).read_text())
+    kept = json.loads((run_dir / rundir.TRACKING).read_text())
     assert kept['project'] == 'tcl-tests'
     ids, config, rows = offline_run(tmp_path, kept['id'])
     assert ids == {kept['id']}  # the resume continued the same W&B run

@@ -6,7 +6,6 @@ folders made for them; a run extended by ``--resume --epochs`` is not
 taken for finished."""
 import json
 import os
-import pathlib
 import subprocess
 import sys
 

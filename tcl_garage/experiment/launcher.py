@@ -35,7 +35,7 @@ from tcl_garage.experiment.progress import (AtomicCsvOutput, ProgressLine,
                                             resumed_rows, read_rows,
                                             same_rows, write_rows)
 from tcl_garage.experiment.tracking import (check_installed, Tracking,
-                                            TRACKING_FILE, WandbOutput)
+                                            WandbOutput)
 
 #: Config keys a resume may change (--epochs): a snapshot whose config
 #: differs from its directory's elsewhere is another run's.
@@ -511,7 +511,7 @@ def resume(run_dir: str,
 
     config = read_run_config(run_dir)
     if tracking is None and os.path.isfile(os.path.join(run_dir,
-                                                        TRACKING_FILE)):
+                                                        rundir.TRACKING)):
         tracking = Tracking()
     check_algorithm_installed(config)
     check_tracking(tracking)

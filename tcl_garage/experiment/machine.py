@@ -53,9 +53,10 @@ def describe_machine(device: Optional[torch.device] = None,
             with ``--epochs`` extends the run beyond its config's).
 
     Returns:
-        dict: ``start_epoch``, ``epochs``, ``started_at`` (UTC, ISO 8601), ``cpu`` (model
-            name), ``cpu_capability`` (the vector instructions torch's CPU
-            kernels use: ``AVX2``, ``AVX512``, ...), ``cpu_native_bf16``
+        dict: ``start_epoch``, ``epochs``, ``started_at`` (UTC, ISO
+            8601), ``cpu`` (model name), ``cpu_capability`` (the vector
+            instructions torch's CPU kernels use: ``AVX2``, ``AVX512``,
+            ...), ``cpu_native_bf16``
             (oneDNN multiplies bfloat16 natively: AVX512-BF16 or AMX),
             ``logical_cpus``, ``torch_threads``, ``device``, ``gpu`` and
             ``gpu_capability`` (None on the CPU), ``python``, ``torch``,

@@ -1,21 +1,23 @@
 """Optional experiment tracking with Weights & Biases (``--track``).
 
 A tracked run sends W&B what it records anyway: every scalar of each
-epoch's row (the columns of ``progress.csv``, at the epoch as W&B's step),
-the resolved config, and the machine of each start (``machine.json``,
-under the config key ``machine``). dowel's ``progress.csv``, ``debug.log``
-and TensorBoard events are written as without tracking; tracking changes
-nothing the run computes.
+epoch's row (the columns of ``progress.csv``; W&B's step is the number of
+epochs done), the resolved config, and the machine of each start
+(``machine.json``, under the config key ``machine``). dowel's
+``progress.csv``, ``debug.log`` and TensorBoard events are written as
+without tracking; tracking changes nothing the run computes.
 
-The W&B run's id is kept in the run directory (:data:`TRACKING_FILE`), so
-``--resume DIR --track`` continues the same W&B run. W&B's files go to
-``$WANDB_DIR`` if set, else into the run directory; ``WANDB_MODE=offline``
-keeps them there (``wandb sync`` uploads them later).
+The W&B run's id is kept in the run directory (:data:`TRACKING`), so
+``--resume DIR`` of a tracked run continues the same W&B run. W&B's files
+go to ``$WANDB_DIR`` if set, else into the run directory;
+``WANDB_MODE=offline`` keeps them there (``wandb sync`` uploads them
+later).
 
 W&B is an extra: ``pip install 'tcl_garage[wandb]'``. Without it,
 ``--track`` is refused before anything is written (:func:`check_installed`).
 """
 import dataclasses
+import importlib
 import json
 import os
 import pathlib
@@ -23,10 +25,10 @@ from typing import Any, Dict, List, Optional
 
 from dowel import LogOutput, TabularInput
 
+from tcl_garage.experiment.rundir import TRACKING
+
 #: The command that installs the W&B extra.
 WANDB_INSTALL_HINT = "pip install 'tcl_garage[wandb]'"
-#: The file of a run directory that holds its W&B run's id and project.
-TRACKING_FILE = 'wandb.json'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,7 +55,7 @@ def check_installed() -> None:
 
     """
     try:
-        import wandb  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+        importlib.import_module('wandb')
     except ImportError:
         raise ImportError('--track needs Weights & Biases, which is not '
                           f'installed: run {WANDB_INSTALL_HINT}, or drop '
@@ -70,7 +72,7 @@ def _read_id(run_dir: str) -> Optional[Dict[str, Any]]:
         dict or None: ``{'id': ..., 'project': ...}``, or None.
 
     """
-    path = pathlib.Path(run_dir) / TRACKING_FILE
+    path = pathlib.Path(run_dir) / TRACKING
     if not path.is_file():
         return None
     return json.loads(path.read_text(encoding='utf-8'))
@@ -109,7 +111,7 @@ class WandbOutput(LogOutput):
         self._run.config.update({'machine': machines},
                                 allow_val_change=True)
         if earlier is None:
-            (pathlib.Path(run_dir) / TRACKING_FILE).write_text(
+            (pathlib.Path(run_dir) / TRACKING).write_text(
                 json.dumps({'id': self._run.id,
                             'project': self._run.project}) + '\n',
                 encoding='utf-8')
@@ -132,10 +134,10 @@ class WandbOutput(LogOutput):
         self._row.update(data.as_primitive_dict)
 
     def dump(self, step=None):
-        """Send the row, at the epoch as W&B's step.
+        """Send the row; W&B's step is the number of epochs done.
 
         Args:
-            step (int or None): The epoch (garage's ``step_itr``).
+            step (int or None): Epochs done (garage's ``step_itr``).
 
         """
         if self._row:
