@@ -47,6 +47,22 @@ def test_a_script_without_the_main_guard_stops_in_one_line_writing_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == ['mine.py']
 
 
+def test_worker_processes_built_by_hand_refuse_to_start_unguarded(tmp_path):
+    script = tmp_path / 'slots.py'
+    script.write_text(
+        'from tcl_garage.sampling import ProcessEnvs\n'
+        'from tcl_garage.sampling.env_slots import UnguardedMainError\n'
+        'envs = ProcessEnvs(seed=0, n_workers=1)\n'
+        'try:\n'
+        '    envs.reset([0])\n'
+        'except UnguardedMainError as error:\n'
+        '    print(error)\n')
+    result = python(str(script), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.startswith(f'{script}, line 5: ')  # in the try
+    assert result.stderr == ''  # no worker started, none failed
+
+
 WHERE = '''\
 from tcl_garage.sampling.env_slots import unguarded_main_line
 
