@@ -56,6 +56,8 @@ setup(
         # Sampling on Ray workers or a cluster (--sampler ray, sweep --ray):
         # optional, runs on one machine never need it.
         'ray': ['ray>=2.9'],
+        # Experiment tracking with Weights & Biases (--track).
+        'wandb': ['wandb>=0.17'],
         # RL2-PPO (garage's TensorFlow RL2): the last TensorFlow with Keras 2
         # (garage's tf.compat.v1 layers) and numpy < 2, for Python 3.11.
         'rl2': [

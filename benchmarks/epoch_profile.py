@@ -178,7 +178,8 @@ def print_profile(name: str, config: Dict[str, Any],
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('--env', default='cheetah-dir')
     parser.add_argument('--algo', default='tcl-pearl')
     parser.add_argument('--profile', default=None,
@@ -203,6 +204,11 @@ def main() -> None:
         overrides['n_workers'] = args.n_workers
     config = load_config(args.env, algo=args.algo, profile=args.profile,
                          overrides=overrides)
+    from dowel import logger, tabular
+    # The timed parts log to no output (but the logging part): dowel's
+    # warnings that nothing takes their lines say nothing here.
+    logger.disable_warnings()
+    tabular.disable_warnings()
     profile = profile_epoch(config, args.timed_steps, args.initial_tasks)
     print_profile(f'{args.env} ({args.profile or "paper sizes"})', config,
                   profile)

@@ -45,11 +45,11 @@ import argparse
 import statistics
 import time
 
-import akro
 import numpy as np
 import torch
 
-import tcl_garage  # noqa: F401  (adapts garage before it is imported)
+import tcl_garage  # noqa: F401  (adapts garage and gym before they load)
+import akro  # pylint: disable=wrong-import-order
 from garage import EnvSpec, Environment, EnvStep, StepType
 from garage.experiment.deterministic import set_seed
 from garage.torch.algos import PEARL as GaragePEARL

@@ -83,7 +83,8 @@ def draw_figure(out: pathlib.Path, runs, seed: int) -> pathlib.Path:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--epochs', type=int,
                         help="default: the demo profile's")

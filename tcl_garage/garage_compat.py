@@ -23,7 +23,8 @@ working.
 3. gym's import notice. garage (through akro) imports gym 0.26, whose
    import prints a multi-line notice to stderr that it is unmaintained. gym
    is imported once here with that notice swallowed, so a command's stderr
-   holds only what the command says.
+   holds only what the command says; the import hook of ``import
+   tcl_garage`` does the same when gym (or akro) is imported before garage.
 4. Ray workers. garage's ``RaySampler`` workers are fresh processes that import
    ``garage.sampler`` before anything of ours, so (1) must run there too:
    :func:`ray_init` starts Ray with :func:`install` as the
@@ -58,6 +59,14 @@ working.
    a wheel whose metadata differs only as :data:`GARAGE_REQUIREMENT_CHANGES`
    says (the same files, version ``2021.3.0+tcl1``), with ``--no-deps``:
    what it still requires, tcl_garage requires too.
+8. garage's expected warnings. The warnings garage's code raises at every
+   run, about nothing a user can change, are filtered by their exact
+   message, category and module (:data:`EXPECTED_WARNINGS`): ``set_seed``'s
+   "Enabeling deterministic mode in PyTorch can have a performance impact
+   when using GPU" (it only seeds), torch's about garage's ``TanhNormal``
+   (no ``arg_constraints``) and SAC's logging of a loss with its gradient
+   (``float(loss)``), and MAML's deprecated ``Tensor.add`` overload and its
+   ``backward(create_graph=True)``. Any other warning still shows.
 
 :func:`install` runs just before garage is first imported, not when
 ``tcl_garage`` is: ``import tcl_garage`` registers
@@ -76,6 +85,7 @@ import signal
 import sys
 import threading
 import types
+import warnings
 from typing import Any, Dict, List, Optional
 
 import numpy as np
@@ -181,6 +191,68 @@ def _install_numpy_aliases() -> None:
         np.bool8 = np.bool_
 
 
+#: The warnings of garage (and of torch about garage) that every run
+#: repeats and no user can act on, filtered by :func:`install`: (message
+#: (a regular expression matched at its start), category, module that warns).
+EXPECTED_WARNINGS = (
+    ('Enabeling deterministic mode in PyTorch can have a performance impact',
+     UserWarning, r'garage\.experiment\.deterministic'),
+    (r"<class 'garage\.torch\.distributions\.tanh_normal\.TanhNormal'> "
+     'does not define `arg_constraints`', UserWarning,
+     r'garage\.torch\.distributions\.tanh_normal'),
+    ('Converting a tensor with requires_grad=True to a scalar', UserWarning,
+     r'garage\.torch\.algos\.sac'),
+    ('This overload of add is deprecated', UserWarning,
+     r'garage\.torch\.optimizers\.differentiable_sgd'),
+    (r'Using backward\(\) with create_graph=True', UserWarning,
+     r'torch\.autograd\.graph'),
+)
+
+
+def _filter_expected_warnings() -> None:
+    """Hide :data:`EXPECTED_WARNINGS` (each filter added once)."""
+    for message, category, module in EXPECTED_WARNINGS:
+        warnings.filterwarnings('ignore', message=message, category=category,
+                                module=module)
+
+
+class _QuietLoader(importlib.abc.Loader):
+    """A module's own loader, with what its import writes to stderr
+    swallowed (gym's notice).
+
+    Args:
+        loader (importlib.abc.Loader): The module's loader.
+
+    """
+
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec):
+        """The module, as its own loader makes it.
+
+        Args:
+            spec (importlib.machinery.ModuleSpec): Its spec.
+
+        Returns:
+            types.ModuleType or None: What the loader returns.
+
+        """
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        """Run the module's code, stderr swallowed; the module keeps its own
+        loader.
+
+        Args:
+            module (types.ModuleType): The module.
+
+        """
+        module.__loader__ = module.__spec__.loader = self.loader
+        with contextlib.redirect_stderr(io.StringIO()):
+            self.loader.exec_module(module)
+
+
 def _import_gym_quietly() -> None:
     """Import gym (needed by garage) without its stderr notice."""
     if 'gym' in sys.modules:
@@ -217,29 +289,34 @@ def install() -> None:
     _install_tensorflow_free_samplers()
     _install_ray_free_sampler()
     _import_gym_quietly()
+    _filter_expected_warnings()
 
 
 class _InstallBeforeGarage(importlib.abc.MetaPathFinder):
     """An import hook that runs :func:`install` when ``garage`` is first
-    imported, then leaves ``sys.meta_path``; it finds no module itself."""
+    imported, then leaves ``sys.meta_path``; before that, it imports gym
+    (when something imports it before garage) without its notice."""
 
     def find_spec(self, fullname, path=None, target=None):
-        """Apply the adaptations before ``garage`` loads.
+        """Apply the adaptations before ``garage`` loads; gym's spec, its
+        import made quiet (:class:`_QuietLoader`).
 
         Args:
             fullname (str): The module being imported.
-            path (object): Unused.
-            target (object): Unused.
+            path (object): Where to look (a package's ``__path__``).
+            target (object): Passed on.
 
         Returns:
-            None: The usual finders load the module.
+            importlib.machinery.ModuleSpec or None: gym's, else None (the
+                usual finders load the module).
 
         Raises:
             ImportError: garage is missing or another version (the hook
                 stays, so the next attempt says so again).
 
         """
-        del path, target
+        if fullname == 'gym':
+            return self._quiet_spec(fullname, path, target)
         if fullname == 'garage' and self in sys.meta_path:
             sys.meta_path.remove(self)  # install() imports gym, not garage
             try:
@@ -247,6 +324,20 @@ class _InstallBeforeGarage(importlib.abc.MetaPathFinder):
             except ImportError:
                 sys.meta_path.insert(0, self)
                 raise
+        return None
+
+    def _quiet_spec(self, fullname, path, target):
+        """The spec the other finders give, its loader made quiet."""
+        for finder in sys.meta_path:
+            find = getattr(finder, 'find_spec', None)
+            if finder is self or find is None:
+                continue
+            spec = find(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader,
+                                                       'exec_module'):
+                    spec.loader = _QuietLoader(spec.loader)
+                return spec
         return None
 
 

@@ -65,6 +65,52 @@ def test_gym_notice_is_not_printed():
     assert adapted.returncode == 0 and adapted.stderr == ''
 
 
+def test_gym_imported_before_garage_prints_no_notice_and_keeps_its_loader():
+    adapted = run_python(
+        'import tcl_garage, akro, gym, garage; '
+        'print(type(gym.__loader__).__name__, gym.__spec__.loader is '
+        'gym.__loader__)')
+    assert adapted.returncode == 0 and adapted.stderr == '', adapted.stderr
+    assert adapted.stdout.split() == ['SourceFileLoader', 'True']
+
+
+#: Code that makes each of garage's expected warnings, by what garage does.
+WARNING_MAKERS = {
+    'Enabeling deterministic mode': (
+        'from garage.experiment.deterministic import set_seed; set_seed(1)'),
+    'does not define `arg_constraints`': (
+        'from garage.torch.distributions import TanhNormal; '
+        'TanhNormal(torch.zeros(2), torch.ones(2))'),
+    'Converting a tensor with requires_grad=True': (
+        'from garage.torch.algos import sac; '
+        'exec(compile("float(torch.ones(1, requires_grad=True) * 2)", '
+        'sac.__file__, "exec"), {"torch": torch, "__name__": sac.__name__})'),
+    'This overload of add is deprecated': (
+        'from garage.torch.optimizers import DifferentiableSGD; '
+        'm = torch.nn.Linear(2, 1); m(torch.ones(1, 2)).sum().backward(); '
+        'DifferentiableSGD(m, lr=0.1).step()'),
+    'Using backward() with create_graph=True': (
+        'x = torch.ones(2, requires_grad=True); '
+        '(x * x).sum().backward(create_graph=True)'),
+}
+
+
+def test_each_expected_garage_warning_is_hidden_and_others_still_show():
+    code = ('import warnings, torch; warnings.simplefilter("always"); '
+            'import tcl_garage, garage; FILTERS; '
+            + '; '.join(WARNING_MAKERS.values())
+            + '; warnings.warn("a warning of the user\'s own")')
+    # Without the adaptation's filters, the code does raise each warning.
+    bare = run_python(code.replace('FILTERS', 'warnings.resetwarnings(); '
+                                   'warnings.simplefilter("always")'))
+    adapted = run_python(code.replace('FILTERS', 'pass'))
+    assert adapted.returncode == 0, adapted.stderr[-2000:]
+    for message in WARNING_MAKERS:
+        assert message in bare.stderr, (message, bare.stderr[-2000:])
+        assert message not in adapted.stderr, message
+    assert "a warning of the user's own" in adapted.stderr
+
+
 def test_import_is_lazy_about_garage_algorithms():
     probe = run_python('import sys, tcl_garage\n'
                        'print("garage.torch.algos" in sys.modules)\n'

@@ -13,30 +13,46 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog='python -m tcl_garage.analysis',
                                      description=__doc__)
     commands = parser.add_subparsers(dest='command', required=True)
+    runs_help = 'run directories (or study records)'
     emb = commands.add_parser('embeddings', help='t-SNE of context '
                               'embeddings and the cluster metrics')
-    emb.add_argument('run_dir')
-    emb.add_argument('--tasks', type=int, default=8)
-    emb.add_argument('--rollouts', type=int, default=200)
-    emb.add_argument('--window-size', type=int)
-    emb.add_argument('--seed', type=int, default=0)
-    emb.add_argument('--out', help='output folder (default: the run)')
+    emb.add_argument('run_dir', help='the run whose last snapshot encodes')
+    emb.add_argument('--tasks', type=int, default=8,
+                     help='test tasks to embed (default: %(default)s)')
+    emb.add_argument('--rollouts', type=int, default=200,
+                     help='episodes per task (default: %(default)s)')
+    emb.add_argument('--window-size', type=int,
+                     help="transitions a window embeds (default: the run's "
+                     'window_size)')
+    emb.add_argument('--seed', type=int, default=0,
+                     help='seed of the episodes, the windows and the t-SNE '
+                     '(default: %(default)s)')
+    emb.add_argument('--out', help='output folder, made if missing '
+                     '(default: the run)')
     cur = commands.add_parser('curves', help='learning curves of many runs')
-    cur.add_argument('run_dirs', nargs='+')
-    cur.add_argument('--out', default='curves.png')
+    cur.add_argument('run_dirs', nargs='+', help=runs_help)
+    cur.add_argument('--out', default='curves.png',
+                     help='the PNG to write; its folder is made if missing '
+                     '(default: %(default)s)')
     tab = commands.add_parser('table', help='returns over the last 100k '
                               'steps, winners, relative gains; mean, IQM, '
                               'bootstrap intervals and probability of '
                               'improvement over seeds')
-    tab.add_argument('run_dirs', nargs='+')
+    tab.add_argument('run_dirs', nargs='+', help=runs_help)
     tab.add_argument('--out', default='results',
-                     help='writes OUT.md and OUT.csv')
-    tab.add_argument('--last-steps', type=int, default=100_000)
+                     help='writes OUT.md and OUT.csv; the folder is made if '
+                     'missing (default: %(default)s)')
+    tab.add_argument('--last-steps', type=int, default=100_000,
+                     help="the window of environment steps, at each run's "
+                     'end, that its return is averaged over (default: '
+                     '%(default)s)')
     gain = commands.add_parser('learning', help='meta-test return of the '
                                'first vs the last epochs, per run and per '
                                'algorithm (mean ± std over seeds)')
-    gain.add_argument('run_dirs', nargs='+')
-    gain.add_argument('--epochs', type=int, default=3)
+    gain.add_argument('run_dirs', nargs='+', help=runs_help)
+    gain.add_argument('--epochs', type=int, default=3,
+                      help='epochs averaged at each end (default: '
+                      '%(default)s)')
     train = commands.add_parser('training', help='two runs\' training '
                                 'statistics (losses) epoch by epoch and '
                                 'their relative gaps')
@@ -89,11 +105,16 @@ def main(argv=None) -> None:
                 markdown += (f'\n## {benchmark}: over seeds, last fifth of '
                              'each run (95 % bootstrap intervals)\n\n' +
                              robust(arm_rows(by_algo)))
+            pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
             pathlib.Path(f'{args.out}.md').write_text(markdown)
             pathlib.Path(f'{args.out}.csv').write_text(to_csv(rows))
             print(markdown)
     except ValueError as error:  # a bad run directory or argument
         print(f'error: {error}', file=sys.stderr)
+        sys.exit(2)
+    except OSError as error:  # an output that cannot be written
+        print(f'error: {error.filename or ""}: {error.strerror or error}; '
+              'give another --out', file=sys.stderr)
         sys.exit(2)
 
 

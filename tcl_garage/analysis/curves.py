@@ -1,6 +1,7 @@
 """Learning curves: meta-test return (and success rate) against env steps,
 mean and spread over seeds, one line per algorithm (paper Figures 3, 5)."""
 import collections
+import pathlib
 from typing import Sequence
 
 import numpy as np
@@ -18,7 +19,7 @@ def plot_curves(runs: Sequence[Run], out: str) -> str:
 
     Args:
         runs (Sequence[Run]): The runs.
-        out (str): PNG path.
+        out (str): PNG path (its folder is made if missing).
 
     Returns:
         str: The PNG path.
@@ -49,6 +50,7 @@ def plot_curves(runs: Sequence[Run], out: str) -> str:
             draw_curves(axes[row][col], benchmark_runs, key)
             axes[row][col].set_title(benchmark)
     figure.tight_layout()
+    pathlib.Path(out).parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out, dpi=100)
     plt.close(figure)
     return out

@@ -18,8 +18,7 @@ import signal
 import sys
 import threading
 import time
-import warnings
-from typing import Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 
@@ -30,6 +29,7 @@ from tcl_garage.experiment.faults import want_traceback
 from tcl_garage.experiment.launcher import (read_run_config, resume, run,
                                             RunStopped)
 from tcl_garage.experiment.settings import SETTINGS
+from tcl_garage.experiment.tracking import Tracking
 from tcl_garage.sampling.env_slots import (
     end_with_parent_named_in_environment, worker_timeout)
 
@@ -83,17 +83,108 @@ def parse_args(argv: Optional[Sequence[str]], benchmark: Optional[str]):
                         'seed<seed>)')
     parser.add_argument('--resume', metavar='DIR',
                         help='continue the run in DIR from its last snapshot')
-    parser.add_argument('--epochs', type=int)
-    parser.add_argument('--smoke', action='store_true',
-                        help='tiny sizes: finishes in seconds')
-    parser.add_argument('--profile', help='a profile of configs/profiles')
+    add_config_options(parser, resume=True)
     parser.add_argument('--quiet', action='store_true',
                         help="print only each epoch's progress line (the "
                         'full tables stay in debug.log)')
+    parser.add_argument('--track', action='store_true',
+                        help='also send every logged scalar, the config and '
+                        'the machine to Weights & Biases (pip install '
+                        "'tcl_garage[wandb]'); a tracked run's --resume "
+                        'continues its W&B run')
+    parser.add_argument('--wandb-project', metavar='PROJECT',
+                        help="with --track: the W&B project (default: W&B's,"
+                        ' $WANDB_PROJECT)')
+    parser.add_argument('--wandb-run-name', metavar='NAME',
+                        help='with --track: the W&B run name (default: '
+                        '<benchmark>/<algo>/seed<seed>)')
+    return parser.parse_args(argv)
+
+
+def tracking_of(args: argparse.Namespace) -> Optional[Tracking]:
+    """The tracking the options ask for.
+
+    Args:
+        args (argparse.Namespace): Parsed options.
+
+    Returns:
+        Tracking or None: None without ``--track``.
+
+    Raises:
+        ConfigError: For a W&B option without ``--track``.
+
+    """
+    if not args.track:
+        for option in ('wandb_project', 'wandb_run_name'):
+            if getattr(args, option) is not None:
+                raise ConfigError(f'--{option.replace("_", "-")}: it names '
+                                  'where --track sends the run; add --track')
+        return None
+    return Tracking(project=args.wandb_project, name=args.wandb_run_name)
+
+
+def add_config_options(parser: argparse.ArgumentParser,
+                       resume: bool = False) -> None:
+    """Add the options that shape a new run's config: ``--epochs``,
+    ``--smoke``, ``--profile`` and ``--set`` (the launchers' and the
+    sweep's).
+
+    Args:
+        parser (argparse.ArgumentParser): The parser.
+        resume (bool): The parser also resumes runs (``--epochs`` then
+            extends one).
+
+    """
+    epochs = SETTINGS['epochs']
+    parser.add_argument(
+        '--epochs', type=int,
+        help=f"{epochs.doc} (default {epochs.default}, or the profile's"
+        + ('; with --resume, the total to train to)' if resume else ')'))
+    parser.add_argument('--smoke', action='store_true',
+                        help='tiny sizes: finishes in seconds (the smoke '
+                        'profile)')
+    parser.add_argument('--profile', help='a profile of configs/profiles '
+                        '(smoke, demo, cpu-hour, or your own)')
     parser.add_argument('--set', action='append', default=[],
                         metavar='KEY=VALUE', help='override a config key '
-                        '(repeatable), e.g. --set window_size=32')
-    return parser.parse_args(argv)
+                        '(repeatable), e.g. --set window_size=32; the keys '
+                        'are those of configs/defaults.yaml')
+
+
+def config_options(args: argparse.Namespace) -> List[str]:
+    """The options of :func:`add_config_options` given, as arguments of a
+    launcher's command line.
+
+    Args:
+        args (argparse.Namespace): Parsed options.
+
+    Returns:
+        list[str]: E.g. ``['--profile', 'smoke', '--set', 'seed=1']``.
+
+    """
+    return ([] if args.epochs is None else ['--epochs', str(args.epochs)]) + (
+        ['--smoke'] if args.smoke else []) + (
+            [] if args.profile is None else ['--profile', args.profile]) + [
+                item for pair in args.set for item in ('--set', pair)]
+
+
+def check_command_line(argv: Sequence[str]) -> Dict[str, Any]:
+    """The config a new run's command line (``python -m
+    tcl_garage.experiment ARGV``) resolves to, checked; nothing runs.
+
+    Args:
+        argv (Sequence[str]): Its arguments.
+
+    Returns:
+        dict: The resolved config.
+
+    Raises:
+        ConfigError: For a bad setting.
+        ValueError: For a bad device or ML1 name.
+        SystemExit: For options it does not take (one ``error:`` line).
+
+    """
+    return _config_from_command_line(parse_args(argv, None), None)
 
 
 def fail(message: str, status: int = 2) -> None:
@@ -159,7 +250,8 @@ def _resume_from_command_line(args, benchmark: Optional[str]) -> str:
     if args.epochs is not None and args.epochs < 1:
         raise ConfigError(f'epochs={args.epochs}: must be >= 1; give the '
                           'total number of epochs')
-    return resume(args.resume, epochs=args.epochs, quiet=args.quiet)
+    return resume(args.resume, epochs=args.epochs, quiet=args.quiet,
+                  tracking=tracking_of(args))
 
 
 def _config_from_command_line(args, benchmark: Optional[str]):
@@ -219,9 +311,6 @@ def main(benchmark: Optional[str] = None,
     """
     end_with_parent_named_in_environment()  # a Ray sweep task's launcher
     args = parse_args(argv, benchmark)
-    if args.quiet:  # garage's notices that every run repeats
-        warnings.filterwarnings('ignore', category=UserWarning,
-                                module=r'garage\.')
     previous = (signal.signal(signal.SIGTERM, _terminated)
                 if threading.current_thread() is threading.main_thread()
                 else None)
@@ -277,10 +366,11 @@ def _main(args, benchmark: Optional[str]) -> str:
     if args.resume:
         return _resume_from_command_line(args, benchmark)
     config = _config_from_command_line(args, benchmark)
+    tracking = tracking_of(args)
     if args.ray_address:
         from tcl_garage.garage_compat import ray_init
         ray_init(address=args.ray_address)
-    run_dir = run(config, args.log_dir, quiet=args.quiet)
+    run_dir = run(config, args.log_dir, quiet=args.quiet, tracking=tracking)
     print(f'Finished in {time.time() - start:.0f} s; outputs in {run_dir}')
     return run_dir
 

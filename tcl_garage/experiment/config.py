@@ -14,6 +14,7 @@ setting, every value must have its type and lie in its range or choices
 and with the algorithm: :func:`load_config` checks all of it before
 anything is built.
 """
+import difflib
 import pathlib
 from typing import Any, Dict, Iterable, Optional
 
@@ -122,7 +123,8 @@ def check_value(key: str, value: Any, where: str,
     setting = settings.SETTINGS.get(name)
     if setting is None:
         raise ConfigError(f'{key}={value!r}: unknown config key (in {where}); '
-                          'use a key of configs/defaults.yaml')
+                          f'{_did_you_mean(name)}use a key of '
+                          'configs/defaults.yaml')
     expected = setting.value_type
     if value is None and setting.may_be_null:
         return value
@@ -134,6 +136,24 @@ def check_value(key: str, value: Any, where: str,
         raise ConfigError(f'{key}={value!r}: must be {expected.__name__} '
                           f'(in {where}); give a value of that type')
     return value
+
+
+def _did_you_mean(name: str) -> str:
+    """``'did you mean <key>? '`` for the setting nearest a mistyped key
+    (in its block, for ``block.key``), or ``''``.
+
+    Args:
+        name (str): The unknown key (``block.key`` inside a block).
+
+    Returns:
+        str: The suggestion, or ``''`` when no key is near.
+
+    """
+    block = name.rpartition('.')[0]
+    keys = [n for n in list(settings.SETTINGS) + list(settings.BLOCKS)
+            if n.rpartition('.')[0] == block]
+    close = difflib.get_close_matches(name, keys, n=1)
+    return f'did you mean {close[0]}? ' if close else ''
 
 
 def _apply(config: Dict[str, Any], updates: Dict[str, Any],
@@ -272,8 +292,10 @@ def _profile_file(profile: str, config_dir: pathlib.Path) -> pathlib.Path:
             return folder / f'{profile}.yaml'
     known = sorted({p.stem for folder in folders
                     for p in folder.glob('*.yaml')})
-    raise ConfigError(f'unknown profile {profile!r}: choose one of '
-                      f'{", ".join(known)}')
+    close = difflib.get_close_matches(profile, known, n=1)
+    raise ConfigError(f'unknown profile {profile!r}: '
+                      + (f'did you mean {close[0]}? ' if close else '')
+                      + f'choose one of {", ".join(known)}')
 
 
 #: The allowed range of every numeric key (``block.key`` inside a block):

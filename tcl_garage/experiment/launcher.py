@@ -34,6 +34,8 @@ from tcl_garage.experiment.machine import describe_machine
 from tcl_garage.experiment.progress import (AtomicCsvOutput, ProgressLine,
                                             resumed_rows, read_rows,
                                             same_rows, write_rows)
+from tcl_garage.experiment.tracking import (check_installed, Tracking,
+                                            WandbOutput)
 
 #: Config keys a resume may change (--epochs): a snapshot whose config
 #: differs from its directory's elsewhere is another run's.
@@ -166,6 +168,35 @@ def check_algorithm_installed(config: Dict[str, Any]) -> None:
             raise ConfigError(str(error)) from None
 
 
+def check_main_guard(config: Dict[str, Any]) -> None:
+    """Stop, with one line, a run with worker processes started from a
+    script's top level outside ``if __name__ == '__main__':`` (each worker
+    would import the script again and start the run again,
+    :func:`tcl_garage.sampling.env_slots.check_main_guard`), before
+    anything is written.
+
+    Args:
+        config (dict): Resolved config.
+
+    Raises:
+        SystemExit: Status 2, after the line ``error: <script>, line <n>:
+            ...`` on stderr.
+
+    """
+    from tcl_garage.experiment.settings import SETTINGS
+    from tcl_garage.sampling.env_slots import (check_main_guard as check,
+                                               starts_processes,
+                                               UnguardedMainError)
+    if config['algo'] not in SETTINGS['n_workers'].arguments or (
+            not starts_processes(config['sampler'], config['n_workers'])):
+        return
+    try:
+        check()
+    except UnguardedMainError as error:
+        print(f'error: {error}', file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def _trainer(config: Dict[str, Any], snapshot_config):
     """garage's Trainer for the config's algorithm, as a context manager;
     its snapshots hold the config.
@@ -251,32 +282,65 @@ def check_log_dir(log_dir: str) -> None:
             return
 
 
+def check_tracking(tracking: Optional[Tracking]) -> None:
+    """Fail early, with the install command, when tracking is asked for
+    and W&B is not installed.
+
+    Args:
+        tracking (Tracking or None): The run's tracking (None: none).
+
+    Raises:
+        ConfigError: Naming the command that installs the extra.
+
+    """
+    if tracking is not None:
+        try:
+            check_installed()
+        except ImportError as error:
+            raise ConfigError(str(error)) from None
+
+
 def _train(trainer_setup, config: Dict[str, Any], run_dir: str,
-           start_epoch: int) -> None:
-    """Record the machine of this start, attach the progress line, then
-    train or resume.
+           start_epoch: int, tracking: Optional[Tracking] = None,
+           quiet: bool = False) -> None:
+    """Record the machine of this start, attach the progress line (and the
+    W&B output of a tracked run), then train or resume.
 
     Args:
         trainer_setup (callable): Returns the Trainer, set up.
         config (dict): Resolved config.
         run_dir (str): The run directory.
         start_epoch (int): First epoch this process trains.
+        tracking (Tracking or None): Where to track the run (None: not).
+        quiet (bool): Keep W&B's messages off the terminal.
 
     """
     from garage.torch import global_device
     rundir.append_machine(run_dir, describe_machine(global_device(),
-                                                    start_epoch))
+                                                    start_epoch,
+                                                    config['epochs']))
     progress = ProgressLine(config['epochs'], start_epoch)
     logger.add_output(progress)
+    tracked = None
+    trained = False
     try:
+        if tracking is not None:
+            tracked = WandbOutput(tracking, config, run_dir,
+                                  rundir.read_machines(run_dir), quiet)
+            logger.add_output(tracked)
         trainer_setup()
+        trained = True
     finally:
         logger.remove_output_type(ProgressLine)
+        if tracked is not None:
+            logger.remove_output_type(WandbOutput)
+            tracked.close(exit_code=0 if trained else 1)
 
 
 def run(config: Dict[str, Any],
         log_dir: Optional[str] = None,
-        quiet: bool = False) -> str:
+        quiet: bool = False,
+        tracking: Optional[Tracking] = None) -> str:
     """Train a new run through garage's ``wrap_experiment``.
 
     Args:
@@ -287,6 +351,9 @@ def run(config: Dict[str, Any],
             suffix is made (nothing is overwritten).
         quiet (bool): Print only the progress line of each epoch (dowel's
             tables and messages still go to ``debug.log``).
+        tracking (Tracking or None): Also send the rows, config and
+            machine to Weights & Biases
+            (:mod:`tcl_garage.experiment.tracking`); None: not.
 
     Returns:
         str: The run directory actually used.
@@ -297,8 +364,10 @@ def run(config: Dict[str, Any],
 
     from tcl_garage.experiment.resources import check_resources
     check_algorithm_installed(config)
+    check_tracking(tracking)
     check_resources(config)
     check_benchmark(config)
+    check_main_guard(config)
     tabular.clear()  # nothing of an earlier run in this process
 
     log_dir = os.path.abspath(log_dir or rundir.default_run_dir(
@@ -333,7 +402,8 @@ def run(config: Dict[str, Any],
                 trainer.train(n_epochs=config['epochs'],
                               batch_size=built.batch_size)
 
-            _train(train, config, ctxt.snapshot_dir, start_epoch=0)
+            _train(train, config, ctxt.snapshot_dir, start_epoch=0,
+                   tracking=tracking, quiet=quiet)
 
     try:
         # A registered benchmark's module goes into variant.json, so that
@@ -406,18 +476,22 @@ def _check_snapshot(run_dir: str, config: Dict[str, Any],
 
 def resume(run_dir: str,
            epochs: Optional[int] = None,
-           quiet: bool = False) -> str:
+           quiet: bool = False,
+           tracking: Optional[Tracking] = None) -> str:
     """Continue a run from its last snapshot, in the same directory.
 
     ``progress.csv`` keeps its rows up to the snapshot's epoch;
     ``debug.log`` is appended to. A run whose epochs are all done is left
     as it is (its rows completed from the snapshot if a kill lost the last
-    one), with one line saying so.
+    one), with one line saying so. A tracked run stays tracked, in the
+    same W&B run.
 
     Args:
         run_dir (str): The run directory.
         epochs (int or None): Total epochs; default the snapshot's target.
         quiet (bool): Print only the progress line of each epoch.
+        tracking (Tracking or None): Track it from now on (a run tracked
+            before continues its W&B run without it).
 
     Returns:
         str: The run directory.
@@ -436,7 +510,12 @@ def resume(run_dir: str,
                                                  ROW_KEY, snapshotter_of)
 
     config = read_run_config(run_dir)
+    if tracking is None and os.path.isfile(os.path.join(run_dir,
+                                                        rundir.TRACKING)):
+        tracking = Tracking()
     check_algorithm_installed(config)
+    check_tracking(tracking)
+    check_main_guard(config)
     use_device(config['device'])
     run_dir = os.path.abspath(run_dir)
     progress_path = os.path.join(run_dir, rundir.PROGRESS)
@@ -485,7 +564,8 @@ def resume(run_dir: str,
             training = True
             _train(lambda: trainer.resume(n_epochs=target),
                    config, run_dir,
-                   start_epoch=train_args.start_epoch)
+                   start_epoch=train_args.start_epoch, tracking=tracking,
+                   quiet=quiet)
     except BaseException as error:  # pylint: disable=broad-except
         if not is_run_time_fault(error, training):
             raise

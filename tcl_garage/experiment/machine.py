@@ -40,7 +40,8 @@ def cpu_model() -> str:
 
 
 def describe_machine(device: Optional[torch.device] = None,
-                     start_epoch: int = 0) -> Dict[str, Any]:
+                     start_epoch: int = 0,
+                     epochs: Optional[int] = None) -> Dict[str, Any]:
     """What a run's speed depends on, for the start of a run.
 
     Args:
@@ -48,11 +49,14 @@ def describe_machine(device: Optional[torch.device] = None,
             (garage's global device); None: the CPU.
         start_epoch (int): The first epoch this start trains (0 for a new
             run; the snapshot's epoch for a resume).
+        epochs (int or None): The epochs this start trains up to (a resume
+            with ``--epochs`` extends the run beyond its config's).
 
     Returns:
-        dict: ``start_epoch``, ``started_at`` (UTC, ISO 8601), ``cpu`` (model
-            name), ``cpu_capability`` (the vector instructions torch's CPU
-            kernels use: ``AVX2``, ``AVX512``, ...), ``cpu_native_bf16``
+        dict: ``start_epoch``, ``epochs``, ``started_at`` (UTC, ISO
+            8601), ``cpu`` (model name), ``cpu_capability`` (the vector
+            instructions torch's CPU kernels use: ``AVX2``, ``AVX512``,
+            ...), ``cpu_native_bf16``
             (oneDNN multiplies bfloat16 natively: AVX512-BF16 or AMX),
             ``logical_cpus``, ``torch_threads``, ``device``, ``gpu`` and
             ``gpu_capability`` (None on the CPU), ``python``, ``torch``,
@@ -63,6 +67,7 @@ def describe_machine(device: Optional[torch.device] = None,
     on_gpu = device.type == 'cuda'
     return {
         'start_epoch': start_epoch,
+        'epochs': epochs,
         'started_at': datetime.datetime.now(
             datetime.timezone.utc).isoformat(timespec='seconds'),
         'cpu': cpu_model(),

@@ -3,7 +3,8 @@
 A run directory holds garage's outputs: ``debug.log``, TensorBoard events,
 :data:`PROGRESS` (one row per epoch), :data:`VARIANT` (the resolved config,
 under ``config``), :data:`SNAPSHOT` (the last snapshot) and :data:`MACHINE`
-(the machine of each start, :mod:`tcl_garage.experiment.machine`); a run on
+(the machine of each start, :mod:`tcl_garage.experiment.machine`), and
+for a tracked run :data:`TRACKING` (its W&B run); a run on
 a registered benchmark also records, under :data:`BENCHMARK_MODULE`, the
 module that registers it, imported by :func:`read_config`. Runs go to
 ``<runs dir>/<benchmark>/<algo>/seed<seed>`` by default (``ml1/push-v3``
@@ -39,6 +40,9 @@ RECORD_PROGRESS = 'record.csv'
 #: One entry per start of the run (new, then each resume): the machine it
 #: trained on (:func:`tcl_garage.experiment.machine.describe_machine`).
 MACHINE = 'machine.json'
+#: A tracked run's W&B run id and project
+#: (:mod:`tcl_garage.experiment.tracking`).
+TRACKING = 'wandb.json'
 #: The key of :data:`VARIANT` naming the module that registers the run's
 #: benchmark (a registered benchmark's run only).
 BENCHMARK_MODULE = 'benchmark_module'
@@ -201,7 +205,9 @@ def is_resumable(run_dir: PathLike) -> bool:
 
 
 def status(run_dir: PathLike) -> str:
-    """``'new'``, ``'partial'`` (resumable) or ``'done'``.
+    """``'new'``, ``'partial'`` (resumable) or ``'done'``: done when it
+    holds the epochs of its last start (:data:`MACHINE`; a resume with
+    ``--epochs`` extends a run), or of its config.
 
     Args:
         run_dir (str or pathlib.Path): The directory.
@@ -212,7 +218,9 @@ def status(run_dir: PathLike) -> str:
     """
     if not is_resumable(run_dir):
         return 'new'
-    epochs = read_config(run_dir)['epochs']
+    starts = read_machines(run_dir)
+    epochs = (starts[-1].get('epochs') if starts else None) or read_config(
+        run_dir)['epochs']
     return 'done' if len(progress_rows(run_dir)) >= epochs else 'partial'
 
 

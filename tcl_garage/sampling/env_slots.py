@@ -26,7 +26,15 @@ Ctrl-C to the launcher. A worker that does not answer a call within
 :data:`DEFAULT_WORKER_TIMEOUT`; a worker's first call, which waits for it to
 start, gets :data:`DEFAULT_WORKER_TIMEOUT` more); the silent worker is
 killed.
+
+Worker processes start by ``spawn``, which imports the main script again
+in each of them: a run started from a script's top level, outside
+``if __name__ == '__main__':``, would start again in every worker.
+:func:`check_main_guard` refuses that before anything starts, naming the
+script's line (:class:`UnguardedMainError`).
 """
+import ast
+import inspect
 import multiprocessing
 import os
 import random
@@ -49,6 +57,97 @@ StepResult = Tuple[np.ndarray, float, Any, dict]
 class EnvWorkerError(RuntimeError):
     """An environment worker died, failed or stopped answering; the run
     cannot continue."""
+
+
+class UnguardedMainError(RuntimeError):
+    """Worker processes would start from a script's top level, outside its
+    ``if __name__ == '__main__':`` guard: each would run the script again."""
+
+
+def _guarded_lines(source: str) -> List[Tuple[int, int]]:
+    """The line spans of a module's ``if`` statements that test
+    ``__name__`` (its main guard).
+
+    Args:
+        source (str): The module's source.
+
+    Returns:
+        list[tuple[int, int]]: First and last line of each.
+
+    """
+    return [(node.lineno, node.end_lineno or node.lineno)
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.If) and any(
+                isinstance(name, ast.Name) and name.id == '__name__'
+                for name in ast.walk(node.test))]
+
+
+def unguarded_main_line() -> Optional[Tuple[str, int]]:
+    """Where this process's main script runs outside its main guard, if
+    it does: the script's top-level statement under way (the one that led
+    to this call), when no ``if __name__ ...`` holds it. A worker started
+    by ``spawn`` imports the script again and would run that statement.
+
+    Returns:
+        tuple[str, int] or None: The script's path and the line, or None
+            (the statement is guarded, or there is no script file: ``-c``,
+            a notebook, an interactive session).
+
+    """
+    main = sys.modules.get('__main__')
+    path = getattr(main, '__file__', None)
+    if main is None or path is None:
+        return None
+    line = None
+    frame = inspect.currentframe()
+    while frame is not None:  # the outermost frame of the script's top level
+        if (frame.f_globals is vars(main)
+                and frame.f_code.co_name == '<module>'):
+            line = frame.f_lineno
+        frame = frame.f_back
+    if line is None:
+        return None
+    try:
+        with open(path, 'rb') as f:
+            spans = _guarded_lines(f.read().decode('utf-8', 'replace'))
+    except (OSError, SyntaxError, ValueError):  # no source to read
+        return None
+    if any(first <= line <= last for first, last in spans):
+        return None
+    return path, line
+
+
+def check_main_guard() -> None:
+    """Refuse to start worker processes from a script's top level, outside
+    its main guard (:func:`unguarded_main_line`).
+
+    Raises:
+        UnguardedMainError: One line naming the script's line and what to
+            add.
+
+    """
+    where = unguarded_main_line()
+    if where is not None:
+        raise UnguardedMainError(
+            f'{where[0]}, line {where[1]}: this starts a run with worker '
+            'processes outside `if __name__ == \'__main__\':`, and each '
+            'worker process imports the script again; put the code that '
+            'starts the run under that guard (or set n_workers=0)')
+
+
+def starts_processes(kind: str, n_workers: int) -> bool:
+    """Whether slots of this kind and count live in worker processes
+    (:class:`ProcessEnvs`, see :func:`make_env_slots`).
+
+    Args:
+        kind (str): ``local`` or ``ray``.
+        n_workers (int): Workers.
+
+    Returns:
+        bool: True for ``local`` with workers.
+
+    """
+    return kind == 'local' and n_workers > 0
 
 
 #: The environment variable that sets :func:`worker_timeout` (seconds).
@@ -496,6 +595,11 @@ class ProcessEnvs(_Workers):
         self._processes: Dict[int, Any] = {}
         self._connections: Dict[int, Any] = {}
         self._answered = set()  # workers that answered a call
+
+    def _ensure_started(self) -> None:
+        if not self._started:
+            check_main_guard()
+        super()._ensure_started()
 
     def _start(self, worker, state):
         context = multiprocessing.get_context('spawn')
