@@ -1,6 +1,8 @@
 """The vectorised collector and evaluator (tcl_garage.sampling)."""
 import os
 import signal
+import subprocess
+import sys
 
 from dowel import tabular
 import numpy as np
@@ -72,6 +74,32 @@ def test_a_rows_action_depends_only_on_its_own_row_and_position():
     np.testing.assert_array_equal(act(observations[[1, 3]], [0, 1]),
                                   full[[1, 3]])
     np.testing.assert_array_equal(act(observations[[3]], [1]), full[[3]])
+
+
+def test_a_policy_sent_to_a_worker_is_pickled_by_value(tmp_path):
+    """multiprocessing's pickler (a worker's pipe) gives the policy's
+    tensors as bytes, not as memory shared through file descriptors: an
+    unrelated process loads it and acts as this one does."""
+    from multiprocessing.reduction import ForkingPickler
+    algo, _ = make_point_algo('pearl')
+    policy = SamplingPolicy.of(algo._policy)
+    (tmp_path / 'policy.pkl').write_bytes(bytes(ForkingPickler.dumps(policy)))
+    obs_dim = algo._single_env.spec.observation_space.flat_dim
+    rows = np.random.RandomState(2).randn(3, obs_dim + 3).astype(np.float32)
+    np.save(tmp_path / 'rows.npy', rows)
+    script = ('import pickle, sys, numpy as np, tcl_garage.sampling\n'
+              'd, n = sys.argv[1], int(sys.argv[2])\n'
+              "policy = pickle.load(open(d + '/policy.pkl', 'rb'))\n"
+              "rows = np.load(d + '/rows.npy')\n"
+              "np.save(d + '/actions.npy', policy.actions(rows[:, :n], "
+              "rows[:, n:]))\n")
+    result = subprocess.run(
+        [sys.executable, '-c', script, str(tmp_path), str(obs_dim)],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    np.testing.assert_array_equal(
+        np.load(tmp_path / 'actions.npy'),
+        policy.actions(rows[:, :obs_dim], rows[:, obs_dim:]))
 
 
 def test_vectorised_sampling_refuses_a_policy_it_cannot_copy():

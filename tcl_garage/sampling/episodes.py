@@ -21,6 +21,7 @@ are spread over workers:
 """
 import collections
 import copy
+import pickle
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from garage import StepType
@@ -178,10 +179,14 @@ class SamplingPolicy:
         self._layers, self._heads = _layers_of(self._module)
 
     def __getstate__(self):
-        return {'module': self._module}
+        # The module as plain pickle's bytes: a worker's pipe pickles with
+        # multiprocessing's pickler, to which torch gives tensors shared
+        # through file descriptors, served by a thread of this process that
+        # prints a traceback when a worker dies or stops while fetching one.
+        return {'module': pickle.dumps(self._module)}
 
     def __setstate__(self, state):
-        self.__init__(state['module'])
+        self.__init__(pickle.loads(state['module']))
 
     @staticmethod
     def check(module: torch.nn.Module) -> None:
