@@ -102,6 +102,7 @@ def plot_class_success(runs: Sequence[Run], out: str,
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     _check(runs)
     groups = [(prefix, title, class_names(runs, prefix))
@@ -111,7 +112,7 @@ def plot_class_success(runs: Sequence[Run], out: str,
     rows_of = [-(-len(names) // columns) for _, _, names in groups]
     figure, axes = plt.subplots(sum(rows_of), columns,
                                 figsize=(2.8 * columns, 2.3 * sum(rows_of)),
-                                squeeze=False, sharey=True)
+                                squeeze=False, sharex=True, sharey=True)
     by_algo: Dict[str, List[Run]] = collections.defaultdict(list)
     for run in runs:
         by_algo[run.name].append(run)
@@ -135,8 +136,10 @@ def plot_class_success(runs: Sequence[Run], out: str,
                 ax.plot(steps, line, label=algo)
             ax.set_title(f'{prefix} {names[index]}', fontsize=8)
             ax.set_ylim(-0.03, 1.03)
-            ax.tick_params(labelsize=7)
-            ax.xaxis.get_offset_text().set_fontsize(7)
+            ax.tick_params(labelsize=7, labelbottom=True)
+            ax.xaxis.set_major_locator(ticker.MaxNLocator(4))
+            ax.xaxis.set_major_formatter(ticker.FuncFormatter(
+                lambda x, _: f'{x / 1000:g}k'))
         axes[first_row][0].set_ylabel(title, fontsize=7)
         first_row += n_rows
     axes[0][0].legend(fontsize=7)
