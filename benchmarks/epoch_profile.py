@@ -14,7 +14,15 @@ CSV and text dump). Prints the split and projects the whole run
 precision. ``--skip-initial-tasks N`` collects the initial data of only N
 tasks (the paper-size ML1 run's 50 tasks x 4,000 steps take minutes here)
 and scales its time to all of them; gradient steps then draw from those
-tasks only.
+tasks only. ``--eval-tasks N`` likewise meta-tests only N of the run's test
+tasks and scales the time to all of them (a paper-size ML10 evaluation
+covers 250 test tasks, each 10 exploration and one adapted episode of 500
+steps: 1.4 M environment steps); the evaluation is then timed with N slots
+in lockstep, so its batched policy calls are a larger share than with all
+of them and the scaled time an upper bound. ``--clock process`` times
+this process's CPU time instead of the wall-clock: on a machine that other
+work shares, with ``--n-workers 0`` and one thread (``OMP_NUM_THREADS=1``)
+it is about what the run takes on one free core.
 
     python benchmarks/epoch_profile.py --env cheetah-dir --profile cpu-hour
     python benchmarks/epoch_profile.py --env ml1/reach-v3 --profile cpu-hour
@@ -22,6 +30,8 @@ tasks only.
         --initial-tasks 8
     python benchmarks/epoch_profile.py --env cheetah-vel --profile cpu-hour \\
         --algo tcl-mql      # MQL and TCL-MQL: their own parts
+    python benchmarks/epoch_profile.py --env ml10 --timed-steps 10 \\
+        --initial-tasks 2 --eval-tasks 5   # paper-size ML10, parts scaled
 """
 import argparse
 import pathlib
@@ -36,15 +46,22 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
+#: The clocks of ``--clock``: wall-clock, or this process's CPU time.
+CLOCKS = {'wall': time.perf_counter, 'process': time.process_time}
+#: The clock :func:`timed` reads.
+clock = CLOCKS['wall']
+
+
 def timed(function) -> float:
-    """Seconds ``function()`` takes."""
-    start = time.perf_counter()
+    """Seconds ``function()`` takes, on :data:`clock`."""
+    start = clock()
     function()
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def profile_epoch(config: Dict[str, Any], timed_steps: int,
-                  initial_tasks: Optional[int] = None) -> Dict[str, Any]:
+                  initial_tasks: Optional[int] = None,
+                  eval_tasks: Optional[int] = None) -> Dict[str, Any]:
     """One epoch of a run's config, part by part.
 
     Args:
@@ -52,23 +69,36 @@ def profile_epoch(config: Dict[str, Any], timed_steps: int,
         timed_steps (int): Gradient steps timed (the rest extrapolated).
         initial_tasks (int or None): Tasks whose initial data is collected
             (None: all; the time is scaled to all tasks).
+        eval_tasks (int or None): Test tasks meta-tested (None: the run's
+            ``num_test_tasks``; fewer: the time is scaled to all of them).
 
     Returns:
         dict: ``parts`` (seconds each: initial collection, epoch
             collection, gradient steps, meta-test evaluation, snapshot,
             logging), ``epoch`` (seconds, without the initial collection),
             ``projected_run`` (initial + epochs x epoch), ``step_median``,
-            ``timed_steps`` and ``steps`` (gradient steps an epoch).
+            ``timed_steps``, ``steps`` (gradient steps an epoch),
+            ``test_tasks`` and ``eval_tasks`` (test tasks of the run, and
+            those timed).
 
     """
     import torch
 
+    from tcl_garage.envs import benchmark_facts
     from tcl_garage.experiment.launcher import build_run
 
+    test_tasks = (config['num_test_tasks'] or
+                  benchmark_facts(config['benchmark'])[1])
+    eval_scale = 1.0
+    if eval_tasks is not None and eval_tasks < test_tasks:
+        eval_scale = test_tasks / eval_tasks
+        config = dict(config, num_test_tasks=eval_tasks)
     built, _ = build_run(config)
     algo = built.algo
     if hasattr(algo, 'meta_test'):  # MQL's family: its own parts
-        return _profile_mql_epoch(config, built, timed_steps)
+        profile = _profile_mql_epoch(config, built, timed_steps, eval_scale)
+        return dict(profile, test_tasks=test_tasks,
+                    eval_tasks=round(test_tasks / eval_scale))
     # pylint: disable=protected-access
     collector, evaluator = algo._collector, algo._evaluator
     plan = algo.collection_plan
@@ -101,12 +131,15 @@ def profile_epoch(config: Dict[str, Any], timed_steps: int,
     step_median = statistics.median(times[len(times) // 4:] or times)
     parts['gradient steps'] = step_median * steps
     algo.policy.reset_belief()
-    parts['meta-test evaluation'] = timed(lambda: evaluator.evaluate(algo))
-    return _finish(config, built, parts, times, step_median, steps)
+    parts['meta-test evaluation'] = timed(
+        lambda: evaluator.evaluate(algo)) * eval_scale
+    return dict(_finish(config, built, parts, times, step_median, steps),
+                test_tasks=test_tasks,
+                eval_tasks=round(test_tasks / eval_scale))
 
 
-def _profile_mql_epoch(config: Dict[str, Any], built,
-                       timed_steps: int) -> Dict[str, Any]:
+def _profile_mql_epoch(config: Dict[str, Any], built, timed_steps: int,
+                       eval_scale: float = 1.0) -> Dict[str, Any]:
     """:func:`profile_epoch` for MQL and TCL-MQL: the burn-in, an epoch's
     episodes, its TD3 steps (each with its batch draw) and the meta-test
     (exploration, adaptation of every test task, evaluation)."""
@@ -123,7 +156,7 @@ def _profile_mql_epoch(config: Dict[str, Any], built,
             algo._sample_training_batch(algo._batch_size))))
     step_median = statistics.median(times[len(times) // 4:] or times)
     parts['gradient steps'] = step_median * steps
-    parts['meta-test evaluation'] = timed(algo.meta_test)
+    parts['meta-test evaluation'] = timed(algo.meta_test) * eval_scale
     return _finish(config, built, parts, times, step_median, steps)
 
 
@@ -166,6 +199,9 @@ def print_profile(name: str, config: Dict[str, Any],
         f'{profile["step_median"] * 1e3:.1f} ms), precision '
         f'{config.get("precision", "fp32")}, device {config["device"]}, '
         f'{config["n_workers"]} workers')
+    if profile['eval_tasks'] < profile['test_tasks']:
+        say(f'  (meta-test evaluation: {profile["eval_tasks"]} of '
+            f'{profile["test_tasks"]} test tasks timed, scaled to all)')
     epoch = profile['epoch']
     for part, seconds in profile['parts'].items():
         share = ('' if part == 'initial collection' else
@@ -190,6 +226,10 @@ def main() -> None:
     parser.add_argument('--n-workers', type=int, default=None)
     parser.add_argument('--timed-steps', type=int, default=100)
     parser.add_argument('--initial-tasks', type=int, default=None)
+    parser.add_argument('--eval-tasks', type=int, default=None)
+    parser.add_argument('--clock', choices=sorted(CLOCKS), default='wall',
+                        help="process: this process's CPU time (with "
+                        '--n-workers 0 and one thread: one free core)')
     parser.add_argument('--set', action='append', default=[],
                         metavar='KEY=VALUE')
     args = parser.parse_args()
@@ -209,9 +249,19 @@ def main() -> None:
     # warnings that nothing takes their lines say nothing here.
     logger.disable_warnings()
     tabular.disable_warnings()
-    profile = profile_epoch(config, args.timed_steps, args.initial_tasks)
-    print_profile(f'{args.env} ({args.profile or "paper sizes"})', config,
-                  profile)
+    for name in ('initial_tasks', 'eval_tasks'):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f'--{name.replace("_", "-")} must be >= 1')
+    global clock  # pylint: disable=global-statement
+    clock = CLOCKS[args.clock]
+    if args.clock == 'process' and config['n_workers'] != 0:
+        parser.error('--clock process counts this process only: add '
+                     '--n-workers 0')
+    profile = profile_epoch(config, args.timed_steps, args.initial_tasks,
+                            args.eval_tasks)
+    print_profile(f'{args.env} ({args.profile or "paper sizes"}'
+                  f'{", CPU time" if args.clock == "process" else ""})',
+                  config, profile)
 
 
 if __name__ == '__main__':

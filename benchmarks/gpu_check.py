@@ -6,7 +6,7 @@
 2. checks that torch sees the GPU (exit 2, one line, if not);
 3. runs the tests that need CUDA (``pytest -m cuda``; skipped elsewhere);
 4. runs a short TCL-PEARL smoke run on the GPU (``--device cuda``) of each
-   MuJoCo family and of ML1 (push-v3), side by side;
+   MuJoCo family, of ML1 (push-v3) and of ML10, side by side;
 5. times seconds per gradient step, round-robin in one process, at the
    metaworld and cheetah-vel presets (the paper's sizes): stock garage
    PEARL, our eager TCL-PEARL, compiled TCL-PEARL (CUDA graphs) and
@@ -38,9 +38,11 @@ import time
 import traceback
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-#: The smoke runs: every MuJoCo family and one ML1 environment.
+#: The smoke runs: every MuJoCo family, one ML1 environment and ML10 (its
+#: slots hold environments of different classes).
 SMOKE_BENCHMARKS = ('cheetah-vel', 'cheetah-dir', 'ant-dir', 'ant-goal',
-                    'humanoid-dir', 'walker-rand-params', 'ml1/push-v3')
+                    'humanoid-dir', 'walker-rand-params', 'ml1/push-v3',
+                    'ml10')
 #: The step-time variants: (name, build kind of step_time.py, precision).
 STEP_VARIANTS = (('stock garage PEARL', 'stock', 'fp32'),
                  ('TCLPEARL eager', 'tcl', 'fp32'),

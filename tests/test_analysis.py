@@ -675,3 +675,68 @@ def test_ablation_refuses_a_bad_study_setting_before_any_run(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert not (tmp_path / 'out').exists()
+
+
+def test_class_success_summary_and_curves_of_sparse_per_class_columns(
+        tmp_path):
+    from tcl_garage.analysis.classes import (class_success_rows,
+                                             plot_class_success,
+                                             trailing_mean)
+    nan = float('nan')
+    extra = {'MetaTrain/push-v3/SuccessRate': [0.5, nan, 0.0, nan, 1.0],
+             'MetaTrain/reach-v3/SuccessRate': [nan, 0.25, nan, nan, nan],
+             'MetaTrain/Average/SuccessRate': [0.5, 0.25, 0.0, nan, 1.0],
+             'MetaTest/door-close-v3/SuccessRate': [0, 1, 1, 0, 0],
+             'MetaTest/Average/SuccessRate': [0, 1, 1, 0, 0]}
+    run = load_run(fake_run(tmp_path, 'a', 'ml10', 'pearl',
+                            [100, 200, 300, 400, 500], [1, 2, 3, 4, 5],
+                            extra=extra))
+    rows = {(row['group'], row['class']): row
+            for row in class_success_rows([run])}
+    push = rows['MetaTrain', 'push-v3']
+    assert (push['epochs'], push['final'], push['best']) == (3, 1.0, 1.0)
+    assert push['mean'] == pytest.approx(0.5)
+    assert push['last'] == 1.0  # the last fifth: the last epoch
+    reach = rows['MetaTrain', 'reach-v3']
+    assert (reach['epochs'], reach['final']) == (1, 0.25)
+    assert np.isnan(reach['last'])
+    door = rows['MetaTest', 'door-close-v3']
+    assert (door['final'], door['best'], door['mean']) == (0.0, 1.0, 0.4)
+    assert list(rows)[:3] == [('MetaTrain', 'push-v3'),
+                              ('MetaTrain', 'reach-v3'),
+                              ('MetaTrain', 'Average')]
+    # trailing means skip the empty epochs
+    np.testing.assert_allclose(
+        trailing_mean(np.array(extra['MetaTrain/push-v3/SuccessRate']), 2),
+        [0.5, 0.5, 0.25, 0.25, 0.5])
+    out = plot_class_success([run], str(tmp_path / 'classes.png'), window=2)
+    assert pathlib.Path(out).read_bytes()[:8] == PNG
+    plain = load_run(fake_run(tmp_path, 'b', 'cheetah-vel', 'pearl',
+                              [100], [1.0]))
+    with pytest.raises(ValueError, match='no <group>/<class>/SuccessRate'):
+        class_success_rows([plain])
+
+
+def test_classes_command_writes_the_png_and_csv_or_fails_in_one_line(
+        tmp_path):
+    extra = {'MetaTest/door-close-v3/SuccessRate': [0, 1],
+             'MetaTest/Average/SuccessRate': [0, 1]}
+    run = fake_run(tmp_path, 'a', 'ml10', 'tcl-pearl', [100, 200], [1, 2],
+                   extra=extra)
+    out = tmp_path / 'summary'
+    result = subprocess.run(
+        [sys.executable, '-m', 'tcl_garage.analysis', 'classes', str(run),
+         '--out', str(out), '--window', '1'], capture_output=True,
+        text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / 'summary.png').read_bytes()[:8] == PNG
+    assert ('tcl-pearl,0,MetaTest,door-close-v3,2,1.000,1.000,1.000,0.500'
+            in (tmp_path / 'summary.csv').read_text())
+    plain = fake_run(tmp_path, 'b', 'cheetah-vel', 'pearl', [100], [1.0])
+    result = subprocess.run(
+        [sys.executable, '-m', 'tcl_garage.analysis', 'classes', str(plain),
+         '--out', str(tmp_path / 'none')], capture_output=True, text=True,
+        cwd=ROOT)
+    assert result.returncode == 2
+    assert result.stderr.count('\n') == 1 and 'error:' in result.stderr
+    assert not (tmp_path / 'none.csv').exists()

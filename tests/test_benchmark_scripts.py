@@ -152,6 +152,23 @@ def test_epoch_profile_splits_an_epoch_and_projects_the_run():
                            r'collection \+ 2 epochs\)', out).group(1)) > 0
 
 
+def test_epoch_profile_times_some_test_tasks_on_the_cpu_clock():
+    # the smoke profile meta-tests 2 tasks; 1 is timed and doubled
+    out = run_script('epoch_profile', '--env', 'point', '--profile',
+                     'smoke', '--timed-steps', '2', '--eval-tasks', '1',
+                     '--clock', 'process', '--n-workers', '0')
+    assert out.startswith('point (smoke, CPU time), tcl-pearl')
+    assert '(meta-test evaluation: 1 of 2 test tasks timed, scaled to all)' \
+        in out
+    assert number_after('meta-test evaluation', out) > 0
+    refused = subprocess.run(
+        [sys.executable, str(ROOT / 'benchmarks' / 'epoch_profile.py'),
+         '--env', 'point', '--profile', 'smoke', '--clock', 'process',
+         '--n-workers', '1'], capture_output=True, text=True, cwd=ROOT)
+    assert refused.returncode == 2
+    assert 'add --n-workers 0' in refused.stderr
+
+
 def test_epoch_profile_splits_an_mql_epoch_too():
     out = run_script('epoch_profile', '--env', 'cheetah-vel', '--profile',
                      'smoke', '--algo', 'tcl-mql', '--timed-steps', '3')

@@ -199,6 +199,45 @@ def test_pearl_and_tcl_pearl_smoke_runs_log_success_per_test_class(
     assert len(test) == 250
 
 
+@pytest.mark.parametrize('algo', ['pearl', 'tcl-pearl'])
+def test_pearl_smoke_runs_log_meta_train_success_of_the_classes_drawn(
+        tmp_path, algo):
+    rows = smoke(tmp_path, 'ml10', algo)
+    _, _, train_classes, _ = ml_tasks('ml10', 0)
+    # the smoke profile's 4 training tasks: goal 0 of the first 4 classes;
+    # 2 drawn (with replacement) an epoch
+    for row in rows:
+        logged = [name for name in train_classes
+                  if row.get(f'MetaTrain/{name}/SuccessRate', '') != '']
+        assert 1 <= len(logged) <= 2
+        assert set(logged) <= set(train_classes[:4])
+        rates = [float(row[f'MetaTrain/{name}/SuccessRate'])
+                 for name in logged]
+        assert all(0.0 <= rate <= 1.0 for rate in rates)
+        average = float(row['MetaTrain/Average/SuccessRate'])
+        assert min(rates) <= average <= max(rates)
+
+
+def test_meta_train_success_is_the_mean_over_each_class_and_all_episodes():
+    from dowel import tabular
+    from tcl_garage.sampling.collector import log_success_per_class
+    tabular.clear()
+    # tasks 0 and 2 of class a, task 1 of b, task 3 (class c) not drawn
+    log_success_per_class({0: [True, False], 2: [True, True], 1: [False]},
+                          ['a', 'b', 'a', 'c'])
+    values = dict(tabular.as_dict)
+    tabular.clear()
+    assert values == {'MetaTrain/a/SuccessRate': 0.75,
+                      'MetaTrain/b/SuccessRate': 0.0,
+                      'MetaTrain/Average/SuccessRate': 0.6}
+
+
+def test_a_run_without_meta_world_classes_logs_no_meta_train_success(
+        tmp_path):
+    rows = smoke(tmp_path, 'ml1/reach-v3', 'pearl')
+    assert not [key for key in rows[-1] if key.startswith('MetaTrain/')]
+
+
 @pytest.mark.parametrize('algo', ['mql', 'tcl-mql', 'oracle', 'maml-trpo'])
 def test_the_baselines_run_on_ml10_at_smoke_size(tmp_path, algo):
     rows = smoke(tmp_path, 'ml10', algo)

@@ -154,8 +154,8 @@ def option_helps(help_text):
 
 
 @pytest.mark.parametrize('command',
-                         ['embeddings', 'curves', 'table', 'learning',
-                          'training'])
+                         ['embeddings', 'curves', 'table', 'classes',
+                          'learning', 'training'])
 def test_every_analysis_option_has_help(command, capsys):
     from tcl_garage.analysis.__main__ import main
     with pytest.raises(SystemExit):

@@ -57,6 +57,7 @@ from tcl_garage.tcl.component import TCL
 from tcl_garage.tcl.gaussian import kl_to_standard_normal
 from tcl_garage.tcl.momentum import soft_update_
 from tcl_garage.sampling import BatchedMetaEvaluator, MultiTaskCollector
+from tcl_garage.sampling.collector import log_success_per_class
 from tcl_garage.sampling.metaworld_protocol import (EVALUATIONS,
                                                     MetaWorldProtocolEvaluator)
 
@@ -92,6 +93,13 @@ class PEARL(EpochStatistics, ExactResume, GaragePEARL):
         evaluation (str): Meta-test protocol: ``pearl`` (PEARL's) or
             ``metaworld`` (Meta-World's, counted per (task, goal):
             :mod:`tcl_garage.sampling.metaworld_protocol`).
+        train_task_classes (Sequence[str] or None): The class of each
+            training task (Meta-World ML10/ML45); with ``env_slots``, each
+            epoch then logs the success rate of its training episodes per
+            class, ``MetaTrain/<class>/SuccessRate`` and
+            ``MetaTrain/Average/SuccessRate``
+            (:func:`~tcl_garage.sampling.collector.log_success_per_class`).
+            None: nothing logged.
         **kwargs: Keyword arguments of ``garage.torch.algos.PEARL``.
 
     """
@@ -110,12 +118,21 @@ class PEARL(EpochStatistics, ExactResume, GaragePEARL):
                  precision: str = 'fp32',
                  env_slots=None,
                  evaluation: str = 'pearl',
+                 train_task_classes: Optional[Sequence[str]] = None,
                  **kwargs) -> None:
         check_precision(precision, device_type=None)
         if evaluation not in EVALUATIONS:
             raise ValueError(f'evaluation={evaluation!r}: choose one of '
                              f'{", ".join(EVALUATIONS)}')
         self._evaluation = evaluation
+        if (train_task_classes is not None
+                and len(train_task_classes) != len(env)):
+            raise ValueError(
+                f'train_task_classes names {len(train_task_classes)} '
+                f'classes for {len(env)} training tasks; give one class '
+                'per training task')
+        self._train_task_classes = (None if train_task_classes is None else
+                                    tuple(train_task_classes))
         if num_exploration_episodes < 1:
             raise ValueError('num_exploration_episodes must be >= 1, got '
                              f'{num_exploration_episodes}')
@@ -196,6 +213,7 @@ class PEARL(EpochStatistics, ExactResume, GaragePEARL):
         has_buffers = '_saved_buffers' in state
         state.setdefault('_precision', 'fp32')  # snapshots before the setting
         state.setdefault('_tcl', None)
+        state.setdefault('_train_task_classes', None)
         state['_train_stats'] = TrainingStatistics()  # 0.1 pickled a dict
         super().__setstate__(state)  # garage: empty buffers, re-collect
         if has_buffers:
@@ -228,6 +246,9 @@ class PEARL(EpochStatistics, ExactResume, GaragePEARL):
             tasks = [np.random.randint(self._num_train_tasks)
                      for _ in range(self._num_tasks_sample)]
             trainer.total_env_steps += self._collector.collect_epoch(tasks)
+            if self._train_task_classes is not None:
+                log_success_per_class(self._collector.epoch_success,
+                                      self._train_task_classes)
             logger.log('Training...')
             self._train_once()
             trainer.step_itr += 1

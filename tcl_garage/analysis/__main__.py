@@ -1,5 +1,5 @@
-"""``python -m tcl_garage.analysis COMMAND``: embeddings, curves, table,
-learning, training."""
+"""``python -m tcl_garage.analysis COMMAND``: embeddings, curves, classes,
+table, learning, training."""
 import argparse
 import json
 import pathlib
@@ -46,6 +46,16 @@ def main(argv=None) -> None:
                      help="the window of environment steps, at each run's "
                      'end, that its return is averaged over (default: '
                      '%(default)s)')
+    cls = commands.add_parser('classes', help='success rate per task '
+                              'class (ML10/ML45), meta-train and meta-test: '
+                              'curves (OUT.png) and a summary (OUT.csv)')
+    cls.add_argument('run_dirs', nargs='+', help=runs_help)
+    cls.add_argument('--out', default='classes',
+                     help='writes OUT.png and OUT.csv; the folder is made if '
+                     'missing (default: %(default)s)')
+    cls.add_argument('--window', type=int, default=10,
+                     help='epochs with a value in each trailing mean '
+                     '(default: %(default)s)')
     gain = commands.add_parser('learning', help='meta-test return of the '
                                'first vs the last epochs, per run and per '
                                'algorithm (mean ± std over seeds)')
@@ -81,6 +91,18 @@ def main(argv=None) -> None:
                     else None)
             print(training_gap_report(load_run(args.run_a),
                                       load_run(args.run_b), keys))
+        elif args.command == 'classes':
+            from tcl_garage.analysis.classes import (class_success_rows,
+                                                     plot_class_success,
+                                                     to_csv as class_csv)
+            runs = [load_run(d) for d in args.run_dirs]
+            check_distinct(runs)
+            rows = class_success_rows(runs)
+            pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            plot_class_success(runs, f'{args.out}.png', args.window)
+            text = class_csv(rows)
+            pathlib.Path(f'{args.out}.csv').write_text(text)
+            print(text + f'wrote {args.out}.png and {args.out}.csv')
         elif args.command == 'curves':
             from tcl_garage.analysis.curves import plot_curves
             runs = [load_run(d) for d in args.run_dirs]

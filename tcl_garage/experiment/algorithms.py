@@ -223,11 +223,15 @@ def tcl_pearl_arguments(config: Dict[str, Any]) -> Dict[str, Any]:
 def _build_pearl(config, benchmark, n_train, n_test) -> BuiltRun:
     """PEARL or TCL-PEARL of a config."""
     from tcl_garage.experiment.build import build_pearl  # garage: slow to import
+    # Meta-World ML10/ML45's samplers name each task's class: per-class
+    # meta-train success is logged (MetaTrain/<class>/SuccessRate).
+    classes = getattr(benchmark.train_sampler, 'class_names', None)
     algo, env = build_pearl(
         config['algo'],
         benchmark.train_envs()[:n_train],
         benchmark.test_sampler,
         num_test_tasks=n_test,
+        train_task_classes=None if classes is None else classes[:n_train],
         **ALGORITHMS[config['algo']].arguments(config))
     return BuiltRun(algo, env, config['batch_size'])
 

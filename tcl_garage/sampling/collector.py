@@ -35,10 +35,16 @@ way: exploration episodes with z drawn from the prior (acting with the
 policy's mean), each task's posterior inferred from its own exploration
 episodes, then the adapted episodes; it logs the same ``MetaTest/...`` keys
 as garage's ``MetaEvaluator``.
+
+Where the environments report ``success`` (Meta-World), the collector keeps
+whether each episode of an epoch succeeded (:attr:`MultiTaskCollector.
+epoch_success`), and :func:`log_success_per_class` logs the fractions per
+task class (``MetaTrain/<class>/SuccessRate``): no extra step or draw.
 """
 import collections
 import contextlib
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import (Any, Callable, Dict, List, Mapping, Optional,
+                    Sequence)
 
 from dowel import logger, tabular
 from garage import EpisodeBatch, log_multitask_performance, StepType
@@ -132,6 +138,15 @@ class MultiTaskCollector:
         self._algo = algo
         self._envs = envs
         self.width = width
+        self._epoch_success: Dict[int, List[bool]] = {}
+
+    @property
+    def epoch_success(self) -> Dict[int, List[bool]]:
+        """dict[int, list[bool]]: For each task collected by the last
+        :meth:`collect_epoch`, whether each of its episodes succeeded (any
+        step's ``success``), in the order collected; empty when the
+        environments report no ``success``."""
+        return self._epoch_success
 
     @one_torch_thread()
     def collect_initial(self, tasks: Optional[Sequence[int]] = None) -> int:
@@ -170,6 +185,7 @@ class MultiTaskCollector:
         """
         plan = self._algo.collection_plan
         self._envs.set_policy(SamplingPolicy.of(self._algo.policy))
+        self._epoch_success = {}
         steps = 0
         for round_tasks in rounds_of(tasks):
             for start in range(0, len(round_tasks), self.width):
@@ -178,20 +194,24 @@ class MultiTaskCollector:
                     empty(plan.context_replay_buffers[task])
                 if plan.num_steps_prior > 0:
                     steps += self._phase(group, plan.num_steps_prior,
-                                         np.inf, add_to_encoder=True)
+                                         np.inf, add_to_encoder=True,
+                                         success=self._epoch_success)
                 if plan.num_steps_posterior > 0:
                     steps += self._phase(group, plan.num_steps_posterior,
                                          plan.update_post_train,
-                                         add_to_encoder=True)
+                                         add_to_encoder=True,
+                                         success=self._epoch_success)
                 if plan.num_extra_rl_steps_posterior > 0:
                     steps += self._phase(group,
                                          plan.num_extra_rl_steps_posterior,
                                          plan.update_post_train,
-                                         add_to_encoder=False)
+                                         add_to_encoder=False,
+                                         success=self._epoch_success)
         return steps
 
     def _phase(self, tasks: List[int], num_steps: int, posterior_every,
-               add_to_encoder: bool) -> int:
+               add_to_encoder: bool,
+               success: Optional[Dict[int, List[bool]]] = None) -> int:
         """At least ``num_steps`` steps of whole episodes in each task.
 
         Args:
@@ -203,6 +223,9 @@ class MultiTaskCollector:
                 never, z stays from the prior).
             add_to_encoder (bool): Also add the episodes to the context
                 buffers.
+            success (dict[int, list[bool]] or None): Where to append, per
+                task, whether each episode succeeded (any step's
+                ``success``; nothing when the environments report none).
 
         Returns:
             int: Steps taken.
@@ -223,6 +246,9 @@ class MultiTaskCollector:
                 if add_to_encoder:
                     plan.context_replay_buffers[tasks[row]].add_path(
                         buffer_path)
+                if success is not None and 'success' in path['env_infos']:
+                    success.setdefault(tasks[row], []).append(
+                        bool(np.any(path['env_infos']['success'])))
             episodes += 1
             if posterior_every != np.inf and episodes % posterior_every == 0:
                 with torch.no_grad():
@@ -266,6 +292,37 @@ def episodes_until(envs, slots: Sequence[int], policy, deterministic: bool,
             totals[row] += len(path['rewards'])
         after_each(rows, paths)
     return sum(totals)
+
+
+def log_success_per_class(success: Mapping[int, Sequence[bool]],
+                          task_classes: Sequence[str],
+                          prefix: str = 'MetaTrain') -> None:
+    """Log the success rate of episodes per task class, as garage's
+    ``log_multitask_performance`` logs meta-test episodes:
+    ``<prefix>/<class>/SuccessRate`` the mean over that class's episodes,
+    ``<prefix>/Average/SuccessRate`` the mean over all of them. A class
+    none of whose tasks has an episode is not recorded (its cell in
+    ``progress.csv`` stays empty), nor the average when no task has one.
+
+    Args:
+        success (Mapping[int, Sequence[bool]]): Per task index, whether
+            each of its episodes succeeded
+            (:attr:`MultiTaskCollector.epoch_success`).
+        task_classes (Sequence[str]): The class of each task, by index.
+        prefix (str): Tabular prefix.
+
+    """
+    by_class: Dict[str, List[bool]] = {}
+    for task, outcomes in success.items():
+        by_class.setdefault(task_classes[task], []).extend(outcomes)
+    every = [outcome for outcomes in by_class.values() for outcome in outcomes]
+    if not every:
+        return
+    with tabular.prefix(prefix + '/'):
+        for name in sorted(by_class):
+            tabular.record(f'{name}/SuccessRate',
+                           float(np.mean(by_class[name])))
+        tabular.record('Average/SuccessRate', float(np.mean(every)))
 
 
 def z_rows(policy, rows: Sequence[int]) -> np.ndarray:
