@@ -40,6 +40,10 @@ round-robin: one step of every variant in this process, then in the
 other, ``--steps`` times. It prints PATH / this per variant with its
 interval (target >= 1.5: the ``cpu-hour`` speed-up), both checkouts'
 TCL / scale-0 ratios, operator calls and matrix-product shares.
+``--clock cpu`` reads each step's seconds from the process's CPU time
+instead of the wall clock: on a machine shared with other work, what the
+step cost rather than how long it waited (with one thread,
+``OMP_NUM_THREADS=1``).
 
 ``--adam-loop`` adds our ``TCLPEARL`` stepping Adam with its per-tensor
 loop (torch's CPU default, garage's) and prints loop / foreach (ours:
@@ -247,18 +251,25 @@ def verdict(ratio: Estimate, target: float, at_least: bool = True) -> str:
     return f'{side} by the median; the interval straddles it'
 
 
-def time_step(algo, meta_batch_size, num_tasks, device):
+#: What a step's seconds are read from: the wall clock, or this process's
+#: CPU time (``--clock cpu``: on a machine shared with other work, the time
+#: the step itself ran, not the time it waited for a core).
+CLOCKS = {'wall': time.perf_counter, 'cpu': time.process_time}
+
+
+def time_step(algo, meta_batch_size, num_tasks, device, clock='wall'):
     """Seconds of one gradient step on a random meta-batch, to its end on
-    the device."""
+    the device, read from ``CLOCKS[clock]``."""
     indices = np.random.choice(num_tasks, meta_batch_size)
-    start = time.perf_counter()
+    seconds = CLOCKS[clock]
+    start = seconds()
     algo._optimize_policy(indices)
     if device.startswith('cuda'):
         torch.cuda.synchronize()
-    return time.perf_counter() - start
+    return seconds() - start
 
 
-def round_robin(algos, preset, steps, warmup, device):
+def round_robin(algos, preset, steps, warmup, device, clock='wall'):
     """Seconds of each algorithm's steps, timed in turn.
 
     Args:
@@ -267,6 +278,7 @@ def round_robin(algos, preset, steps, warmup, device):
         steps (int): Timed steps of each.
         warmup (int): Untimed steps of each first.
         device (str): Where they run.
+        clock (str): A key of :data:`CLOCKS`.
 
     Returns:
         dict: ``name -> [seconds of round 0, round 1, ...]``; element i of
@@ -282,7 +294,7 @@ def round_robin(algos, preset, steps, warmup, device):
     times = {name: [] for name in algos}
     for _ in range(steps):  # round-robin, one step of each in turn
         for name, algo in algos.items():
-            times[name].append(time_step(algo, *args_of_step))
+            times[name].append(time_step(algo, *args_of_step, clock))
     return times
 
 
@@ -403,7 +415,8 @@ def worker(args):
     for line in sys.stdin:
         command = line.split()
         if command[0] == 'step':
-            answer = [time_step(algo, *args_of_step) for algo in algos]
+            answer = [time_step(algo, *args_of_step, args.clock)
+                      for algo in algos]
         elif command[0] == 'ops':
             answer = [operator_calls(algo, preset, int(command[1]),
                                      args.device) for algo in algos]
@@ -424,7 +437,8 @@ class Checkout:
     def __init__(self, root, args):
         command = [sys.executable, str(pathlib.Path(__file__).resolve()),
                    '--worker', '--preset', args.preset, '--warmup',
-                   str(args.warmup), '--device', args.device]
+                   str(args.warmup), '--device', args.device, '--clock',
+                   args.clock]
         if args.profile:
             command += ['--profile', args.profile]
         env = dict(os.environ, PYTHONPATH=str(root))
@@ -475,8 +489,9 @@ def compare_checkouts(args):
     median = medians(times)
     print(f'preset {args.preset}'
           f'{f" ({args.profile} sizes)" if args.profile else ""}: torch '
-          f'{torch.__version__}, {checkouts["this"].device}, median of '
-          f'{args.steps} rounds; this checkout {this}, other {other}')
+          f'{torch.__version__}, {checkouts["this"].device}, {args.clock} '
+          f'clock, median of {args.steps} rounds; this checkout {this}, '
+          f'other {other}')
     print(f'  {"":28s} {"this s/step":>12s} {"other s/step":>12s}  '
           f'{"ops/step":>17s}  {"matmul share":>13s}')
     for kind, label in AGAINST_KINDS.items():
@@ -530,6 +545,9 @@ def main():
     parser.add_argument('--against', metavar='PATH',
                         help="time this checkout's step beside the checkout "
                         'at PATH instead')
+    parser.add_argument('--clock', choices=sorted(CLOCKS), default='wall',
+                        help="wall: seconds on the wall clock; cpu: the "
+                        "process's CPU seconds (a shared machine)")
     parser.add_argument('--worker', action='store_true',
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -553,10 +571,12 @@ def main():
     if args.adam_loop:
         kinds['adam-loop'] = 'TCLPEARL, Adam per-tensor loop'
     algos = {kind: build(kind, preset, args.device) for kind in kinds}
-    times = round_robin(algos, preset, args.steps, args.warmup, args.device)
+    times = round_robin(algos, preset, args.steps, args.warmup, args.device,
+                        args.clock)
     median = medians(times)
     print(f'preset {args.preset}: torch {torch.__version__}, '
-          f'{where(args.device)}, median of {args.steps} steps each')
+          f'{where(args.device)}, {args.clock} clock, median of {args.steps} '
+          'steps each')
     for kind, label in kinds.items():
         calls, matmul = operator_calls(algos[kind], preset, args.op_steps,
                                        args.device)
