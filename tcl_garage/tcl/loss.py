@@ -251,7 +251,7 @@ def top1_accuracy(logits: torch.Tensor) -> torch.Tensor:
 
     Args:
         logits (torch.Tensor): :func:`contrastive_logits`, :math:`(N, N)`
-            (any positive temperature ranks the keys alike).
+            (at temperature 1, as :func:`contrastive_accuracy` scores).
 
     Returns:
         torch.Tensor: Scalar fraction in [0, 1].
