@@ -25,6 +25,26 @@ preset: ``fp32 / bf16: X.XXx [low, high] (target >= 2.0: ...)``
 collection batch (one row per task of a round) in both precisions, which
 decides whether the workers' policy copies should use bfloat16.
 
+Beside each median it prints the step's operator calls (the events
+``torch.profiler`` records in one step: operators, autograd nodes and
+optimizer steps) and the share of its operator time spent in the matrix
+products (``aten::mm``, ``aten::addmm``, ``aten::bmm``), from
+``--op-steps`` untimed, profiled steps of each variant after the timing:
+the gap between a step and its arithmetic.
+
+``--against PATH`` times instead this checkout's code beside another
+checkout's (PATH, e.g. a ``git worktree`` of an earlier commit): our
+``TCLPEARL``, its scale-0 path and our ``PEARL``, each checkout's code in
+its own process (this script with PATH's ``tcl_garage`` on its path),
+round-robin: one step of every variant in this process, then in the
+other, ``--steps`` times. It prints PATH / this per variant with its
+interval (target >= 1.5: the ``cpu-hour`` speed-up), both checkouts'
+TCL / scale-0 ratios, operator calls and matrix-product shares.
+``--clock cpu`` reads each step's seconds from the process's CPU time
+instead of the wall clock: on a machine shared with other work, what the
+step cost rather than how long it waited (with one thread,
+``OMP_NUM_THREADS=1``).
+
 ``--adam-loop`` adds our ``TCLPEARL`` stepping Adam with its per-tensor
 loop (torch's CPU default, garage's) and prints loop / foreach (ours:
 the multi-tensor step, bitwise the same results). ``--profile cpu-hour``
@@ -40,9 +60,16 @@ observation and action sizes (Meta-World: 39 and 4; HalfCheetah: 20 and 6).
     python benchmarks/step_time.py --precision bf16 --steps 20
     python benchmarks/step_time.py --preset cheetah-vel --profile cpu-hour \
         --adam-loop --steps 200
+    python benchmarks/step_time.py --preset cheetah-vel --profile cpu-hour \
+        --against ../tcl_garage-before --steps 300
 """
 import argparse
+import json
+import os
+import pathlib
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -71,6 +98,14 @@ TCL_COST_TARGET = 1.05
 SPEEDUP_TARGET = 1.3
 #: Target of fp32 / bf16 seconds per TCLPEARL step at the metaworld preset.
 BF16_TARGET = 2.0
+#: Target of another checkout's seconds per step over this one's
+#: (``--against``: the ``cpu-hour`` speed-up).
+AGAINST_TARGET = 1.5
+#: The variants ``--against`` times in both checkouts, with their labels.
+AGAINST_KINDS = {'tcl': 'TCLPEARL', 'tcl0': 'TCLPEARL, scale 0',
+                 'pearl': 'PEARL'}
+#: The matrix products, for their share of a step.
+MATMUL_OPS = ('aten::mm', 'aten::addmm', 'aten::bmm')
 
 
 class SpecOnlyEnv(Environment):
@@ -161,8 +196,8 @@ def build(kind, preset, device='cpu', precision='fp32'):
     context, window = p.pop('context'), p.pop('window_size')
     n_tasks = p.pop('num_train_tasks')
     envs = [SpecOnlyUpdate(obs_dim, act_dim)] * n_tasks
-    if kind == 'stock':
-        algo_class = GaragePEARL
+    if kind in ('stock', 'pearl'):
+        algo_class = GaragePEARL if kind == 'stock' else 'pearl'
         p.update(embedding_batch_size=context,
                  embedding_mini_batch_size=context)
     else:
@@ -216,18 +251,25 @@ def verdict(ratio: Estimate, target: float, at_least: bool = True) -> str:
     return f'{side} by the median; the interval straddles it'
 
 
-def time_step(algo, meta_batch_size, num_tasks, device):
+#: What a step's seconds are read from: the wall clock, or this process's
+#: CPU time (``--clock cpu``: on a machine shared with other work, the time
+#: the step itself ran, not the time it waited for a core).
+CLOCKS = {'wall': time.perf_counter, 'cpu': time.process_time}
+
+
+def time_step(algo, meta_batch_size, num_tasks, device, clock='wall'):
     """Seconds of one gradient step on a random meta-batch, to its end on
-    the device."""
+    the device, read from ``CLOCKS[clock]``."""
     indices = np.random.choice(num_tasks, meta_batch_size)
-    start = time.perf_counter()
+    seconds = CLOCKS[clock]
+    start = seconds()
     algo._optimize_policy(indices)
     if device.startswith('cuda'):
         torch.cuda.synchronize()
-    return time.perf_counter() - start
+    return seconds() - start
 
 
-def round_robin(algos, preset, steps, warmup, device):
+def round_robin(algos, preset, steps, warmup, device, clock='wall'):
     """Seconds of each algorithm's steps, timed in turn.
 
     Args:
@@ -236,6 +278,7 @@ def round_robin(algos, preset, steps, warmup, device):
         steps (int): Timed steps of each.
         warmup (int): Untimed steps of each first.
         device (str): Where they run.
+        clock (str): A key of :data:`CLOCKS`.
 
     Returns:
         dict: ``name -> [seconds of round 0, round 1, ...]``; element i of
@@ -251,13 +294,42 @@ def round_robin(algos, preset, steps, warmup, device):
     times = {name: [] for name in algos}
     for _ in range(steps):  # round-robin, one step of each in turn
         for name, algo in algos.items():
-            times[name].append(time_step(algo, *args_of_step))
+            times[name].append(time_step(algo, *args_of_step, clock))
     return times
 
 
 def medians(times):
     """``name -> median seconds`` of :func:`round_robin`'s times."""
     return {name: statistics.median(t) for name, t in times.items()}
+
+
+def operator_calls(algo, preset, steps, device):
+    """Operator calls per step and the matrix products' share of their time.
+
+    Args:
+        algo: The algorithm (warmed up).
+        preset (dict): Its sizes (:func:`preset_sizes`).
+        steps (int): Profiled steps.
+        device (str): Where it runs.
+
+    Returns:
+        tuple[float, float]: Events ``torch.profiler`` records per step
+            (operators, autograd nodes, optimizer steps), and the share of
+            their self time in :data:`MATMUL_OPS`.
+
+    """
+    args_of_step = (preset['meta_batch_size'], preset['num_train_tasks'],
+                    device)
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    with torch.profiler.profile(activities=activities) as profile:
+        for _ in range(steps):
+            time_step(algo, *args_of_step)
+    events = profile.key_averages()
+    total = sum(event.self_cpu_time_total for event in events)
+    matmul = sum(event.self_cpu_time_total for event in events
+                 if event.key in MATMUL_OPS)
+    return (sum(event.count for event in events) / steps,
+            matmul / total if total else 0.0)
 
 
 def sampling_policy_times(algo, rows, repeats, device):
@@ -325,6 +397,120 @@ def compare_precisions(args):
               f'({target})')
 
 
+def worker(args):
+    """``--worker``: build :data:`AGAINST_KINDS` with the ``tcl_garage`` on
+    this process's path, then answer the parent's lines on stdin: ``step``
+    (one timed step of each variant: a JSON list of seconds), ``ops N``
+    (:func:`operator_calls` of each over N steps: a JSON list of pairs),
+    ``quit``."""
+    preset = preset_sizes(args.preset, args.profile)
+    algos = [build(kind, preset, args.device) for kind in AGAINST_KINDS]
+    np.random.seed(0)
+    args_of_step = (preset['meta_batch_size'], preset['num_train_tasks'],
+                    args.device)
+    for algo in algos:
+        for _ in range(args.warmup):
+            time_step(algo, *args_of_step)
+    print(json.dumps(where(args.device)), flush=True)
+    for line in sys.stdin:
+        command = line.split()
+        if command[0] == 'step':
+            answer = [time_step(algo, *args_of_step, args.clock)
+                      for algo in algos]
+        elif command[0] == 'ops':
+            answer = [operator_calls(algo, preset, int(command[1]),
+                                     args.device) for algo in algos]
+        else:
+            return
+        print(json.dumps(answer), flush=True)
+
+
+class Checkout:
+    """A :func:`worker` process running one checkout's ``tcl_garage``.
+
+    Args:
+        root (pathlib.Path): The checkout (its ``tcl_garage`` is imported).
+        args (argparse.Namespace): This script's arguments.
+
+    """
+
+    def __init__(self, root, args):
+        command = [sys.executable, str(pathlib.Path(__file__).resolve()),
+                   '--worker', '--preset', args.preset, '--warmup',
+                   str(args.warmup), '--device', args.device, '--clock',
+                   args.clock]
+        if args.profile:
+            command += ['--profile', args.profile]
+        env = dict(os.environ, PYTHONPATH=str(root))
+        self.process = subprocess.Popen(command, cwd=root, env=env,
+                                        stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+        self.device = self._answer()
+
+    def ask(self, line):
+        """Send one command; its JSON answer."""
+        self.process.stdin.write(line + '\n')
+        self.process.stdin.flush()
+        return self._answer()
+
+    def _answer(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f'step_time.py --against: the worker '
+                             f'{self.process.args} ended')
+        return json.loads(line)
+
+    def close(self):
+        """End the worker."""
+        self.process.stdin.write('quit\n')
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def compare_checkouts(args):
+    """This checkout's step against another's (``--against``)."""
+    other = pathlib.Path(args.against).resolve()
+    if not (other / 'tcl_garage' / '__init__.py').is_file():
+        print(f'step_time.py: --against {args.against} holds no tcl_garage/'
+              ': give the root of a checkout', file=sys.stderr)
+        raise SystemExit(2)
+    this = pathlib.Path(__file__).resolve().parents[1]
+    checkouts = {'this': Checkout(this, args), 'other': Checkout(other, args)}
+    times = {(name, kind): [] for name in checkouts for kind in AGAINST_KINDS}
+    for _ in range(args.steps):  # round-robin over checkouts and variants
+        for name, checkout in checkouts.items():
+            for kind, seconds in zip(AGAINST_KINDS, checkout.ask('step')):
+                times[name, kind].append(seconds)
+    calls = {name: dict(zip(AGAINST_KINDS,
+                            checkout.ask(f'ops {args.op_steps}')))
+             for name, checkout in checkouts.items()}
+    for checkout in checkouts.values():
+        checkout.close()
+    median = medians(times)
+    print(f'preset {args.preset}'
+          f'{f" ({args.profile} sizes)" if args.profile else ""}: torch '
+          f'{torch.__version__}, {checkouts["this"].device}, {args.clock} '
+          f'clock, median of {args.steps} rounds; this checkout {this}, '
+          f'other {other}')
+    print(f'  {"":28s} {"this s/step":>12s} {"other s/step":>12s}  '
+          f'{"ops/step":>17s}  {"matmul share":>13s}')
+    for kind, label in AGAINST_KINDS.items():
+        print(f'  {label:28s} {median["this", kind]:12.4f} '
+              f'{median["other", kind]:12.4f}  '
+              f'{calls["this"][kind][0]:8.0f} {calls["other"][kind][0]:8.0f}'
+              f'  {calls["this"][kind][1]:6.1%} {calls["other"][kind][1]:6.1%}')
+    for kind, label in AGAINST_KINDS.items():
+        ratio = paired_ratio(times['other', kind], times['this', kind])
+        print(f'  {label + " other / this":40s} {ratio.text(3)}  '
+              f'(target >= {AGAINST_TARGET}: '
+              f'{verdict(ratio, AGAINST_TARGET)})')
+    for name in checkouts:
+        cost = paired_ratio(times[name, 'tcl'], times[name, 'tcl0'])
+        print(f'  {"TCL / scale 0, " + name:40s} {cost.text(3)}  '
+              f'(target <= {TCL_COST_TARGET}: '
+              f'{verdict(cost, TCL_COST_TARGET, at_least=False)})')
+
+
 def where(device):
     """The device, in words."""
     return (torch.cuda.get_device_name(device)
@@ -353,7 +539,26 @@ def main():
     parser.add_argument('--presets', nargs='+', choices=sorted(PRESETS),
                         default=['metaworld', 'cheetah-vel'],
                         help='presets of the --precision comparison')
+    parser.add_argument('--op-steps', type=int, default=5,
+                        help='profiled steps of each variant that count its '
+                        'operator calls (after the timing)')
+    parser.add_argument('--against', metavar='PATH',
+                        help="time this checkout's step beside the checkout "
+                        'at PATH instead')
+    parser.add_argument('--clock', choices=sorted(CLOCKS), default='wall',
+                        help="wall: seconds on the wall clock; cpu: the "
+                        "process's CPU seconds (a shared machine)")
+    parser.add_argument('--worker', action='store_true',
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.steps < 1 or args.warmup < 0 or args.op_steps < 1:
+        parser.error('--steps and --op-steps must be >= 1, --warmup >= 0')
+    if args.worker:
+        worker(args)
+        return
+    if args.against:
+        compare_checkouts(args)
+        return
     if args.precision:
         compare_precisions(args)
         return
@@ -366,12 +571,17 @@ def main():
     if args.adam_loop:
         kinds['adam-loop'] = 'TCLPEARL, Adam per-tensor loop'
     algos = {kind: build(kind, preset, args.device) for kind in kinds}
-    times = round_robin(algos, preset, args.steps, args.warmup, args.device)
+    times = round_robin(algos, preset, args.steps, args.warmup, args.device,
+                        args.clock)
     median = medians(times)
     print(f'preset {args.preset}: torch {torch.__version__}, '
-          f'{where(args.device)}, median of {args.steps} steps each')
+          f'{where(args.device)}, {args.clock} clock, median of {args.steps} '
+          'steps each')
     for kind, label in kinds.items():
-        print(f'  {label:32s} {median[kind]:.4f} s/step')
+        calls, matmul = operator_calls(algos[kind], preset, args.op_steps,
+                                       args.device)
+        print(f'  {label:32s} {median[kind]:.4f} s/step  {calls:6.0f} '
+              f'operator calls/step, matrix products {matmul:.0%} of them')
     tcl_cost = paired_ratio(times['tcl'], times['tcl0'])
     speedup = paired_ratio(times['stock'], times['tcl'])
     print(f'  TCLPEARL / TCLPEARL scale 0      {tcl_cost.text(3)}  '

@@ -46,6 +46,39 @@ def test_step_time_prints_both_ratios_against_their_targets():
     assert 'compiled' not in out
     # One round: the interval is the point, so the verdict is never split.
     assert re.search(r'\(target <= 1\.05: (met|NOT met)\)', out), out
+    # Beside each median: its operator calls and the matrix products' share.
+    calls = re.findall(r's/step\s+(\d+) operator calls/step, matrix '
+                       r'products (\d+)% of them', out)
+    assert len(calls) == 4, out
+    assert all(1000 < int(n) < 10000 and 0 < int(share) < 100
+               for n, share in calls), calls
+
+
+def test_step_time_times_another_checkout_beside_this_one():
+    out = run_script('step_time', '--preset', 'cheetah-vel', '--profile',
+                     'cpu-hour', '--steps', '2', '--warmup', '0',
+                     '--op-steps', '1', '--against', str(ROOT))
+    for label in ('TCLPEARL other / this', 'TCLPEARL, scale 0 other / this',
+                  'PEARL other / this', 'TCL / scale 0, this',
+                  'TCL / scale 0, other'):
+        ratio_after(label, out)
+    assert '(target >= 1.5: ' in out
+    # The same code on both sides: the same operator calls.
+    row = re.search(r'TCLPEARL\s+[0-9.]+\s+[0-9.]+\s+(\d+)\s+(\d+)', out)
+    assert row and row.group(1) == row.group(2), out
+
+
+def test_step_time_refuses_a_path_without_tcl_garage(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / 'benchmarks' / 'step_time.py'),
+         '--against', str(tmp_path)], capture_output=True, text=True,
+        timeout=600, cwd=ROOT)
+    assert result.returncode == 2
+    # Its one line (after any warning that importing gym prints).
+    assert result.stderr.strip().splitlines()[-1] == (
+        f'step_time.py: --against {tmp_path} holds no tcl_garage/: give the '
+        'root of a checkout')
+    assert result.stdout == ''  # nothing timed
 
 
 def test_step_time_compares_fp32_with_bf16_and_ends_with_the_ratio():

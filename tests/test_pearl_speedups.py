@@ -199,3 +199,50 @@ def test_tcl_pearl_reuses_the_context_encoding_for_its_queries():
         torch.as_tensor(windows[0].trajectory_ids))
     assert algo.train_statistics['TCLLoss'] == pytest.approx(expected.item(),
                                                               rel=1e-5)
+
+
+def operator_calls_per_step(algo):
+    """Events torch.profiler records in one gradient step (after one)."""
+    np.random.seed(1)
+    algo._optimize_policy(np.arange(4))
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    with torch.profiler.profile(activities=activities) as profile:
+        algo._optimize_policy(np.arange(4))
+    return sum(event.count for event in profile.key_averages())
+
+
+@pytest.mark.parametrize('algo_name, bound', [('tcl-pearl', 3150),
+                                              ('pearl', 2750)])
+def test_a_step_makes_no_more_operator_calls_than_counted(algo_name, bound):
+    # Counted with torch 2.13 (TCL-PEARL 3,115, PEARL 2,718; before the
+    # z draw, the shared (o, a) inputs and TCL's single similarity: 3,262
+    # and 2,815). Most of the rest are Adam's per-tensor CPU steps and the
+    # networks' own operators (docs/performance.md).
+    algo, _ = make_point_algo(algo_name, seed=2)
+    fill_buffers(algo)
+    assert operator_calls_per_step(algo) <= bound
+
+
+def test_z_is_drawn_as_garages_sample_from_belief_draws_it():
+    algo, _ = make_point_algo('pearl', seed=3)
+    fill_buffers(algo)
+    context = algo._sample_context(np.arange(4))
+    encoder_output = algo.context_encoder(context)
+    torch.manual_seed(7)
+    means, variances = algo._infer_posterior(encoder_output)
+    ours = algo._policy.z
+    weights = torch.arange(1., ours.shape[1] + 1)  # any loss through z
+    (ours * weights).sum().backward()
+    ours_grads = [p.grad.clone() for p in algo.context_encoder.parameters()]
+    algo.context_encoder.zero_grad()
+    torch.manual_seed(7)
+    garage_means, garage_variances = algo._posterior(
+        algo.context_encoder(context))
+    algo._policy.z_means = garage_means
+    algo._policy.z_vars = garage_variances
+    algo._policy.sample_from_belief()
+    (algo._policy.z * weights).sum().backward()
+    assert torch.equal(ours, algo._policy.z)  # bit for bit
+    assert torch.equal(means, garage_means)
+    assert all(torch.equal(a, p.grad)
+               for a, p in zip(ours_grads, algo.context_encoder.parameters()))

@@ -289,3 +289,37 @@ def test_a_one_step_episode_is_a_clear_error():
     fill_buffers(algo, episode_length=1)
     with pytest.raises(ValueError, match='no episode longer than 1'):
         algo._sample_windows([0], with_keys=True)
+
+
+@pytest.mark.parametrize('temperature', [1.0, 0.3])
+def test_tcl_loss_from_one_similarity_equals_the_separate_functions(
+        temperature):
+    # TCL.loss computes the masked similarities once for its loss and its
+    # accuracy: bit for bit the two public functions, gradients included.
+    from tcl_garage.tcl import TCL, contrastive_accuracy
+    from tcl_garage.tcl.loss import trajectory_contrastive_loss
+    g = torch.Generator().manual_seed(4)
+    query_mean, query_std = (torch.randn(8, 5, generator=g),
+                             torch.rand(8, 5, generator=g))
+    key_mean, key_std = (query_mean + 0.3 * torch.randn(8, 5, generator=g),
+                         torch.rand(8, 5, generator=g))
+    ids = dict(trajectory_ids=torch.tensor([0, 0, 1, 2, 3, 3, 4, 5]),
+               key_trajectory_ids=torch.tensor([0, 0, 1, 2, 3, 3, 4, 5]),
+               task_ids=torch.tensor([0, 0, 0, 1, 1, 1, 2, 2]))
+    tcl = TCL(torch.nn.Linear(2, 10), temperature=temperature,
+              contrastive_loss_scale=2.0)
+    results = []
+    for fused in (True, False):
+        mean = query_mean.clone().requires_grad_()
+        std = query_std.clone().requires_grad_()
+        if fused:
+            loss, statistics = tcl.loss(mean, std, key_mean, key_std, ids)
+            accuracy = statistics['TCLAccuracy']
+        else:
+            loss = 2.0 * trajectory_contrastive_loss(
+                mean, std, key_mean, key_std, temperature, **ids)
+            accuracy = contrastive_accuracy(mean, std, key_mean, key_std,
+                                            **ids)
+        loss.backward()
+        results.append((loss.detach(), accuracy, mean.grad, std.grad))
+    assert all(torch.equal(a, b) for a, b in zip(*results))

@@ -450,10 +450,9 @@ class PEARL(EpochStatistics, ExactResume, GaragePEARL):
 
             # Critic. Q(s, a, z) with z NOT detached: the encoder gets its
             # RL gradient from the Q-functions only (PEARL's design).
-            q1_pred = self._qf1(torch.cat([obs, actions], dim=1),
-                                task_z).float()
-            q2_pred = self._qf2(torch.cat([obs, actions], dim=1),
-                                task_z).float()
+            obs_actions = torch.cat([obs, actions], dim=1)
+            q1_pred = self._qf1(obs_actions, task_z).float()
+            q2_pred = self._qf2(obs_actions, task_z).float()
             with torch.no_grad():
                 target_v = self.target_vf(next_obs, task_z).float()
                 q_target = (rewards * self._reward_scale +
@@ -493,8 +492,9 @@ class PEARL(EpochStatistics, ExactResume, GaragePEARL):
             z = task_z.detach()
             new_actions, log_pi, policy_regularizer = self._policy_outputs(
                 obs, z)
-            q1 = self._qf1(torch.cat([obs, new_actions], dim=1), z).float()
-            q2 = self._qf2(torch.cat([obs, new_actions], dim=1), z).float()
+            obs_new_actions = torch.cat([obs, new_actions], dim=1)
+            q1 = self._qf1(obs_new_actions, z).float()
+            q2 = self._qf2(obs_new_actions, z).float()
             min_q = torch.min(q1, q2)
             v_pred = self._vf(obs, z).float()
             # V towards min Q(s, a~pi, z) - log pi: the target is detached,
@@ -581,7 +581,16 @@ class PEARL(EpochStatistics, ExactResume, GaragePEARL):
         means, variances = self._posterior(encoder_output)
         self._policy.z_means = means
         self._policy.z_vars = variances
-        self._policy.sample_from_belief()  # reparameterised
+        if self._use_information_bottleneck:
+            # Reparameterised: z = mean + noise * std. The noise is drawn
+            # task by task, one normal_ each, as garage's
+            # sample_from_belief draws it (the same random stream); the
+            # arithmetic runs once for all tasks.
+            noise = torch.stack(
+                [torch.empty_like(mean).normal_() for mean in means])
+            self._policy.z = means + noise * variances.sqrt()
+        else:
+            self._policy.z = means
         return means, variances
 
     def _policy_outputs(self, obs: torch.Tensor, z: torch.Tensor):

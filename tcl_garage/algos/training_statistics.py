@@ -34,7 +34,7 @@ class TrainingStatistics(dict):
                 device: no sync inside a step) or a host number.
 
         """
-        if isinstance(value, torch.Tensor):
+        if isinstance(value, torch.Tensor) and value.requires_grad:
             value = value.detach()
         self.setdefault(name, []).append(value)
 

@@ -28,8 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from tcl_garage.tcl.loss import (contrastive_accuracy,
-                                 trajectory_contrastive_loss)
+from tcl_garage.tcl.loss import contrastive_logits, info_nce, top1_accuracy
 from tcl_garage.tcl.momentum import MomentumEncoder
 from tcl_garage.tcl.settings import check_tcl_settings
 from tcl_garage.tcl.windows import Episodes, sample_window_pairs, WindowPairs
@@ -277,15 +276,14 @@ class TCL:
                 queries, ``TCLWindowPosteriorStd``.
 
         """
-        loss = trajectory_contrastive_loss(query_mean, query_std, key_mean,
-                                           key_std, self.temperature,
-                                           negatives=self.negatives, **ids)
-        statistics = dict(
-            TCLLoss=loss.detach(),
-            TCLAccuracy=contrastive_accuracy(query_mean, query_std, key_mean,
-                                             key_std,
-                                             negatives=self.negatives,
-                                             **ids))
+        # The masked similarities once (temperature 1), for the loss and
+        # the accuracy.
+        similarity = contrastive_logits(query_mean, query_std, key_mean,
+                                        key_std, 1.0,
+                                        negatives=self.negatives, **ids)
+        loss = info_nce(similarity / self.temperature)
+        statistics = dict(TCLLoss=loss.detach(),
+                          TCLAccuracy=top1_accuracy(similarity))
         if query_std is not None:
             statistics['TCLWindowPosteriorStd'] = query_std.detach().mean()
         return self.contrastive_loss_scale * loss, statistics

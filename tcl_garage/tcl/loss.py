@@ -224,12 +224,41 @@ def trajectory_contrastive_loss(query_mean: torch.Tensor,
         torch.Tensor: The scalar loss.
 
     """
-    logits = contrastive_logits(query_mean, query_std, key_mean, key_std,
-                                temperature, trajectory_ids,
-                                key_trajectory_ids=key_trajectory_ids,
-                                task_ids=task_ids, negatives=negatives)
+    return info_nce(
+        contrastive_logits(query_mean, query_std, key_mean, key_std,
+                           temperature, trajectory_ids,
+                           key_trajectory_ids=key_trajectory_ids,
+                           task_ids=task_ids, negatives=negatives))
+
+
+def info_nce(logits: torch.Tensor) -> torch.Tensor:
+    """InfoNCE of logits whose positives lie on the diagonal.
+
+    Args:
+        logits (torch.Tensor): :func:`contrastive_logits`, :math:`(N, N)`.
+
+    Returns:
+        torch.Tensor: The scalar loss (cross-entropy against the diagonal).
+
+    """
     targets = torch.arange(logits.shape[0], device=logits.device)
     return F.cross_entropy(logits, targets)
+
+
+@torch.no_grad()
+def top1_accuracy(logits: torch.Tensor) -> torch.Tensor:
+    """How often a row's largest logit is its diagonal entry.
+
+    Args:
+        logits (torch.Tensor): :func:`contrastive_logits`, :math:`(N, N)`
+            (at temperature 1, as :func:`contrastive_accuracy` scores).
+
+    Returns:
+        torch.Tensor: Scalar fraction in [0, 1].
+
+    """
+    targets = torch.arange(logits.shape[0], device=logits.device)
+    return (logits.argmax(dim=1) == targets).float().mean()
 
 
 @torch.no_grad()
@@ -262,12 +291,11 @@ def contrastive_accuracy(query_mean: torch.Tensor,
         torch.Tensor: Scalar fraction in [0, 1].
 
     """
-    logits = contrastive_logits(query_mean, query_std, key_mean, key_std,
-                                1.0, trajectory_ids,
-                                key_trajectory_ids=key_trajectory_ids,
-                                task_ids=task_ids, negatives=negatives)
-    targets = torch.arange(logits.shape[0], device=logits.device)
-    return (logits.argmax(dim=1) == targets).float().mean()
+    return top1_accuracy(
+        contrastive_logits(query_mean, query_std, key_mean, key_std, 1.0,
+                           trajectory_ids,
+                           key_trajectory_ids=key_trajectory_ids,
+                           task_ids=task_ids, negatives=negatives))
 
 
 def _check_shapes(query_mean, query_std, key_mean, key_std):
