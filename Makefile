@@ -41,12 +41,14 @@ install-rl2: install
 demo: install
 	$(PY) experiments/demo.py
 
+# worksteal: an idle test process takes tests queued for another, so the
+# suite's long tests do not end it on one core.
 test: install
-	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # Also the opt-in slow tests (longer runs, all 50 Meta-World envs).
 test-all: install
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --run-slow $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal --run-slow $(PYTEST_ARGS)
 
 # The linter (ruff, configured in pyproject.toml) on the whole repository.
 lint: install

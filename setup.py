@@ -50,7 +50,7 @@ setup(
     extras_require={
         # pytest-xdist: `make test` runs the suite on every core; ruff: the
         # linter `make lint` and CI run.
-        'test': ['pytest>=7', 'pytest-xdist>=3', 'ruff>=0.6'],
+        'test': ['pytest>=7', 'pytest-xdist>=3.2', 'ruff>=0.6'],
         # The documentation site (mkdocs.yml; `make docs`).
         'docs': ['mkdocs-material>=9.5'],
         # Sampling on Ray workers or a cluster (--sampler ray, sweep --ray):
