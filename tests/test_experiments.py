@@ -241,6 +241,7 @@ def test_resume_of_a_non_run_gives_one_line_error(tmp_path):
     assert 'not a run directory' in lines[0]
 
 
+@pytest.mark.slow  # (test_user_messages: a smoke grid on the point robot)
 def test_sweep_runs_the_grid_then_skips_finished_runs(tmp_path):
     def sweep():
         return subprocess.run(

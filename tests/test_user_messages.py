@@ -128,14 +128,21 @@ def test_the_sweep_runs_a_smoke_grid_and_refuses_a_bad_setting_first(
         'error: windw_size=3: unknown config key (in --set); did you mean '
         'window_size? use a key of configs/defaults.yaml']
     assert not runs.exists()
-    good = python('experiments/sweep.py', '--envs', 'point', '--algos',
-                  'pearl', '--profile', 'smoke', '--epochs', '2', '--set',
-                  'num_steps_per_epoch=3', '--runs-dir', str(runs))
+    grid = ['experiments/sweep.py', '--envs', 'point', '--algos', 'pearl',
+            'oracle', '--profile', 'smoke', '--epochs', '2', '--set',
+            'num_steps_per_epoch=3', '--runs-dir', str(runs)]
+    good = python(*grid)
     assert good.returncode == 0, good.stderr[-3000:]
-    run = runs / 'point' / 'pearl' / 'seed0'
-    assert len(rundir.progress_rows(run)) == 2
-    config = rundir.read_config(run)
-    assert config['epochs'] == 2 and config['num_steps_per_epoch'] == 3
+    assert '2 of 2 runs finished' in good.stdout
+    for algo in ('pearl', 'oracle'):
+        run = runs / 'point' / algo / 'seed0'
+        assert len(rundir.progress_rows(run)) == 2
+        config = rundir.read_config(run)
+        assert config['epochs'] == 2 and config['num_steps_per_epoch'] == 3
+    again = python(*grid)  # finished runs are skipped
+    assert again.returncode == 0
+    assert again.stdout.count('skip (done)') == 2
+    assert 'nothing to run' in again.stdout
 
 
 # ------------------------------------------------------------- help
