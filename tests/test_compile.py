@@ -39,6 +39,9 @@ def eager_random_numbers(monkeypatch):
     monkeypatch.setattr(inductor_config, 'fallback_random', True)
 
 
+# The suite's longest test (the inductor's C++ compile on a 2-core CPU) for
+# an opt-in setting: `make test-all` runs it.
+@pytest.mark.slow
 def test_compiled_step_equals_eager_on_cpu(eager_random_numbers):
     eager = parameters_after_steps(False)
     compiled = parameters_after_steps(True)
