@@ -29,7 +29,6 @@ call per step (:class:`~tcl_garage.sampling.MultiTaskCollector`,
 :class:`~tcl_garage.sampling.BatchedMetaEvaluator`); without, it samples
 one task at a time through garage's sampler, as garage does.
 """
-import functools
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from dowel import logger
@@ -46,6 +45,7 @@ from tcl_garage.algos.context_encoder import (context_tensor, context_width,
                                               group_posteriors,
                                               sized_encoder_class)
 from tcl_garage.algos.exact_resume import ExactResume
+from tcl_garage.algos.optimizers import adam_class
 from tcl_garage.algos.pearl_worker import PEARLWorker
 from tcl_garage.algos.precision import (autocast, check_precision,
                                         matmul_precision, slow_bf16_warning)
@@ -79,6 +79,10 @@ class PEARL(EpochStatistics, ExactResume, GaragePEARL):
         num_exploration_episodes (int): Episodes collected in each test task
             before the policy adapts at meta-test (PEARL's MuJoCo protocol:
             2; Meta-World: 10).
+        adam (str): Adam's implementation for the five optimizers,
+            ``foreach`` (bit for bit torch's per-tensor loop) or ``fused``
+            (faster, rounds differently): :mod:`tcl_garage.algos.optimizers`.
+            Only ``foreach`` goes with an ``optimizer_class`` of one's own.
         compile_step (bool): ``torch.compile`` the device part of each
             training step (:meth:`_update_networks`); on a GPU with CUDA
             graphs.
@@ -114,6 +118,7 @@ class PEARL(EpochStatistics, ExactResume, GaragePEARL):
                  sampler,
                  *,
                  num_exploration_episodes: int = 10,
+                 adam: str = 'foreach',
                  compile_step: bool = False,
                  precision: str = 'fp32',
                  env_slots=None,
@@ -137,11 +142,14 @@ class PEARL(EpochStatistics, ExactResume, GaragePEARL):
             raise ValueError('num_exploration_episodes must be >= 1, got '
                              f'{num_exploration_episodes}')
         kwargs['encoder_class'] = sized_encoder_class(env, kwargs)
-        # Adam's multi-tensor (foreach) step: bitwise the per-tensor loop's
-        # results (garage's default on the CPU), with fewer Python-level
-        # ops on small tensors (CUDA's default already).
-        kwargs.setdefault('optimizer_class',
-                          functools.partial(torch.optim.Adam, foreach=True))
+        # Adam's multi-tensor (foreach) step by default: bitwise the
+        # per-tensor loop's results (garage's default on the CPU), with
+        # fewer Python-level ops on small tensors (CUDA's default already).
+        optimizer_class = adam_class(adam)
+        if 'optimizer_class' in kwargs and adam != 'foreach':
+            raise ValueError(f'adam={adam!r} picks the optimizer: give '
+                             'optimizer_class or adam, not both')
+        kwargs.setdefault('optimizer_class', optimizer_class)
         super().__init__(env, inner_policy, qf, vf, sampler, **kwargs)
         self._num_exploration_episodes = num_exploration_episodes
         self._env_slots = env_slots

@@ -30,6 +30,7 @@ import textwrap
 from typing import (Any, Callable, Dict, Iterator, List, Mapping, Optional,
                     Tuple, Union)
 
+from tcl_garage.algos.optimizers import ADAM_KERNELS
 from tcl_garage.sampling.metaworld_protocol import EVALUATIONS
 from tcl_garage.tcl.component import TCL
 from tcl_garage.tcl.loss import NEGATIVES
@@ -275,6 +276,11 @@ _TABLE: List[Union[Section, Setting, Block]] = [
     Setting('use_information_bottleneck', True, 'z is sampled from the '
             'posterior (false: its mean)', PEARL_FAMILY,
             arguments=_as('use_information_bottleneck', PEARL_FAMILY)),
+    Setting('adam', 'foreach', "Adam's kernel for the five optimizers: "
+            'foreach (bit for bit torch\'s per-tensor loop) or fused (about '
+            '1.1x a cpu-hour step; rounds differently, so results are not '
+            "the default's bit for bit); docs/performance.md", PEARL_FAMILY,
+            choices=ADAM_KERNELS, arguments=_as('adam', PEARL_FAMILY)),
     Setting('compile', False, 'torch.compile each training step (CUDA '
             'graphs on GPU)', PEARL_FAMILY,
             arguments=_as('compile_step', PEARL_FAMILY)),
