@@ -47,7 +47,10 @@ step cost rather than how long it waited (with one thread,
 
 ``--adam-loop`` adds our ``TCLPEARL`` stepping Adam with its per-tensor
 loop (torch's CPU default, garage's) and prints loop / foreach (ours:
-the multi-tensor step, bitwise the same results). ``--profile cpu-hour``
+the multi-tensor step, bitwise the same results). ``--adam fused`` gives
+this checkout's variants the opt-in fused Adam (the ``adam`` setting;
+with ``--against``, PATH keeps its default): ``--against PATH --adam
+fused`` is that setting's speed-up over PATH's default step. ``--profile cpu-hour``
 takes the sizes from that profile (the networks of the cpu-hour studies)
 instead of the paper's.
 
@@ -62,6 +65,8 @@ observation and action sizes (Meta-World: 39 and 4; HalfCheetah: 20 and 6).
         --adam-loop --steps 200
     python benchmarks/step_time.py --preset cheetah-vel --profile cpu-hour \
         --against ../tcl_garage-before --steps 300
+    python benchmarks/step_time.py --preset cheetah-vel --profile cpu-hour \
+        --against ../tcl_garage-before --adam fused --steps 300 --clock cpu
 """
 import argparse
 import json
@@ -188,14 +193,18 @@ def preset_sizes(name, profile=None):
                 **network_sizes(config))
 
 
-def build(kind, preset, device='cpu', precision='fp32'):
-    """Build one of the variants with its buffers filled."""
+def build(kind, preset, device='cpu', precision='fp32', adam='foreach'):
+    """Build one of the variants with its buffers filled (our variants
+    with the ``adam`` setting's kernel; the stock one with garage's)."""
     set_seed(0)
     p = dict(preset)
     obs_dim, act_dim = p.pop('obs_dim'), p.pop('act_dim')
     context, window = p.pop('context'), p.pop('window_size')
     n_tasks = p.pop('num_train_tasks')
     envs = [SpecOnlyUpdate(obs_dim, act_dim)] * n_tasks
+    # Only where asked: a checkout without the adam setting takes no such key.
+    if adam != 'foreach' and kind not in ('stock', 'adam-loop'):
+        p['adam'] = adam
     if kind in ('stock', 'pearl'):
         algo_class = GaragePEARL if kind == 'stock' else 'pearl'
         p.update(embedding_batch_size=context,
@@ -404,7 +413,8 @@ def worker(args):
     (:func:`operator_calls` of each over N steps: a JSON list of pairs),
     ``quit``."""
     preset = preset_sizes(args.preset, args.profile)
-    algos = [build(kind, preset, args.device) for kind in AGAINST_KINDS]
+    algos = [build(kind, preset, args.device, adam=args.adam)
+             for kind in AGAINST_KINDS]
     np.random.seed(0)
     args_of_step = (preset['meta_batch_size'], preset['num_train_tasks'],
                     args.device)
@@ -434,11 +444,11 @@ class Checkout:
 
     """
 
-    def __init__(self, root, args):
+    def __init__(self, root, args, adam='foreach'):
         command = [sys.executable, str(pathlib.Path(__file__).resolve()),
                    '--worker', '--preset', args.preset, '--warmup',
                    str(args.warmup), '--device', args.device, '--clock',
-                   args.clock]
+                   args.clock, '--adam', adam]
         if args.profile:
             command += ['--profile', args.profile]
         env = dict(os.environ, PYTHONPATH=str(root))
@@ -475,7 +485,8 @@ def compare_checkouts(args):
               ': give the root of a checkout', file=sys.stderr)
         raise SystemExit(2)
     this = pathlib.Path(__file__).resolve().parents[1]
-    checkouts = {'this': Checkout(this, args), 'other': Checkout(other, args)}
+    checkouts = {'this': Checkout(this, args, args.adam),
+                 'other': Checkout(other, args)}
     times = {(name, kind): [] for name in checkouts for kind in AGAINST_KINDS}
     for _ in range(args.steps):  # round-robin over checkouts and variants
         for name, checkout in checkouts.items():
@@ -490,8 +501,8 @@ def compare_checkouts(args):
     print(f'preset {args.preset}'
           f'{f" ({args.profile} sizes)" if args.profile else ""}: torch '
           f'{torch.__version__}, {checkouts["this"].device}, {args.clock} '
-          f'clock, median of {args.steps} rounds; this checkout {this}, '
-          f'other {other}')
+          f'clock, median of {args.steps} rounds; this checkout {this} '
+          f'(adam={args.adam}), other {other} (its default)')
     print(f'  {"":28s} {"this s/step":>12s} {"other s/step":>12s}  '
           f'{"ops/step":>17s}  {"matmul share":>13s}')
     for kind, label in AGAINST_KINDS.items():
@@ -532,6 +543,10 @@ def main():
                         help='untimed steps of each variant first')
     parser.add_argument('--adam-loop', action='store_true',
                         help="also time Adam's per-tensor loop")
+    parser.add_argument('--adam', choices=('foreach', 'fused'),
+                        default='foreach',
+                        help="Adam's kernel of this checkout's variants "
+                        '(the adam setting)')
     parser.add_argument('--profile', default=None,
                         help='sizes of a config profile (e.g. cpu-hour)')
     parser.add_argument('--precision', choices=('bf16', ),
@@ -570,13 +585,14 @@ def main():
         kinds['compiled'] = 'TCLPEARL, compiled'
     if args.adam_loop:
         kinds['adam-loop'] = 'TCLPEARL, Adam per-tensor loop'
-    algos = {kind: build(kind, preset, args.device) for kind in kinds}
+    algos = {kind: build(kind, preset, args.device, adam=args.adam)
+             for kind in kinds}
     times = round_robin(algos, preset, args.steps, args.warmup, args.device,
                         args.clock)
     median = medians(times)
     print(f'preset {args.preset}: torch {torch.__version__}, '
           f'{where(args.device)}, {args.clock} clock, median of {args.steps} '
-          'steps each')
+          f'steps each, adam={args.adam}')
     for kind, label in kinds.items():
         calls, matmul = operator_calls(algos[kind], preset, args.op_steps,
                                        args.device)
