@@ -246,3 +246,47 @@ def test_z_is_drawn_as_garages_sample_from_belief_draws_it():
     assert torch.equal(means, garage_means)
     assert all(torch.equal(a, p.grad)
                for a, p in zip(ours_grads, algo.context_encoder.parameters()))
+
+
+def steps_from_the_same_state(algo, n_steps):
+    """n_steps gradient steps from a fixed random stream; the parameters."""
+    torch.manual_seed(5)
+    np.random.seed(5)
+    for _ in range(n_steps):
+        algo._optimize_policy(np.array([0, 1, 2, 1]))
+    return all_params(algo)
+
+
+@pytest.mark.parametrize('algo_name', ['tcl-pearl', 'pearl'])
+def test_fused_adam_stays_within_rounding_of_foreach_with_fewer_calls(
+        algo_name):
+    foreach, _ = make_point_algo(algo_name, seed=4)
+    fused, _ = make_point_algo(algo_name, seed=4, adam='fused')
+    fill_buffers(foreach)
+    fill_buffers(fused)
+    for optimizer in (fused.qf1_optimizer, fused.qf2_optimizer,
+                      fused.vf_optimizer, fused.context_optimizer,
+                      fused._policy_optimizer):
+        assert optimizer.defaults['fused'] is True
+    assert foreach.qf1_optimizer.defaults['foreach'] is True
+    assert all(torch.equal(a, b) for a, b in zip(all_params(foreach),
+                                                 all_params(fused)))
+    after_foreach = steps_from_the_same_state(foreach, 20)
+    after_fused = steps_from_the_same_state(fused, 20)
+    # Rounding only (measured on PEARL: 157 of 3,546 values differ, by at
+    # most 3e-8, after 20 steps): the same
+    # update, not another optimizer.
+    for a, b in zip(after_foreach, after_fused):
+        assert torch.allclose(a, b, rtol=0, atol=1e-6)
+    # The speed-up's source: one kernel per tensor instead of one operator
+    # per tensor and operation (TCL-PEARL at cpu-hour sizes: 3,135 -> 2,504).
+    assert operator_calls_per_step(fused) < operator_calls_per_step(
+        foreach) - 300
+
+
+def test_adam_names_its_kernel_and_refuses_an_optimizer_class_beside_it():
+    with pytest.raises(ValueError, match="adam='fast'"):
+        make_point_algo('pearl', seed=0, adam='fast')
+    with pytest.raises(ValueError, match='optimizer_class or adam'):
+        make_point_algo('pearl', seed=0, adam='fused',
+                        optimizer_class=torch.optim.Adam)

@@ -1,7 +1,8 @@
 """``precision`` (``--set precision=bf16``): a bf16 training step stays
 close to the fp32 step, keeps float32 weights, gradients and optimizer
 states, back-propagates each network as often as fp32 does, and resumes
-exactly; TF32 is CUDA's only."""
+exactly (with the fused Adam of ``--set adam=fused`` too); TF32 is CUDA's
+only."""
 import copy
 import math
 import pickle
@@ -128,13 +129,19 @@ def test_a_compiled_bf16_step_matches_the_eager_bf16_step(monkeypatch):
             value, rel=LOSS_RTOL), name
 
 
-def test_a_sigkilled_bf16_run_resumes_to_the_run_left_alone(tmp_path):
+def test_a_sigkilled_bf16_run_with_fused_adam_resumes_to_the_run_left_alone(
+        tmp_path):
+    # Both opt-in step settings in one run: each one's state (autocast;
+    # the fused optimizers' moments and step counts) must come back whole.
     killed = assert_killed_run_resumes_exactly(
         tmp_path, 'cheetah_dir',
-        ['--smoke', '--seed', '4', '--epochs', '3', '--set', 'precision=bf16'],
+        ['--smoke', '--seed', '4', '--epochs', '3', '--set', 'precision=bf16',
+         '--set', 'adam=fused'],
         epochs=3)
     with open(killed / 'params.pkl', 'rb') as f:
-        assert pickle.load(f)['algo']._precision == 'bf16'  # it reached the run
+        algo = pickle.load(f)['algo']
+    assert algo._precision == 'bf16'  # they reached the run
+    assert algo.qf1_optimizer.defaults['fused'] is True
 
 
 def test_tf32_turns_on_tf32_products_for_the_block_only():

@@ -99,6 +99,21 @@ def sized_encoder_class(env, kwargs: Dict[str, Any]):
                            output_dim=2 * latent_dim if use_ib else latent_dim)
 
 
+def context_fields(use_next_obs: bool) -> Tuple[str, ...]:
+    """The transition fields of PEARL's context, in its order.
+
+    Args:
+        use_next_obs (bool): The next observation is in the context.
+
+    Returns:
+        tuple[str, ...]: ``observations``, ``actions``, ``rewards`` and,
+            with ``use_next_obs``, ``next_observations``.
+
+    """
+    fields = ('observations', 'actions', 'rewards')
+    return fields + ('next_observations', ) if use_next_obs else fields
+
+
 def context_tensor(batch: Mapping[str, np.ndarray],
                    use_next_obs: bool) -> torch.Tensor:
     """Join transition fields into PEARL's context layout.
@@ -114,10 +129,8 @@ def context_tensor(batch: Mapping[str, np.ndarray],
             float tensor on garage's device.
 
     """
-    fields = [batch['observations'], batch['actions'], batch['rewards']]
-    if use_next_obs:
-        fields.append(batch['next_observations'])
-    return to_device(np.concatenate(fields, axis=-1))
+    return to_device(np.concatenate(
+        [batch[field] for field in context_fields(use_next_obs)], axis=-1))
 
 
 def group_posteriors(encoder_output: torch.Tensor, latent_dim: int,

@@ -6,7 +6,7 @@
   update. On the CPU with small networks it takes about half the
   optimizer time of ``foreach`` (``benchmarks/step_time.py --adam
   fused``), but it rounds differently: parameters drift from the
-  default's in the last bits (about 1e-8 after a few hundred steps), so a
+  default's in the last bits (by up to 3e-8 after a few hundred steps), so a
   run is not the default's bit for bit. Its learning check over seeds is
   in ``docs/performance.md``.
 """

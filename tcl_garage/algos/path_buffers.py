@@ -9,7 +9,7 @@ read them through this module only: the TCL core's
 storage with its capacity (:func:`stored_fields`) for MQL's histories and
 batches.
 """
-from typing import Mapping, Tuple
+from typing import Mapping, Optional, Sequence, Tuple
 
 from garage.replay_buffer import PathBuffer
 import numpy as np
@@ -54,16 +54,21 @@ def episode_spans(buffer: PathBuffer) -> Tuple[np.ndarray, np.ndarray]:
     return firsts, lengths
 
 
-def episodes_of(buffer: PathBuffer) -> Episodes:
+def episodes_of(buffer: PathBuffer,
+                fields: Optional[Sequence[str]] = None) -> Episodes:
     """A ``PathBuffer``'s episodes for the TCL core (no copy of the data).
 
     Args:
         buffer (PathBuffer): The buffer.
+        fields (Sequence[str] or None): The fields windows are cut from
+            (fewer fields, less copying); None: all it holds.
 
     Returns:
         Episodes: Its storage and episode boundaries.
 
     """
-    fields, capacity = stored_fields(buffer)
+    storage, capacity = stored_fields(buffer)
+    if fields is not None:
+        storage = {field: storage[field] for field in fields}
     starts, lengths = episode_spans(buffer)
-    return Episodes(fields, starts, lengths, capacity)
+    return Episodes(storage, starts, lengths, capacity)

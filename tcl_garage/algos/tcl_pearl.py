@@ -24,7 +24,7 @@ Meta-testing is PEARL's.
 import numpy as np
 import torch
 
-from tcl_garage.algos.context_encoder import context_tensor
+from tcl_garage.algos.context_encoder import context_fields, context_tensor
 from tcl_garage.algos.path_buffers import episodes_of
 from tcl_garage.algos.pearl import PEARL
 from tcl_garage.algos.tcl_host import TCLHost
@@ -178,7 +178,8 @@ class TCLPEARL(TCLHost, PEARL):
             WindowPairs: ``windows_per_task`` rows per task, task by task.
 
         """
-        episodes = {i: episodes_of(self._context_replay_buffers[i])
+        fields = context_fields(self._use_next_obs_in_context)
+        episodes = {i: episodes_of(self._context_replay_buffers[i], fields)
                     for i in set(indices)}
         windows, statistics = self._tcl.sample(
             [episodes[i] for i in indices], with_keys=with_keys)

@@ -24,8 +24,8 @@ import pathlib
 import sys
 from typing import Any, Dict, Optional
 
-from dowel import (CsvOutput, LogOutput, logger, StdOutput, tabular,
-                   TabularInput, TensorBoardOutput, TextOutput)
+from dowel import (CsvOutput, logger, StdOutput, tabular, TensorBoardOutput,
+                   TextOutput)
 
 from tcl_garage.experiment.algorithms import ALGORITHMS
 from tcl_garage.experiment.config import ConfigError
@@ -33,7 +33,8 @@ from tcl_garage.experiment import rundir
 from tcl_garage.experiment.machine import describe_machine
 from tcl_garage.experiment.progress import (AtomicCsvOutput, ProgressLine,
                                             resumed_rows, read_rows,
-                                            same_rows, write_rows)
+                                            same_rows, TabularOutput,
+                                            write_rows)
 from tcl_garage.experiment.tracking import (check_installed, Tracking,
                                             WandbOutput)
 
@@ -62,7 +63,7 @@ class RunStopped(RuntimeError):
         self.epochs = epochs
 
 
-class _LazyTensorBoardOutput(LogOutput):
+class _LazyTensorBoardOutput(TabularOutput):
     """dowel's TensorBoard output, made at the first logged epoch: a resume
     that fails before that adds no events file.
 
@@ -74,11 +75,6 @@ class _LazyTensorBoardOutput(LogOutput):
     def __init__(self, log_dir: str) -> None:
         self._log_dir = log_dir
         self._output: Optional[TensorBoardOutput] = None
-
-    @property
-    def types_accepted(self):
-        """tuple: Tabular data only."""
-        return (TabularInput, )
 
     def record(self, data, prefix=''):
         """Make the output if needed, then record.

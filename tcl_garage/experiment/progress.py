@@ -1,4 +1,5 @@
-"""dowel outputs for runs: a one-line progress report, a resumable CSV.
+"""dowel outputs for runs: a one-line progress report, a resumable CSV,
+and their base, :class:`TabularOutput`.
 
 :class:`ProgressLine` prints, after each epoch: epoch i/n, total environment
 steps, meta-test return (and success rate where the benchmark reports one),
@@ -23,7 +24,21 @@ from tcl_garage.experiment.atomic import replace_whole
 STEPS_COLUMN = 'TotalEnvSteps'
 
 
-class ProgressLine(LogOutput):
+class TabularOutput(LogOutput):
+    """A dowel output that takes each epoch's table (``TabularInput``) and
+    nothing else: the base of the run's outputs (its progress line and
+    ``progress.csv`` here, TensorBoard's in the launcher, W&B's in
+    :mod:`tcl_garage.experiment.tracking`). A subclass writes
+    :meth:`record` (and :meth:`dump`, :meth:`close` where it needs them).
+    """
+
+    @property
+    def types_accepted(self):
+        """tuple: Tabular data only."""
+        return (TabularInput, )
+
+
+class ProgressLine(TabularOutput):
     """Prints one progress line per logged epoch.
 
     Args:
@@ -40,11 +55,6 @@ class ProgressLine(LogOutput):
         self._start_epoch = start_epoch
         self._start = time.time()
         self._stream = stream or sys.stdout
-
-    @property
-    def types_accepted(self):
-        """tuple: Tabular data only."""
-        return (TabularInput, )
 
     def record(self, data, prefix=''):
         """Print the line for the epoch just logged.
@@ -221,7 +231,7 @@ def same_rows(a: Sequence[Dict[str, Any]],
     return len(a) == len(b) and cells(a) == cells(b)
 
 
-class AtomicCsvOutput(LogOutput):
+class AtomicCsvOutput(TabularOutput):
     """dowel output writing ``progress.csv``: after each logged epoch the
     whole file is rewritten atomically (:func:`write_rows`), so it is never
     half-written nor truncated. (dowel's ``CsvOutput`` appends, and rewrites
@@ -238,11 +248,6 @@ class AtomicCsvOutput(LogOutput):
                  rows: Sequence[Dict[str, Any]] = ()) -> None:
         self._file_name = file_name
         self._rows = list(rows)
-
-    @property
-    def types_accepted(self):
-        """tuple: Tabular data only."""
-        return (TabularInput, )
 
     def record(self, data, prefix=''):
         """Add the epoch's row and rewrite the file.

@@ -23,8 +23,7 @@ import os
 import pathlib
 from typing import Any, Dict, List, Optional
 
-from dowel import LogOutput, TabularInput
-
+from tcl_garage.experiment.progress import TabularOutput
 from tcl_garage.experiment.rundir import TRACKING
 
 #: The command that installs the W&B extra.
@@ -78,7 +77,7 @@ def _read_id(run_dir: str) -> Optional[Dict[str, Any]]:
     return json.loads(path.read_text(encoding='utf-8'))
 
 
-class WandbOutput(LogOutput):
+class WandbOutput(TabularOutput):
     """A dowel output that sends each epoch's row to a W&B run.
 
     The W&B run starts when the output is made: its config is the run's
@@ -116,11 +115,6 @@ class WandbOutput(LogOutput):
                             'project': self._run.project}) + '\n',
                 encoding='utf-8')
         self._row: Dict[str, Any] = {}
-
-    @property
-    def types_accepted(self):
-        """tuple: Tabular data only."""
-        return (TabularInput, )
 
     def record(self, data, prefix=''):
         """Keep the row's scalars until :meth:`dump`.
