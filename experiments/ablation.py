@@ -18,7 +18,10 @@ Arms (each a run directory ``<out>/runs/<benchmark>/<arm>/seed<s>``):
   the study of TCL on a second algorithm, beside ``pearl`` and
   ``tcl-pearl`` at the same budget;
 * ``tcl-pearl-bf16`` (opt-in): TCL-PEARL with ``precision=bf16``, beside
-  ``tcl-pearl`` (fp32): the check that bf16 learns as fp32 does.
+  ``tcl-pearl`` (fp32): the check that bf16 learns as fp32 does;
+* ``tcl-pearl-fused-adam`` (opt-in): TCL-PEARL with ``adam=fused``, beside
+  ``tcl-pearl`` (``foreach``): the check that the faster kernel learns as
+  the default does.
 
 ``--set key=value`` (repeatable) changes a setting of every arm's runs,
 after the profile; a key that an arm itself sets is refused, so an arm
@@ -55,6 +58,9 @@ anything).
         --arms pearl tcl-pearl mql td3-context tcl-mql --out mql-study
     python experiments/ablation.py --env cheetah-vel --seeds 5 \
         --arms tcl-pearl tcl-pearl-bf16 --out precision-study
+    python experiments/ablation.py --env cheetah-dir --seeds 10 \
+        --arms tcl-pearl tcl-pearl-fused-adam \
+        --record docs/results/ablation-record
 """
 import argparse
 import os
@@ -91,6 +97,7 @@ ARMS = {
         Arm('td3-context', 'mql', ('--set', 'mql.adapt=false')),
         Arm('tcl-mql', 'tcl-mql'),
         Arm('tcl-pearl-bf16', 'tcl-pearl', ('--set', 'precision=bf16')),
+        Arm('tcl-pearl-fused-adam', 'tcl-pearl', ('--set', 'adam=fused')),
     )
 }
 #: The arms run unless --arms says otherwise.

@@ -631,6 +631,8 @@ def test_every_ablation_arm_resolves_to_a_valid_config_that_holds_its_settings()
                 assert config[key] == value
     assert script.ARMS['tcl-pearl-bf16'].launcher_args == (
         '--set', 'precision=bf16')
+    assert script.ARMS['tcl-pearl-fused-adam'].launcher_args == (
+        '--set', 'adam=fused')
 
 
 def test_ablation_set_reaches_every_arms_runs_after_the_profile(tmp_path,
