@@ -50,9 +50,9 @@ loop (torch's CPU default, garage's) and prints loop / foreach (ours:
 the multi-tensor step, bitwise the same results). ``--adam fused`` gives
 this checkout's variants the opt-in fused Adam (the ``adam`` setting;
 with ``--against``, PATH keeps its default): ``--against PATH --adam
-fused`` is that setting's speed-up over PATH's default step. ``--profile cpu-hour``
-takes the sizes from that profile (the networks of the cpu-hour studies)
-instead of the paper's.
+fused`` is that setting's speed-up over PATH's default step.
+``--profile cpu-hour`` takes the sizes from that profile (the networks
+of the cpu-hour studies) instead of the paper's.
 
 Environment physics is not involved: a gradient step only sees the
 observation and action sizes (Meta-World: 39 and 4; HalfCheetah: 20 and 6).
@@ -568,6 +568,9 @@ def main():
     args = parser.parse_args()
     if args.steps < 1 or args.warmup < 0 or args.op_steps < 1:
         parser.error('--steps and --op-steps must be >= 1, --warmup >= 0')
+    if args.precision and args.adam != 'foreach':
+        parser.error('--precision compares fp32 with bf16 under the default '
+                     'Adam: drop --adam')
     if args.worker:
         worker(args)
         return
@@ -611,7 +614,7 @@ def main():
               f'  (eager / compiled: {1 / compiled.value:.2f}x)')
     if args.adam_loop:
         adam = paired_ratio(times['adam-loop'], times['tcl'])
-        print(f'  Adam loop / foreach              {adam.text(3)}')
+        print(f'  {"Adam loop / " + args.adam:32s} {adam.text(3)}')
 
 
 if __name__ == '__main__':

@@ -89,6 +89,17 @@ def test_wrapping_episodes_in_a_ring_buffer_stay_contiguous():
     np.testing.assert_array_equal(steps, np.tile(np.arange(17), (2, 1)))
     np.testing.assert_array_equal(
         np.sort(pairs.query['observations'][:, 0, 1]), [2, 3])
+    # Some fields only (a host's context): the same windows of those fields
+    # (the draws do not depend on the fields), the storage not copied.
+    some = episodes_of(buffer, ('observations', ))
+    assert list(some.fields) == ['observations'] != list(episodes.fields)
+    assert some.fields['observations'] is episodes.fields['observations']
+    again = sample_window_pairs([some], window_size=17, windows_per_buffer=2,
+                                with_keys=False,
+                                rng=np.random.default_rng(3))
+    assert list(again.query) == ['observations']
+    np.testing.assert_array_equal(again.query['observations'],
+                                  pairs.query['observations'])
 
 
 def test_window_longer_than_every_episode_is_a_clear_error():

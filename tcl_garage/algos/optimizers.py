@@ -2,13 +2,12 @@
 
 * ``foreach`` (the default): torch's multi-tensor step, bit for bit the
   per-tensor loop that torch's CPU default and garage run.
-* ``fused``: torch's fused kernel, one call per tensor for the whole
-  update. On the CPU with small networks it takes about half the
-  optimizer time of ``foreach`` (``benchmarks/step_time.py --adam
-  fused``), but it rounds differently: parameters drift from the
-  default's in the last bits (by up to 3e-8 after a few hundred steps), so a
-  run is not the default's bit for bit. Its learning check over seeds is
-  in ``docs/performance.md``.
+* ``fused``: torch's fused kernel, one kernel per tensor for the whole
+  update instead of one operator per tensor and operation: faster where a
+  step is small (``benchmarks/step_time.py --adam fused``), but it rounds
+  differently, so a run is not the default's bit for bit. Its speed-up
+  and its learning check over seeds against the default are in
+  ``docs/performance.md``.
 """
 import functools
 from typing import Callable, Dict

@@ -79,10 +79,10 @@ class PEARL(EpochStatistics, ExactResume, GaragePEARL):
         num_exploration_episodes (int): Episodes collected in each test task
             before the policy adapts at meta-test (PEARL's MuJoCo protocol:
             2; Meta-World: 10).
-        adam (str): Adam's implementation for the five optimizers,
-            ``foreach`` (bit for bit torch's per-tensor loop) or ``fused``
-            (faster, rounds differently): :mod:`tcl_garage.algos.optimizers`.
-            Only ``foreach`` goes with an ``optimizer_class`` of one's own.
+        adam (str): Adam's kernel for the five optimizers, ``foreach`` or
+            ``fused`` (:mod:`tcl_garage.algos.optimizers`). An
+            ``optimizer_class`` given in ``kwargs`` replaces ``foreach``;
+            ``fused`` refuses one.
         compile_step (bool): ``torch.compile`` the device part of each
             training step (:meth:`_update_networks`); on a GPU with CUDA
             graphs.

@@ -13,7 +13,7 @@ import csv
 import os
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from dowel import LogOutput, TabularInput
 
@@ -33,7 +33,7 @@ class TabularOutput(LogOutput):
     """
 
     @property
-    def types_accepted(self):
+    def types_accepted(self) -> Tuple[type, ...]:
         """tuple: Tabular data only."""
         return (TabularInput, )
 

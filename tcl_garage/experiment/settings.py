@@ -277,10 +277,10 @@ _TABLE: List[Union[Section, Setting, Block]] = [
             'posterior (false: its mean)', PEARL_FAMILY,
             arguments=_as('use_information_bottleneck', PEARL_FAMILY)),
     Setting('adam', 'foreach', "Adam's kernel for the five optimizers: "
-            'foreach (bit for bit torch\'s per-tensor loop) or fused (about '
-            '1.1x a cpu-hour step; rounds differently, so results are not '
-            "the default's bit for bit); docs/performance.md", PEARL_FAMILY,
-            choices=ADAM_KERNELS, arguments=_as('adam', PEARL_FAMILY)),
+            "foreach (bit for bit torch's per-tensor loop) or fused "
+            "(faster; rounds differently, so results are not the default's "
+            'bit for bit); docs/performance.md', PEARL_FAMILY,
+            choices=tuple(ADAM_KERNELS), arguments=_as('adam', PEARL_FAMILY)),
     Setting('compile', False, 'torch.compile each training step (CUDA '
             'graphs on GPU)', PEARL_FAMILY,
             arguments=_as('compile_step', PEARL_FAMILY)),
