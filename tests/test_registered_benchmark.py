@@ -1,6 +1,7 @@
 """A registered benchmark resolves, is checked and runs as a built-in one:
 in this process, and through the sweep and the ablation, whose runs find it
 through TCL_GARAGE_BENCHMARKS."""
+import importlib
 import json
 import os
 import pathlib
@@ -13,6 +14,7 @@ import pytest
 from tcl_garage.envs import (benchmark_facts, draw_task_samplers,
                              make_benchmark, PointTaskEnv,
                              register_benchmark, unregister_benchmark)
+from tcl_garage.envs.benchmarks import import_benchmark_modules
 from tcl_garage.experiment import ConfigError, load_config
 from tcl_garage.experiment.rundir import progress_rows
 
@@ -62,6 +64,38 @@ def test_a_registered_benchmark_resolves_and_is_checked(few_points):
         load_config('few-points', overrides={'num_test_tasks': 5})
     with pytest.raises(ValueError, match='fixed episode length of 20'):
         make_benchmark('few-points', max_episode_length=30)
+
+
+def installed_plugin(site, name, entry_point):
+    """A package's metadata in ``site``, declaring one entry point of the
+    ``tcl_garage.benchmarks`` group (``'name = module'``)."""
+    info = site / f'{name.replace("-", "_")}-1.0.dist-info'
+    info.mkdir()
+    (info / 'METADATA').write_text(
+        f'Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n')
+    (info / 'entry_points.txt').write_text(
+        f'[tcl_garage.benchmarks]\n{entry_point}\n')
+    importlib.invalidate_caches()
+
+
+def test_an_installed_package_registers_its_benchmark_and_a_broken_one_is_named(
+        tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / 'few_points_plugin.py').write_text(FEW_POINTS)
+    installed_plugin(tmp_path, 'few-points-plugin', 'few = few_points_plugin')
+    try:  # found through its entry point, on first use of its name
+        assert benchmark_facts('few-points') == (3, 2, 20)
+    finally:
+        unregister_benchmark('few-points')
+    installed_plugin(tmp_path, 'broken-plugin',
+                     'broken = no_such_module_of_a_plugin')
+    with pytest.raises(ValueError) as raised:
+        import_benchmark_modules()
+    assert str(raised.value) == (
+        "the tcl_garage.benchmarks entry point 'broken' "
+        '(no_such_module_of_a_plugin) cannot be loaded '
+        "(ModuleNotFoundError: No module named 'no_such_module_of_a_plugin');"
+        ' fix or uninstall the package that declares it')
 
 
 def test_a_registration_whose_samplers_disagree_with_its_counts_fails():

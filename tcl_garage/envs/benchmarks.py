@@ -182,13 +182,21 @@ def import_benchmark_modules(modules: Union[str, None] = None) -> None:
             :data:`ENTRY_POINT_GROUP` entry points.
 
     Raises:
-        ValueError: If a module cannot be imported.
+        ValueError: If a module or an entry point cannot be imported.
 
     """
     if modules is None:
         from importlib.metadata import entry_points
         for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-            entry_point.load()
+            try:
+                entry_point.load()
+            except Exception as error:  # pylint: disable=broad-except
+                # Another package's plugin: whatever it raises, name it.
+                raise ValueError(
+                    f'the {ENTRY_POINT_GROUP} entry point '
+                    f'{entry_point.name!r} ({entry_point.value}) cannot be '
+                    f'loaded ({type(error).__name__}: {error}); fix or '
+                    'uninstall the package that declares it') from error
         modules = os.environ.get(BENCHMARK_MODULES_VARIABLE, '')
     for module in filter(None, (m.strip() for m in modules.split(','))):
         try:
