@@ -15,7 +15,10 @@ does, and otherwise says which side the median is on. ``--device cuda``
 runs all of them on the GPU (each step timed to its end on the device);
 ``--compile`` adds (d) our ``TCLPEARL`` with ``compile_step=True`` (CUDA
 graphs on a GPU) and prints compiled / eager (its first steps compile:
-give enough ``--warmup``).
+give enough ``--warmup``); ``--compile-backward`` compiles its backward
+passes too (dynamo's compiled autograd: the step as a few graphs instead
+of one between each backward pass and optimizer call), a bound on what
+fusing operators can give.
 
 ``--precision bf16`` times instead, at every preset of ``--presets``
 (default both), our ``TCLPEARL`` and its PEARL path (contrastive scale 0)
@@ -54,6 +57,17 @@ fused`` is that setting's speed-up over PATH's default step.
 ``--profile cpu-hour`` takes the sizes from that profile (the networks
 of the cpu-hour studies) instead of the paper's.
 
+``--rows-scaling`` times instead our ``TCLPEARL``, its scale-0 path and
+our ``PEARL`` at the preset's rows per task (its batch, context and TCL
+window) and at 1/2, 1/4 and 1/8 of them, round-robin, and prints each
+median with a straight line through them: seconds = fixed + per row x
+rows. The fixed part (the line at no rows) is what a step costs whatever
+its arithmetic: Python, operator dispatch, the autograd engine's nodes,
+the optimizers' bookkeeping and the host's sampling; a smaller step of
+the same networks only removes the per-row part. It ends with the step at
+1/8 of the rows over the full step for each variant, and TCL / scale 0 at
+each size.
+
 Environment physics is not involved: a gradient step only sees the
 observation and action sizes (Meta-World: 39 and 4; HalfCheetah: 20 and 6).
 
@@ -67,6 +81,8 @@ observation and action sizes (Meta-World: 39 and 4; HalfCheetah: 20 and 6).
         --against ../tcl_garage-before --steps 300
     python benchmarks/step_time.py --preset cheetah-vel --profile cpu-hour \
         --against ../tcl_garage-before --adam fused --steps 300 --clock cpu
+    python benchmarks/step_time.py --preset cheetah-vel --profile cpu-hour \
+        --rows-scaling --steps 200 --clock cpu
 """
 import argparse
 import json
@@ -109,6 +125,8 @@ AGAINST_TARGET = 1.5
 #: The variants ``--against`` times in both checkouts, with their labels.
 AGAINST_KINDS = {'tcl': 'TCLPEARL', 'tcl0': 'TCLPEARL, scale 0',
                  'pearl': 'PEARL'}
+#: Fractions of a preset's rows per task that ``--rows-scaling`` times.
+ROW_FRACTIONS = (1.0, 0.5, 0.25, 0.125)
 #: The matrix products, for their share of a step.
 MATMUL_OPS = ('aten::mm', 'aten::addmm', 'aten::bmm')
 
@@ -406,6 +424,80 @@ def compare_precisions(args):
               f'({target})')
 
 
+def scaled_rows(preset, fraction):
+    """The preset with ``fraction`` of its rows per task: the batch, the
+    context and TCL's window (at least one each; the networks unchanged).
+
+    Args:
+        preset (dict): Sizes (:func:`preset_sizes`).
+        fraction (float): In (0, 1].
+
+    Returns:
+        dict: The scaled sizes.
+
+    """
+    def rows(count):
+        return max(1, round(count * fraction))
+
+    return dict(preset, batch_size=rows(preset['batch_size']),
+                context=rows(preset['context']),
+                window_size=rows(preset['window_size']))
+
+
+def fixed_and_per_row(rows, seconds):
+    """The least-squares line ``seconds = fixed + per_row * rows``.
+
+    Args:
+        rows (Sequence[float]): Rows per task of each size, :math:`(S,)`.
+        seconds (Sequence[float]): The step's seconds at each, :math:`(S,)`.
+
+    Returns:
+        tuple[float, float]: ``fixed`` (seconds at no rows) and
+            ``per_row`` (seconds per row per task).
+
+    """
+    per_row, fixed = np.polyfit(np.asarray(rows, float),
+                                np.asarray(seconds, float), 1)
+    return float(fixed), float(per_row)
+
+
+def rows_scaling(args):
+    """The step at fewer rows per task (``--rows-scaling``)."""
+    preset = preset_sizes(args.preset, args.profile)
+    sizes = {fraction: scaled_rows(preset, fraction)
+             for fraction in ROW_FRACTIONS}
+    algos = {(kind, fraction): build(kind, sizes[fraction], args.device,
+                                     adam=args.adam)
+             for kind in AGAINST_KINDS for fraction in ROW_FRACTIONS}
+    # Every size has the preset's tasks and meta-batch: one round-robin.
+    times = round_robin(algos, preset, args.steps, args.warmup, args.device,
+                        args.clock)
+    median = medians(times)
+    rows = [sizes[fraction]['batch_size'] for fraction in ROW_FRACTIONS]
+    print(f'preset {args.preset}'
+          f'{f" ({args.profile} sizes)" if args.profile else ""}: torch '
+          f'{torch.__version__}, {where(args.device)}, {args.clock} clock, '
+          f'median of {args.steps} rounds, adam={args.adam}; seconds per '
+          'step at rows per task (batch, context):')
+    header = ''.join(f'{count:>9d}' for count in rows)
+    print(f'  {"":20s}{header}  {"fixed s":>8s} {"per row s":>10s}'
+          f'  {"fixed share":>11s}')
+    for kind, label in AGAINST_KINDS.items():
+        seconds = [median[kind, fraction] for fraction in ROW_FRACTIONS]
+        fixed, per_row = fixed_and_per_row(rows, seconds)
+        cells = ''.join(f'{value:9.4f}' for value in seconds)
+        print(f'  {label:20s}{cells}  {fixed:8.4f} {per_row:10.2e}'
+              f'  {fixed / seconds[0]:11.0%}')
+    smallest = ROW_FRACTIONS[-1]
+    for kind, label in AGAINST_KINDS.items():
+        ratio = paired_ratio(times[kind, smallest], times[kind, 1.0])
+        print(f'  {label + f" at {rows[-1]} / {rows[0]} rows":40s} '
+              f'{ratio.text(3)}')
+    for fraction, count in zip(ROW_FRACTIONS, rows):
+        cost = paired_ratio(times['tcl', fraction], times['tcl0', fraction])
+        print(f'  {f"TCL / scale 0 at {count} rows":40s} {cost.text(3)}')
+
+
 def worker(args):
     """``--worker``: build :data:`AGAINST_KINDS` with the ``tcl_garage`` on
     this process's path, then answer the parent's lines on stdin: ``step``
@@ -539,6 +631,9 @@ def main():
                         help='cpu, cuda or cuda:<index>')
     parser.add_argument('--compile', action='store_true',
                         help='also time the compiled TCLPEARL step')
+    parser.add_argument('--compile-backward', action='store_true',
+                        help="with --compile: compile the step's backward "
+                        'passes too (compiled autograd)')
     parser.add_argument('--warmup', type=int, default=3,
                         help='untimed steps of each variant first')
     parser.add_argument('--adam-loop', action='store_true',
@@ -563,11 +658,21 @@ def main():
     parser.add_argument('--clock', choices=sorted(CLOCKS), default='wall',
                         help="wall: seconds on the wall clock; cpu: the "
                         "process's CPU seconds (a shared machine)")
+    parser.add_argument('--rows-scaling', action='store_true',
+                        help='time the step at 1, 1/2, 1/4 and 1/8 of the '
+                        'rows per task instead: its fixed cost')
     parser.add_argument('--worker', action='store_true',
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.steps < 1 or args.warmup < 0 or args.op_steps < 1:
         parser.error('--steps and --op-steps must be >= 1, --warmup >= 0')
+    if args.compile_backward and not args.compile:
+        parser.error('--compile-backward compiles the backward passes of '
+                     'the compiled step: add --compile')
+    if args.compile_backward:
+        # pylint: disable=import-outside-toplevel
+        from torch._dynamo import config as dynamo_config
+        dynamo_config.compiled_autograd = True
     if args.precision and args.adam != 'foreach':
         parser.error('--precision compares fp32 with bf16 under the default '
                      'Adam: drop --adam')
@@ -576,6 +681,9 @@ def main():
         return
     if args.against:
         compare_checkouts(args)
+        return
+    if args.rows_scaling:
+        rows_scaling(args)
         return
     if args.precision:
         compare_precisions(args)
@@ -593,9 +701,10 @@ def main():
     times = round_robin(algos, preset, args.steps, args.warmup, args.device,
                         args.clock)
     median = medians(times)
-    print(f'preset {args.preset}: torch {torch.__version__}, '
-          f'{where(args.device)}, {args.clock} clock, median of {args.steps} '
-          f'steps each, adam={args.adam}')
+    print(f'preset {args.preset}'
+          f'{f" ({args.profile} sizes)" if args.profile else ""}: torch '
+          f'{torch.__version__}, {where(args.device)}, {args.clock} clock, '
+          f'median of {args.steps} steps each, adam={args.adam}')
     for kind, label in kinds.items():
         calls, matmul = operator_calls(algos[kind], preset, args.op_steps,
                                        args.device)
@@ -610,7 +719,9 @@ def main():
           f'(target >= {SPEEDUP_TARGET}: {verdict(speedup, SPEEDUP_TARGET)})')
     if args.compile:
         compiled = paired_ratio(times['compiled'], times['tcl'])
-        print(f'  TCLPEARL compiled / eager        {compiled.text(3)}'
+        label = ('compiled + backward' if args.compile_backward else
+                 'compiled')
+        print(f'  {"TCLPEARL " + label + " / eager":32s} {compiled.text(3)}'
               f'  (eager / compiled: {1 / compiled.value:.2f}x)')
     if args.adam_loop:
         adam = paired_ratio(times['adam-loop'], times['tcl'])

@@ -1,13 +1,17 @@
 """The benchmark scripts run and print their figures (tiny settings)."""
+import argparse
 import importlib.util
 import pathlib
 import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+import torch
 
 from tcl_garage.analysis.statistics import Estimate
+from tcl_garage.experiment import load_config
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -94,12 +98,83 @@ def test_step_time_compares_fp32_with_bf16_and_ends_with_the_ratio():
         '] (target >= 2.0 at metaworld)'), last
 
 
-def test_a_speed_target_is_met_only_when_its_whole_interval_clears_it():
+def benchmark_module(name):
+    """benchmarks/<name>.py, imported (not run)."""
     spec = importlib.util.spec_from_file_location(
-        'step_time', ROOT / 'benchmarks' / 'step_time.py')
-    step_time = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(step_time)
-    verdict = step_time.verdict
+        name, ROOT / 'benchmarks' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def step_time_module():
+    """benchmarks/step_time.py, imported (not run)."""
+    return benchmark_module('step_time')
+
+
+def test_the_floor_step_trains_every_network_as_its_seed_says():
+    step_floor = benchmark_module('step_floor')
+    sizes = step_floor.step_time.preset_sizes('cheetah-vel', 'cpu-hour')
+    config = load_config('cheetah-vel', algo='pearl', profile='cpu-hour')
+    stepper = step_floor.FloorPEARLStep(sizes, config)
+    networks = ('encoder', 'critics', 'vf', 'target_vf', 'policy')
+    before = {name: [p.detach().clone() for p in getattr(stepper, name)]
+              for name in networks}
+    stepper._optimize_policy(np.arange(8))
+    for name in networks:  # every tensor of every network moved
+        for old, new in zip(before[name], getattr(stepper, name)):
+            assert not torch.equal(old, new), name
+    again = step_floor.FloorPEARLStep(sizes, config)  # the seed decides
+    again._optimize_policy(np.arange(8))
+    for name in networks:
+        assert all(torch.equal(a, b) for a, b in
+                   zip(getattr(stepper, name), getattr(again, name)))
+
+
+def test_stacked_seeds_in_the_floor_step_each_learn_from_their_own_data():
+    step_floor = benchmark_module('step_floor')
+    sizes = step_floor.step_time.preset_sizes('cheetah-vel', 'cpu-hour')
+    config = load_config('cheetah-vel', algo='pearl', profile='cpu-hour')
+    stepper = step_floor.FloorPEARLStep(sizes, config, seeds=3)
+    assert stepper.encoder[0].shape[0] == 3
+    assert stepper.critics[0].shape[0] == 6  # Q1 and Q2 of each seed
+    policy = [p.detach().clone() for p in stepper.policy]
+    # A loss of seed 1 alone reaches seed 1's networks and no other's.
+    stepper.vf[0].grad = None
+    obs_z = torch.randn(3, 5, stepper.vf[0].shape[1])
+    step_floor.mlp(stepper.vf, obs_z)[1].sum().backward()
+    grad = stepper.vf[0].grad
+    assert grad[1].abs().sum() > 0
+    assert torch.equal(grad[0], torch.zeros_like(grad[0]))
+    assert torch.equal(grad[2], torch.zeros_like(grad[2]))
+    stepper.vf[0].grad = None
+    stepper._optimize_policy(np.arange(8))
+    moved = [(old - new).abs().flatten(1).sum(1) > 0
+             for old, new in zip(policy, stepper.policy)]
+    assert all(bool(seeds.all()) for seeds in moved)  # every seed stepped
+    with pytest.raises(ValueError, match='seeds must be >= 1, got 0'):
+        step_floor.FloorPEARLStep(sizes, config, seeds=0)
+
+
+@pytest.mark.slow
+def test_step_floor_times_pearl_beside_the_floor(capsys):
+    # Slow: it starts a worker process for this checkout's PEARL.
+    step_floor = benchmark_module('step_floor')
+    step_floor.main(['--profile', 'cpu-hour', '--steps', '1', '--warmup',
+                     '0', '--op-steps', '1'])
+    out = capsys.readouterr().out
+    assert re.search(r'\n  floor\s+[0-9.]+ s/step\s+\d+ operator '
+                     r'calls/step\n', out), out
+    ratio_after('this / floor', out)
+    step_floor.main(['--profile', 'cpu-hour', '--steps', '1', '--warmup',
+                     '0', '--op-steps', '1', '--seeds', '2'])
+    out = capsys.readouterr().out
+    assert 'floor, 2 seeds stacked' in out, out
+    ratio_after('this / floor per seed', out)
+
+
+def test_a_speed_target_is_met_only_when_its_whole_interval_clears_it():
+    verdict = step_time_module().verdict
     assert verdict(Estimate(2.10, 2.05, 2.20), 2.0) == 'met'
     assert verdict(Estimate(1.90, 1.80, 1.95), 2.0) == 'NOT met'
     assert verdict(Estimate(2.02, 1.97, 2.06), 2.0) == (
@@ -112,12 +187,57 @@ def test_a_speed_target_is_met_only_when_its_whole_interval_clears_it():
         'NOT met by the median; the interval straddles it')
 
 
+def test_step_time_splits_a_step_into_a_fixed_and_a_per_row_cost(
+        monkeypatch, capsys):
+    step_time = step_time_module()
+    preset = step_time.preset_sizes('cheetah-vel', 'cpu-hour')
+    eighth = step_time.scaled_rows(preset, 0.125)
+    assert (eighth['batch_size'], eighth['context'],
+            eighth['window_size']) == (8, 8, 4)
+    assert eighth['net_sizes'] == preset['net_sizes']  # same networks
+    tiny = step_time.scaled_rows(preset, 0.001)
+    assert (tiny['batch_size'], tiny['context'], tiny['window_size']) == (
+        1, 1, 1)
+    fixed, per_row = step_time.fixed_and_per_row(
+        [64, 32, 16, 8], [0.005 + 1e-4 * rows for rows in (64, 32, 16, 8)])
+    assert fixed == pytest.approx(0.005) and per_row == pytest.approx(1e-4)
+    # The whole mode, at two sizes and one round (in this process: quick).
+    monkeypatch.setattr(step_time, 'ROW_FRACTIONS', (1.0, 0.5))
+    step_time.rows_scaling(argparse.Namespace(
+        preset='cheetah-vel', profile='cpu-hour', device='cpu',
+        adam='foreach', steps=1, warmup=0, clock='cpu'))
+    out = capsys.readouterr().out
+    assert re.search(r'\n\s+64\s+32\s+fixed s\s+per row s\s+fixed share\n',
+                     out), out
+    for label in ('TCLPEARL', 'TCLPEARL, scale 0', 'PEARL'):
+        assert re.search(re.escape(label) + r'\s+[0-9.]+\s+[0-9.]+\s+'
+                         r'-?[0-9.]+\s+-?[0-9.e+-]+\s+-?\d+%\n', out), out
+        ratio_after(f'{label} at 32 / 64 rows', out)
+    for rows in (64, 32):
+        ratio_after(f'TCL / scale 0 at {rows} rows', out)
+
+
 @pytest.mark.slow
-def test_step_time_times_the_compiled_step():
+@pytest.mark.parametrize('backward', [False, True])
+def test_step_time_times_the_compiled_step(backward):
     out = run_script('step_time', '--preset', 'cheetah-vel', '--steps', '1',
-                     '--warmup', '1', '--compile')
-    ratio_after('TCLPEARL compiled / eager', out)
+                     '--warmup', '1', '--compile',
+                     *(['--compile-backward'] if backward else []))
+    ratio_after('TCLPEARL compiled + backward / eager' if backward else
+                'TCLPEARL compiled / eager', out)
     assert out.count('(target ') == 2
+
+
+def test_step_time_refuses_compile_backward_without_compile(
+        monkeypatch, capsys):
+    step_time = step_time_module()
+    monkeypatch.setattr(sys, 'argv', ['step_time.py', '--compile-backward'])
+    with pytest.raises(SystemExit) as stopped:
+        step_time.main()
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(
+        'error: --compile-backward compiles the backward passes of the '
+        'compiled step: add --compile')
 
 
 @pytest.mark.slow
