@@ -96,6 +96,11 @@ INSTALL_HINT = ('run `python -m tcl_garage.install_garage` (in a checkout, '
                 '`make install` does it)')
 
 
+class GarageMissingError(ImportError):
+    """garage 2021.3.0 is not installed (or another version is): the
+    message says how to install it."""
+
+
 #: The command that installs Ray (an optional extra).
 RAY_INSTALL_HINT = 'make install-ray (pip install -e ".[ray]")'
 
@@ -265,23 +270,26 @@ def _check_garage_version() -> None:
     """Fail with the install command when garage is missing or another one.
 
     Raises:
-        ImportError: garage is not installed, or not version 2021.3.0.
+        GarageMissingError: garage is not installed, or not version
+            2021.3.0.
 
     """
     installed = installed_garage_version()
     if installed is None:
-        raise ImportError(f'tcl_garage needs garage=={GARAGE_VERSION}, which '
-                          f'is not installed: {INSTALL_HINT}.')
+        raise GarageMissingError(f'tcl_garage needs garage=={GARAGE_VERSION}'
+                                 f', which is not installed: {INSTALL_HINT}.')
     if installed.partition('+')[0] != GARAGE_VERSION:  # +tcl1: item 7's
-        raise ImportError(f'tcl_garage needs garage=={GARAGE_VERSION}, found '
-                          f'garage=={installed}: {INSTALL_HINT}.')
+        raise GarageMissingError(f'tcl_garage needs garage=={GARAGE_VERSION}'
+                                 f', found garage=={installed}: '
+                                 f'{INSTALL_HINT}.')
 
 
 def install() -> None:
     """Apply every adaptation; safe to call any number of times.
 
     Raises:
-        ImportError: garage is not installed, or not version 2021.3.0.
+        GarageMissingError: garage is not installed, or not version
+            2021.3.0.
 
     """
     _check_garage_version()
@@ -311,8 +319,8 @@ class _InstallBeforeGarage(importlib.abc.MetaPathFinder):
                 usual finders load the module).
 
         Raises:
-            ImportError: garage is missing or another version (the hook
-                stays, so the next attempt says so again).
+            GarageMissingError: garage is missing or another version (the
+                hook stays, so the next attempt says so again).
 
         """
         if fullname == 'gym':

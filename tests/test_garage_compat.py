@@ -138,6 +138,40 @@ def test_missing_or_other_garage_names_the_install_command(
     assert 'make install' in str(error.value)
 
 
+@pytest.mark.parametrize('how, launcher, arguments', [
+    ('path', 'experiments/cheetah_vel.py', []),
+    ('module', 'tcl_garage.experiment', ['cheetah-vel']),
+])
+def test_a_launcher_without_garage_stops_with_the_install_command(
+        tmp_path, how, launcher, arguments):
+    # garage's metadata is not found: as after `pip install tcl_garage`
+    # without `python -m tcl_garage.install_garage`.
+    code = f"""
+import importlib.metadata as metadata, runpy, sys
+found = metadata.version
+def version(name):
+    if name == 'garage':
+        raise metadata.PackageNotFoundError(name)
+    return found(name)
+metadata.version = version
+sys.argv = [{launcher!r}, *{arguments!r}, '--smoke', '--log-dir',
+            {str(tmp_path / 'run')!r}]
+if {how!r} == 'module':
+    runpy.run_module({launcher!r}, run_name='__main__', alter_sys=True)
+else:
+    runpy.run_path({launcher!r}, run_name='__main__')
+"""
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                            text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert 'Traceback' not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        'error: tcl_garage needs garage==2021.3.0, which is not installed: '
+        'run `python -m tcl_garage.install_garage` (in a checkout, `make '
+        'install` does it).')
+    assert not (tmp_path / 'run').exists()
+
+
 def test_ray_sampler_workers_import_garage_through_the_adaptation(tmp_path):
     """A 2-worker Ray sampler collects PEARL episodes."""
     ray = pytest.importorskip('ray')  # the optional extra (make install-ray)

@@ -2,7 +2,7 @@
 ``--resume DIR``) any algorithm on any benchmark; ``--help`` lists the
 options."""
 import tcl_garage  # noqa: F401  (adapts garage before it is imported)
-from tcl_garage.experiment.cli import main
+from tcl_garage.experiment import main
 
 if __name__ == '__main__':  # environment worker processes import this too
     main()
