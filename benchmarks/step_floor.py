@@ -40,7 +40,7 @@ import inspect
 import pathlib
 import statistics
 import sys
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -48,6 +48,7 @@ import torch.nn.functional as F
 
 import tcl_garage  # noqa: F401  (adapts garage and gym before they load)
 from garage.torch.algos import PEARL as GaragePEARL  # noqa: E402
+from garage.torch.policies import TanhGaussianMLPPolicy  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import step_time  # noqa: E402  pylint: disable=wrong-import-position
@@ -57,11 +58,13 @@ from tcl_garage.experiment import load_config  # noqa: E402
 from tcl_garage.tcl import (kl_to_standard_normal,  # noqa: E402
                             product_of_gaussians)
 
-#: Slots of each task's synthetic data (``step_time.build`` fills 8
-#: episodes of 200 steps).
-CAPACITY = 8 * step_time.EPISODE_LENGTH
-#: garage's policy bounds on log std (``TanhGaussianMLPPolicy``).
-LOG_STD_RANGE = (-20.0, 2.0)
+#: Slots of each task's synthetic data (as many as ``step_time.build``
+#: fills).
+CAPACITY = step_time.EPISODES_PER_TASK * step_time.EPISODE_LENGTH
+#: The bounds of log std in PEARL's policy (garage's defaults).
+LOG_STD_RANGE = tuple(
+    float(np.log(inspect.signature(TanhGaussianMLPPolicy).parameters[name]
+                 .default)) for name in ('min_std', 'max_std'))
 
 
 def mlp_parameters(sizes: Sequence[int], generator: torch.Generator,
@@ -90,8 +93,17 @@ def mlp_parameters(sizes: Sequence[int], generator: torch.Generator,
 
 
 def mlp(parameters: Sequence[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """Stacked ReLU MLPs with a linear output: :math:`(E, N, in) \to (E, N,
-    out)`."""
+    """Stacked ReLU MLPs with a linear output.
+
+    Args:
+        parameters (Sequence[torch.Tensor]): :func:`mlp_parameters`' (E
+            networks).
+        x (torch.Tensor): Each network's inputs, :math:`(E, N, in)`.
+
+    Returns:
+        torch.Tensor: Each network's outputs, :math:`(E, N, out)`.
+
+    """
     layers = len(parameters) // 2
     for layer in range(layers):
         x = torch.baddbmm(parameters[2 * layer + 1], x, parameters[2 * layer])
@@ -173,27 +185,32 @@ class FloorPEARLStep:
 
     def _gather(self, tasks: torch.Tensor, rows: int,
                 fields: Sequence[str]) -> List[torch.Tensor]:
-        """``rows`` random transitions of each task for each seed, each
-        field in one indexing operation: each :math:`(S, T, rows, dim)`."""
-        slots = torch.randint(CAPACITY, (self.seeds, tasks.numel(), rows),
+        """``rows`` random transitions of each seed's tasks (``tasks``,
+        :math:`(S, T)`), each field in one indexing operation: each
+        :math:`(S, T, rows, dim)`."""
+        slots = torch.randint(CAPACITY, (*tasks.shape, rows),
                               generator=self._generator)
-        return [self.storage[name][tasks[None, :, None], slots]
+        return [self.storage[name][tasks[:, :, None], slots]
                 for name in fields]
 
     def _critics(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Both Q-functions of every seed: :math:`(S, N, in) \to (2, S, N,
-        1)`."""
+        """Both Q-functions of every seed: :math:`(S, N, in)` to
+        :math:`(2, S, N, 1)`."""
         seeds = self.seeds
         stacked = inputs.expand(2, *inputs.shape).reshape(
             2 * seeds, *inputs.shape[1:])
         return mlp(self.critics, stacked).view(2, seeds, -1, 1)
 
     def _optimize_policy(self, indices) -> None:
-        """One gradient step of every network on the tasks ``indices``
-        (every seed on the same tasks, each on its own transitions)."""
+        """One gradient step of every network: the first seed's on the
+        tasks ``indices``, each other seed's on as many tasks of its own
+        draw."""
         config, sizes = self._config, self._sizes
         latent, act = sizes['latent_dim'], sizes['act_dim']
-        tasks = torch.as_tensor(np.asarray(indices))
+        first = torch.as_tensor(np.asarray(indices))[None]
+        tasks = torch.cat([first, torch.randint(
+            sizes['num_train_tasks'], (self.seeds - 1, first.shape[1]),
+            generator=self._generator)])
         obs, actions, rewards, next_obs, dones = (
             values.flatten(1, 2)
             for values in self._gather(tasks, sizes['batch_size'],
@@ -254,8 +271,13 @@ class FloorPEARLStep:
                                  config['soft_target_tau'])
 
 
-def main(argv=None) -> None:
-    """Time the floor beside PEARL (see the module's docstring)."""
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    """Time the floor beside PEARL (see the module's docstring).
+
+    Args:
+        argv (Sequence[str] or None): Arguments; None: the command line's.
+
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--preset', choices=sorted(step_time.PRESETS),
                         default='cheetah-vel')
@@ -267,22 +289,24 @@ def main(argv=None) -> None:
                         help='untimed steps of each first')
     parser.add_argument('--op-steps', type=int, default=5,
                         help='profiled steps that count operator calls')
-    parser.add_argument('--adam', choices=('foreach', 'fused'),
-                        default='foreach',
-                        help="Adam's kernel of this checkout's PEARL")
+    parser.add_argument('--adam', nargs='+', choices=('foreach', 'fused'),
+                        default=['foreach'],
+                        help="Adam's kernel of this checkout's PEARL (both: "
+                        'one PEARL of each, in one run)')
     parser.add_argument('--against', metavar='PATH',
-                        help="also time the PEARL of the checkout at PATH")
+                        help='also time the PEARL of the checkout at PATH')
     parser.add_argument('--clock', choices=sorted(step_time.CLOCKS),
                         default='wall', help='as step_time.py --clock')
     parser.add_argument('--seeds', type=int, default=1,
                         help='seeds the floor steps together (stacked '
                         'networks): prints each PEARL over its time per '
-                        'seed')
+                        'seed, and the one-seed floor beside it')
     args = parser.parse_args(argv)
     if args.steps < 1 or args.warmup < 0 or args.op_steps < 1 or (
             args.seeds < 1):
         parser.error('--steps, --op-steps and --seeds must be >= 1, '
                      '--warmup >= 0')
+    step_time.check_profile(parser, args.preset, args.profile)
     other = None
     if args.against:
         other = pathlib.Path(args.against).resolve()
@@ -292,53 +316,67 @@ def main(argv=None) -> None:
     sizes = step_time.preset_sizes(args.preset, args.profile)
     config = load_config(step_time.PRESETS[args.preset][0], algo='pearl',
                          profile=args.profile)
-    floor = FloorPEARLStep(sizes, config, seeds=args.seeds)
-    # Each checkout's PEARL in its own process (step_time.py's workers,
-    # which step all of step_time.AGAINST_KINDS each round); the floor here.
-    pearl = list(step_time.AGAINST_KINDS).index('pearl')
+    if not config['use_information_bottleneck']:
+        parser.error('the floor is PEARL with its information bottleneck: '
+                     'give a preset whose config uses it')
+    floors = {'floor': FloorPEARLStep(sizes, config, seeds=args.seeds)}
+    if args.seeds > 1:  # the stacking's own gain, in the same run
+        floors['floor, 1 seed'] = FloorPEARLStep(sizes, config)
+    # Each PEARL in its own process (step_time.py's workers, asked for
+    # their PEARL only), as the floor is in this one.
     worker_args = argparse.Namespace(preset=args.preset, profile=args.profile,
                                      warmup=args.warmup, device='cpu',
                                      clock=args.clock)
     this = pathlib.Path(__file__).resolve().parents[1]
-    checkouts = {'this': step_time.Checkout(this, worker_args, args.adam)}
+    checkouts = {f'this, {adam}': step_time.Checkout(this, worker_args, adam)
+                 for adam in dict.fromkeys(args.adam)}
     if other is not None:
         checkouts['other'] = step_time.Checkout(other, worker_args)
     np.random.seed(0)
     step_args = (sizes['meta_batch_size'], sizes['num_train_tasks'], 'cpu')
-    for _ in range(args.warmup):
-        step_time.time_step(floor, *step_args)
-    times = {name: [] for name in ('floor', *checkouts)}
+    for floor in floors.values():
+        for _ in range(args.warmup):
+            step_time.time_step(floor, *step_args)
+    times = {name: [] for name in (*floors, *checkouts)}
     for _ in range(args.steps):  # round-robin
-        times['floor'].append(step_time.time_step(floor, *step_args,
-                                                  args.clock))
+        for name, floor in floors.items():
+            times[name].append(step_time.time_step(floor, *step_args,
+                                                   args.clock))
         for name, checkout in checkouts.items():
-            times[name].append(checkout.ask('step')[pearl])
-    calls = {'floor': step_time.operator_calls(floor, sizes, args.op_steps,
-                                               'cpu')[0]}
+            times[name].append(checkout.ask('step pearl')[0])
+    calls = {name: step_time.operator_calls(floor, sizes, args.op_steps,
+                                            'cpu')[0]
+             for name, floor in floors.items()}
     for name, checkout in checkouts.items():
-        calls[name] = checkout.ask(f'ops {args.op_steps}')[pearl][0]
+        calls[name] = checkout.ask(f'ops {args.op_steps} pearl')[0][0]
         checkout.close()
     labels = {'floor': ('floor' if args.seeds == 1 else
                         f'floor, {args.seeds} seeds stacked'),
-              'this': f'PEARL, this checkout (adam={args.adam})',
-              'other': f'PEARL, {other} (its default)'}
+              'floor, 1 seed': 'floor, 1 seed',
+              'other': f'PEARL, {other} (its default)',
+              **{name: f'PEARL, this checkout (adam={name[6:]})'
+                 for name in checkouts if name.startswith('this, ')}}
     print(f'preset {args.preset}'
           f'{f" ({args.profile} sizes)" if args.profile else ""}: torch '
-          f'{torch.__version__}, {checkouts["this"].device}, {args.clock} '
+          f'{torch.__version__}, {step_time.where("cpu")}, {args.clock} '
           f'clock, median of {args.steps} rounds')
     for name in times:
         print(f'  {labels[name]:40s} {statistics.median(times[name]):.4f} '
               f's/step  {calls[name]:6.0f} operator calls/step')
     # Several seeds: each PEARL step against the floor's time per seed.
     per_seed = [seconds / args.seeds for seconds in times['floor']]
+    suffix = ' / floor' if args.seeds == 1 else ' / floor per seed'
     for name in checkouts:
         ratio = paired_ratio(times[name], per_seed)
-        label = name + (' / floor' if args.seeds == 1 else
-                        ' / floor per seed')
-        print(f'  {label:40s} {ratio.text(3)}')
+        print(f'  {name + suffix:40s} {ratio.text(3)}')
+    if args.seeds > 1:
+        ratio = paired_ratio(times['floor, 1 seed'], per_seed)
+        print(f'  {"floor, 1 seed" + suffix:40s} {ratio.text(3)}')
     if other is not None:
-        ratio = paired_ratio(times['other'], times['this'])
-        print(f'  {"other / this":40s} {ratio.text(3)}')
+        for name in checkouts:
+            if name != 'other':
+                ratio = paired_ratio(times['other'], times[name])
+                print(f'  {"other / " + name:40s} {ratio.text(3)}')
 
 
 if __name__ == '__main__':

@@ -92,6 +92,7 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Sequence, Tuple
 
 import numpy as np
 import torch
@@ -105,7 +106,7 @@ from garage.torch.algos import PEARL as GaragePEARL
 from tcl_garage.analysis.statistics import Estimate, paired_ratio
 from tcl_garage.experiment.build import build_pearl
 from tcl_garage.envs import benchmark_facts
-from tcl_garage.experiment import load_config
+from tcl_garage.experiment import ConfigError, load_config
 from tcl_garage.experiment.algorithms import network_sizes
 
 #: Each preset: the benchmark whose paper sizes it uses (configs/, TCL-PEARL's
@@ -113,6 +114,8 @@ from tcl_garage.experiment.algorithms import network_sizes
 PRESETS = {'metaworld': ('ml1/push-v3', 39, 4),
            'cheetah-vel': ('cheetah-vel', 20, 6)}
 EPISODE_LENGTH = 200
+#: Synthetic episodes in each task's buffers.
+EPISODES_PER_TASK = 8
 #: Targets: TCL's cost over our PEARL path, and our speed-up over garage's
 #: PEARL (same mathematics, fp32).
 TCL_COST_TARGET = 1.05
@@ -240,7 +243,7 @@ def build(kind, preset, device='cpu', precision='fp32', adam='foreach'):
                           num_test_tasks=1, device=device, **p)
     rng = np.random.default_rng(0)
     for task in range(n_tasks):
-        for _ in range(8):
+        for _ in range(EPISODES_PER_TASK):
             path = {
                 'observations': rng.normal(size=(EPISODE_LENGTH, obs_dim)),
                 'actions': rng.uniform(-1, 1, (EPISODE_LENGTH, act_dim)),
@@ -252,6 +255,25 @@ def build(kind, preset, device='cpu', precision='fp32', adam='foreach'):
             algo._replay_buffers[task].add_path(path)
             algo._context_replay_buffers[task].add_path(path)
     return algo
+
+
+def check_profile(parser: argparse.ArgumentParser, preset: str,
+                  profile) -> None:
+    """Stop with the parser's one-line error (status 2) on a profile the
+    preset's benchmark does not have.
+
+    Args:
+        parser (argparse.ArgumentParser): The script's parser.
+        preset (str): A key of :data:`PRESETS`.
+        profile (str or None): ``--profile``.
+
+    """
+    if profile is None:
+        return
+    try:
+        load_config(PRESETS[preset][0], algo='tcl-pearl', profile=profile)
+    except ConfigError as error:
+        parser.error(f'--profile {profile}: {error}')
 
 
 def verdict(ratio: Estimate, target: float, at_least: bool = True) -> str:
@@ -424,7 +446,7 @@ def compare_precisions(args):
               f'({target})')
 
 
-def scaled_rows(preset, fraction):
+def scaled_rows(preset: dict, fraction: float) -> dict:
     """The preset with ``fraction`` of its rows per task: the batch, the
     context and TCL's window (at least one each; the networks unchanged).
 
@@ -444,7 +466,8 @@ def scaled_rows(preset, fraction):
                 window_size=rows(preset['window_size']))
 
 
-def fixed_and_per_row(rows, seconds):
+def fixed_and_per_row(rows: Sequence[float],
+                      seconds: Sequence[float]) -> Tuple[float, float]:
     """The least-squares line ``seconds = fixed + per_row * rows``.
 
     Args:
@@ -461,7 +484,7 @@ def fixed_and_per_row(rows, seconds):
     return float(fixed), float(per_row)
 
 
-def rows_scaling(args):
+def rows_scaling(args: argparse.Namespace) -> None:
     """The step at fewer rows per task (``--rows-scaling``)."""
     preset = preset_sizes(args.preset, args.profile)
     sizes = {fraction: scaled_rows(preset, fraction)
@@ -478,7 +501,8 @@ def rows_scaling(args):
           f'{f" ({args.profile} sizes)" if args.profile else ""}: torch '
           f'{torch.__version__}, {where(args.device)}, {args.clock} clock, '
           f'median of {args.steps} rounds, adam={args.adam}; seconds per '
-          'step at rows per task (batch, context):')
+          'step at rows per task (the batch; the context and TCL windows '
+          'scaled alike):')
     header = ''.join(f'{count:>9d}' for count in rows)
     print(f'  {"":20s}{header}  {"fixed s":>8s} {"per row s":>10s}'
           f'  {"fixed share":>11s}')
@@ -500,28 +524,30 @@ def rows_scaling(args):
 
 def worker(args):
     """``--worker``: build :data:`AGAINST_KINDS` with the ``tcl_garage`` on
-    this process's path, then answer the parent's lines on stdin: ``step``
-    (one timed step of each variant: a JSON list of seconds), ``ops N``
-    (:func:`operator_calls` of each over N steps: a JSON list of pairs),
+    this process's path, then answer the parent's lines on stdin: ``step
+    [KIND ...]`` (one timed step of each variant, or of the named ones: a
+    JSON list of seconds), ``ops N [KIND ...]`` (:func:`operator_calls` of
+    each, or of the named ones, over N steps: a JSON list of pairs),
     ``quit``."""
     preset = preset_sizes(args.preset, args.profile)
-    algos = [build(kind, preset, args.device, adam=args.adam)
-             for kind in AGAINST_KINDS]
+    algos = {kind: build(kind, preset, args.device, adam=args.adam)
+             for kind in AGAINST_KINDS}
     np.random.seed(0)
     args_of_step = (preset['meta_batch_size'], preset['num_train_tasks'],
                     args.device)
-    for algo in algos:
+    for algo in algos.values():
         for _ in range(args.warmup):
             time_step(algo, *args_of_step)
     print(json.dumps(where(args.device)), flush=True)
     for line in sys.stdin:
         command = line.split()
         if command[0] == 'step':
-            answer = [time_step(algo, *args_of_step, args.clock)
-                      for algo in algos]
+            answer = [time_step(algos[kind], *args_of_step, args.clock)
+                      for kind in command[1:] or algos]
         elif command[0] == 'ops':
-            answer = [operator_calls(algo, preset, int(command[1]),
-                                     args.device) for algo in algos]
+            answer = [operator_calls(algos[kind], preset, int(command[1]),
+                                     args.device)
+                      for kind in command[2:] or algos]
         else:
             return
         print(json.dumps(answer), flush=True)
@@ -666,6 +692,19 @@ def main():
     args = parser.parse_args()
     if args.steps < 1 or args.warmup < 0 or args.op_steps < 1:
         parser.error('--steps and --op-steps must be >= 1, --warmup >= 0')
+    check_profile(parser, args.preset, args.profile)
+    if args.rows_scaling:
+        others = [flag for flag, given in (
+            ('--against', args.against), ('--precision', args.precision),
+            ('--compile', args.compile), ('--adam-loop', args.adam_loop))
+            if given]
+        if others:
+            parser.error(f'--rows-scaling times TCLPEARL, its scale-0 path '
+                         f'and PEARL at four sizes: drop {", ".join(others)}')
+    if args.against and (args.precision or args.compile or args.adam_loop):
+        parser.error('--against times TCLPEARL, its scale-0 path and PEARL '
+                     'in two checkouts: drop --precision, --compile and '
+                     '--adam-loop')
     if args.compile_backward and not args.compile:
         parser.error('--compile-backward compiles the backward passes of '
                      'the compiled step: add --compile')

@@ -135,42 +135,74 @@ def test_stacked_seeds_in_the_floor_step_each_learn_from_their_own_data():
     step_floor = benchmark_module('step_floor')
     sizes = step_floor.step_time.preset_sizes('cheetah-vel', 'cpu-hour')
     config = load_config('cheetah-vel', algo='pearl', profile='cpu-hour')
-    stepper = step_floor.FloorPEARLStep(sizes, config, seeds=3)
-    assert stepper.encoder[0].shape[0] == 3
-    assert stepper.critics[0].shape[0] == 6  # Q1 and Q2 of each seed
-    policy = [p.detach().clone() for p in stepper.policy]
-    # A loss of seed 1 alone reaches seed 1's networks and no other's.
-    stepper.vf[0].grad = None
-    obs_z = torch.randn(3, 5, stepper.vf[0].shape[1])
-    step_floor.mlp(stepper.vf, obs_z)[1].sum().backward()
-    grad = stepper.vf[0].grad
-    assert grad[1].abs().sum() > 0
-    assert torch.equal(grad[0], torch.zeros_like(grad[0]))
-    assert torch.equal(grad[2], torch.zeros_like(grad[2]))
-    stepper.vf[0].grad = None
-    stepper._optimize_policy(np.arange(8))
-    moved = [(old - new).abs().flatten(1).sum(1) > 0
-             for old, new in zip(policy, stepper.policy)]
-    assert all(bool(seeds.all()) for seeds in moved)  # every seed stepped
+    networks = ('encoder', 'critics', 'vf', 'target_vf', 'policy')
+    left, right = (step_floor.FloorPEARLStep(sizes, config, seeds=3)
+                   for _ in range(2))
+    assert left.encoder[0].shape[0] == 3
+    assert left.critics[0].shape[0] == 6  # Q1 and Q2 of each seed
+    with torch.no_grad():  # seed 1 of one of them elsewhere
+        for name in ('encoder', 'vf', 'policy'):
+            for parameter in getattr(right, name):
+                parameter[1] += 0.1
+        for parameter in right.critics:
+            parameter[[1, 4]] += 0.1  # seed 1's Q1 and Q2
+    before = {name: [p.detach().clone() for p in getattr(left, name)]
+              for name in networks}
+    for _ in range(2):
+        left._optimize_policy(np.arange(8))
+        right._optimize_policy(np.arange(8))
+    for name in networks:
+        seeds = [0, 2] + ([3, 5] if name == 'critics' else [])
+        for old, a, b in zip(before[name], getattr(left, name),
+                             getattr(right, name)):
+            # Seeds 0 and 2 stepped as they would beside any seed 1 ...
+            assert torch.equal(a[seeds], b[seeds]), name
+            # ... and every seed stepped.
+            assert bool(((a - old).abs().flatten(1).sum(1) > 0).all()), name
     with pytest.raises(ValueError, match='seeds must be >= 1, got 0'):
         step_floor.FloorPEARLStep(sizes, config, seeds=0)
 
 
 @pytest.mark.slow
 def test_step_floor_times_pearl_beside_the_floor(capsys):
-    # Slow: it starts a worker process for this checkout's PEARL.
+    # Slow: it starts a worker process for each of this checkout's PEARLs.
     step_floor = benchmark_module('step_floor')
     step_floor.main(['--profile', 'cpu-hour', '--steps', '1', '--warmup',
-                     '0', '--op-steps', '1'])
+                     '0', '--op-steps', '1', '--adam', 'foreach', 'fused'])
     out = capsys.readouterr().out
     assert re.search(r'\n  floor\s+[0-9.]+ s/step\s+\d+ operator '
                      r'calls/step\n', out), out
-    ratio_after('this / floor', out)
+    for adam in ('foreach', 'fused'):
+        assert f'PEARL, this checkout (adam={adam})' in out, out
+        ratio_after(f'this, {adam} / floor', out)
     step_floor.main(['--profile', 'cpu-hour', '--steps', '1', '--warmup',
                      '0', '--op-steps', '1', '--seeds', '2'])
     out = capsys.readouterr().out
     assert 'floor, 2 seeds stacked' in out, out
-    ratio_after('this / floor per seed', out)
+    ratio_after('this, foreach / floor per seed', out)
+    ratio_after('floor, 1 seed / floor per seed', out)
+
+
+def test_the_step_scripts_refuse_a_profile_or_modes_that_do_not_go_together(
+        monkeypatch, capsys):
+    step_time, step_floor = (benchmark_module(name)
+                             for name in ('step_time', 'step_floor'))
+    for main, argv, message in (
+            (step_time.main, ['--profile', 'bogus'],
+             "--profile bogus: unknown profile 'bogus'"),
+            (step_time.main, ['--rows-scaling', '--compile', '--adam-loop'],
+             '--rows-scaling times TCLPEARL, its scale-0 path and PEARL at '
+             'four sizes: drop --compile, --adam-loop'),
+            (step_time.main, ['--against', '.', '--compile'],
+             '--against times TCLPEARL, its scale-0 path and PEARL in two '
+             'checkouts: drop --precision, --compile and --adam-loop'),
+            (step_floor.main, ['--profile', 'bogus'],
+             "--profile bogus: unknown profile 'bogus'")):
+        monkeypatch.setattr(sys, 'argv', ['script.py', *argv])
+        with pytest.raises(SystemExit) as stopped:
+            main(argv) if main is step_floor.main else main()
+        assert stopped.value.code == 2
+        assert message in capsys.readouterr().err.strip().splitlines()[-1]
 
 
 def test_a_speed_target_is_met_only_when_its_whole_interval_clears_it():

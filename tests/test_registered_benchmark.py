@@ -93,9 +93,9 @@ def test_an_installed_package_registers_its_benchmark_and_a_broken_one_is_named(
         import_benchmark_modules()
     assert str(raised.value) == (
         "the tcl_garage.benchmarks entry point 'broken' "
-        '(no_such_module_of_a_plugin) cannot be loaded '
-        "(ModuleNotFoundError: No module named 'no_such_module_of_a_plugin');"
-        ' fix or uninstall the package that declares it')
+        '(no_such_module_of_a_plugin) of package broken-plugin cannot be '
+        "loaded (ModuleNotFoundError: No module named "
+        "'no_such_module_of_a_plugin'); fix or uninstall that package")
 
 
 def test_a_registration_whose_samplers_disagree_with_its_counts_fails():

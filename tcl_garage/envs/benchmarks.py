@@ -192,11 +192,14 @@ def import_benchmark_modules(modules: Union[str, None] = None) -> None:
                 entry_point.load()
             except Exception as error:  # pylint: disable=broad-except
                 # Another package's plugin: whatever it raises, name it.
+                package = getattr(entry_point.dist, 'name', None)
+                reason = (str(error).splitlines() or [''])[0]
                 raise ValueError(
                     f'the {ENTRY_POINT_GROUP} entry point '
-                    f'{entry_point.name!r} ({entry_point.value}) cannot be '
-                    f'loaded ({type(error).__name__}: {error}); fix or '
-                    'uninstall the package that declares it') from error
+                    f'{entry_point.name!r} ({entry_point.value}) of package '
+                    f'{package or "(unknown)"} cannot be loaded '
+                    f'({type(error).__name__}: {reason}); fix or uninstall '
+                    'that package') from error
         modules = os.environ.get(BENCHMARK_MODULES_VARIABLE, '')
     for module in filter(None, (m.strip() for m in modules.split(','))):
         try:
