@@ -116,10 +116,11 @@ class FloorPEARLStep:
     """PEARL's gradient step in plain torch, at a preset's sizes, for one
     seed or several stacked.
 
-    With ``seeds`` S > 1 every network is S networks stacked (weights
-    :math:`(S, in, out)`, ``baddbmm``) and one step steps all S: each
-    seed's losses are its own and summed, so each seed gets the gradients
-    it would get alone, and the step's fixed cost is paid once for all.
+    Every network is ``seeds`` (S) networks stacked (weights :math:`(S,
+    in, out)`, ``baddbmm``; the two Q-functions 2 S) and one step steps
+    all S: each seed's tasks, transitions and losses are its own and the
+    losses are summed, so each seed gets the gradients it would get
+    alone, and the step's fixed cost is paid once for all.
     Has ``_optimize_policy(indices)`` so that ``step_time.time_step`` and
     ``step_time.operator_calls`` time and count it as they do PEARL.
 
