@@ -1,6 +1,7 @@
 """A registered benchmark resolves, is checked and runs as a built-in one:
-in this process, and through the sweep and the ablation, whose runs find it
-through TCL_GARAGE_BENCHMARKS."""
+in this process, found through an installed package's entry point, and
+through the sweep and the ablation, whose runs find it through
+TCL_GARAGE_BENCHMARKS."""
 import importlib
 import json
 import os
