@@ -43,7 +43,8 @@ def ratio_after(label, text):
 
 def test_step_time_prints_both_ratios_against_their_targets():
     out = run_script('step_time', '--preset', 'cheetah-vel', '--steps', '1',
-                     '--warmup', '0', '--adam-loop', '--profile', 'cpu-hour')
+                     '--warmup', '0', '--adam-loop', '--profile', 'cpu-hour',
+                     '--op-steps', '1')
     for label in ('TCLPEARL / TCLPEARL scale 0', 'stock PEARL / TCLPEARL',
                   'Adam loop / foreach'):
         ratio_after(label, out)
