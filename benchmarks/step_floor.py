@@ -310,8 +310,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     step_time.check_profile(parser, args.preset, args.profile)
     other = None
     if args.against:
-        other = pathlib.Path(args.against).resolve()
-        if not (other / 'tcl_garage' / '__init__.py').is_file():
+        other = step_time.checkout_root(args.against)
+        if other is None:
             parser.error(f'--against {args.against} holds no tcl_garage/: '
                          'give the root of a checkout')
     sizes = step_time.preset_sizes(args.preset, args.profile)

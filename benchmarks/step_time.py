@@ -92,7 +92,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -595,10 +595,25 @@ class Checkout:
         self.process.wait()
 
 
+def checkout_root(path: str) -> Optional[pathlib.Path]:
+    """``--against``'s PATH, resolved, when it is the root of a checkout.
+
+    Args:
+        path (str): The path given.
+
+    Returns:
+        pathlib.Path or None: The resolved path; None when it holds no
+            ``tcl_garage`` package.
+
+    """
+    root = pathlib.Path(path).resolve()
+    return root if (root / 'tcl_garage' / '__init__.py').is_file() else None
+
+
 def compare_checkouts(args):
     """This checkout's step against another's (``--against``)."""
-    other = pathlib.Path(args.against).resolve()
-    if not (other / 'tcl_garage' / '__init__.py').is_file():
+    other = checkout_root(args.against)
+    if other is None:
         print(f'step_time.py: --against {args.against} holds no tcl_garage/'
               ': give the root of a checkout', file=sys.stderr)
         raise SystemExit(2)
