@@ -53,6 +53,8 @@ from garage.torch.policies import TanhGaussianMLPPolicy  # noqa: E402
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import step_time  # noqa: E402  pylint: disable=wrong-import-position
 
+from tcl_garage.algos.context_encoder import (context_fields,  # noqa: E402
+                                              context_width)
 from tcl_garage.analysis.statistics import paired_ratio  # noqa: E402
 from tcl_garage.experiment import load_config  # noqa: E402
 from tcl_garage.tcl import (kl_to_standard_normal,  # noqa: E402
@@ -150,14 +152,11 @@ class FloorPEARLStep:
         self._pre_activation_reg = defaults[
             'policy_pre_activation_coeff'].default
         generator = self._generator
-        # The context's fields, as PEARL's (next observations where asked).
-        self._context_fields = ['observations', 'actions', 'rewards'] + (
-            ['next_observations']
-            if config['use_next_obs_in_context'] else [])
-        context_width = obs + act + 1 + (
-            obs if config['use_next_obs_in_context'] else 0)
+        use_next_obs = config['use_next_obs_in_context']
+        self._context_fields = context_fields(use_next_obs)
         self.encoder = mlp_parameters(
-            [context_width, *sizes['encoder_hidden_sizes'], 2 * latent],
+            [context_width(obs, act, use_next_obs),
+             *sizes['encoder_hidden_sizes'], 2 * latent],
             generator, seeds)
         # Q1 of every seed, then Q2 of every seed: (2 S, in, out).
         self.critics = mlp_parameters([obs + act + latent, *hidden, 1],
