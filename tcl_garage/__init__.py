@@ -26,8 +26,9 @@ is first imported (by the algorithms, environments and launchers, or a
 script), and that import fails with the install command if garage 2021.3.0
 is missing.
 """
+import importlib
+
 from tcl_garage import garage_compat
-from tcl_garage.lazy import lazy_getattr
 from tcl_garage.tcl import (contrastive_accuracy, contrastive_logits,
                             Episodes, excluded_keys, kl_to_standard_normal,
                             MomentumEncoder, product_of_gaussians,
@@ -52,5 +53,19 @@ __all__ = [
 ]
 
 
-#: Loads the algorithms on first access.
-__getattr__ = lazy_getattr(__name__, _LAZY)
+def __getattr__(name):
+    """Load the algorithms on first access.
+
+    Args:
+        name (str): Attribute name.
+
+    Returns:
+        object: The attribute.
+
+    Raises:
+        AttributeError: For names this package does not have.
+
+    """
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f'module tcl_garage has no attribute {name!r}')

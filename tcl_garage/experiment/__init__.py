@@ -10,17 +10,16 @@ These names load on first use (they import garage): without garage
 (exit status 2), and the others raise
 :class:`~tcl_garage.garage_compat.GarageMissingError` saying the same.
 """
+import importlib
 import sys
 from typing import Optional, Sequence
 
 from tcl_garage.garage_compat import GarageMissingError
-from tcl_garage.lazy import lazy_getattr
 
 #: The names loaded on first use, and their modules.
-_LAZY = {**dict.fromkeys(('build_run', 'resume', 'run'),
-                         'tcl_garage.experiment.launcher'),
-         **dict.fromkeys(('CONFIG_DIR', 'ConfigError', 'load_config'),
-                         'tcl_garage.experiment.config')}
+_LAZY = {'build_run': 'launcher', 'resume': 'launcher', 'run': 'launcher',
+         'CONFIG_DIR': 'config', 'ConfigError': 'config',
+         'load_config': 'config'}
 
 __all__ = ['build_run', 'CONFIG_DIR', 'ConfigError', 'load_config', 'main',
            'resume', 'run']
@@ -45,5 +44,21 @@ def main(benchmark: Optional[str] = None,
     return command_line(benchmark, argv)
 
 
-#: Loads :data:`_LAZY`'s names on first access.
-__getattr__ = lazy_getattr(__name__, _LAZY)
+def __getattr__(name):
+    """Load :data:`_LAZY`'s names on first access.
+
+    Args:
+        name (str): Attribute name.
+
+    Returns:
+        object: The attribute.
+
+    Raises:
+        AttributeError: For names this package does not have (then
+            ``from tcl_garage.experiment import <submodule>`` imports it).
+
+    """
+    if name in _LAZY:
+        module = importlib.import_module(f'{__name__}.{_LAZY[name]}')
+        return getattr(module, name)
+    raise AttributeError(f'module {__name__} has no attribute {name!r}')
